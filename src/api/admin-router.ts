@@ -1,0 +1,112 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { DeviceService } from '../devices/device-service';
+import type { Exporter } from '../export/exporter';
+import type { AuditLog } from '../ops/audit';
+import { aclBody, aclRules, auditQuery, errorBody } from './schemas';
+import { route } from './routes';
+
+const exportStatus = z.object({
+  enabled: z.boolean(),
+  pending: z.boolean(),
+  running: z.boolean(),
+  lastSuccessAt: z.string().nullable(),
+  lastErrorAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+  lastDurationMs: z.number().nullable(),
+  lastRevision: z.number().nullable(),
+  users: z.number().nullable(),
+  skipped: z.record(z.string(), z.number()),
+  consecutiveFailures: z.number(),
+});
+const auditEntries = z.object({
+  entries: z.array(
+    z.object({
+      id: z.string(),
+      at: z.string(),
+      actor: z.string(),
+      action: z.string(),
+      target: z.string(),
+      before: z.unknown(),
+      after: z.unknown(),
+    }),
+  ),
+  next: z.string().nullable(),
+});
+
+export function createAdminRouter(
+  devices: DeviceService,
+  exporter: Exporter,
+  audit: AuditLog,
+): Router {
+  const r = Router();
+  route(
+    r,
+    {
+      method: 'get',
+      path: '/acl/common',
+      summary: 'The rules that apply to every device',
+      responses: { 200: { description: 'Rules', schema: aclRules } },
+    },
+    async () => ({ status: 200, body: { acl: await devices.getCommonAcl() } }),
+  );
+  route(
+    r,
+    {
+      method: 'put',
+      path: '/acl/common',
+      summary: 'Replace the rules that apply to every device',
+      body: aclBody,
+      responses: {
+        200: { description: 'Rules', schema: aclRules },
+        400: { description: 'Invalid', schema: errorBody },
+      },
+    },
+    async (_req, { body }) => ({
+      status: 200,
+      body: { acl: await devices.setCommonAcl(body.acl) },
+    }),
+  );
+  route(
+    r,
+    {
+      method: 'get',
+      path: '/export',
+      summary: 'State of the passwd/acl_file export: last success, last error, pending changes',
+      responses: { 200: { description: 'Status', schema: exportStatus } },
+    },
+    async () => ({ status: 200, body: exporter.status }),
+  );
+  route(
+    r,
+    {
+      method: 'post',
+      path: '/export',
+      summary: 'Export now and answer with the resulting status',
+      responses: { 200: { description: 'Status', schema: exportStatus } },
+    },
+    async () => {
+      await exporter.run(true);
+      return { status: 200, body: exporter.status };
+    },
+  );
+  route(
+    r,
+    {
+      method: 'get',
+      path: '/audit',
+      summary: 'Management changes, newest first; page with ?before=<id>',
+      query: auditQuery,
+      responses: { 200: { description: 'Entries', schema: auditEntries } },
+    },
+    async (_req, { query }) => {
+      const entries = await audit.read(query.limit, query.before);
+      const last = entries[entries.length - 1];
+      return {
+        status: 200,
+        body: { entries, next: entries.length === query.limit && last ? last.id : null },
+      };
+    },
+  );
+  return r;
+}

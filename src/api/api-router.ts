@@ -1,0 +1,55 @@
+// /api/v1: the OpenAPI document (public), then JSON parsing, admin auth, one log line and
+// one metric per call, and the routers.
+import express, { Router } from 'express';
+import type { AppContext } from '../context';
+import type { Exporter } from '../export/exporter';
+import { currentActor } from '../ops/actor';
+import type { AuditLog } from '../ops/audit';
+import { createAdminRouter } from './admin-router';
+import { requireAdmin } from './auth';
+import { createDevicesRouter } from './devices-router';
+import { buildOpenApi } from './openapi';
+import { ROUTES } from './routes';
+
+export interface ApiDeps {
+  exporter: Exporter;
+  audit: AuditLog;
+  extra?: Router[];
+}
+
+export function createApiRouter(ctx: AppContext, deps: ApiDeps): Router {
+  const api = Router();
+  const log = ctx.logger.child({ name: 'authd:api' });
+  const routers = [
+    createDevicesRouter(ctx.devices),
+    createAdminRouter(ctx.devices, deps.exporter, deps.audit),
+    ...(deps.extra ?? []),
+  ];
+  let openapi: unknown = null;
+  api.get('/openapi.json', (_req, res) => {
+    openapi ??= buildOpenApi(ROUTES, process.env.npm_package_version ?? '0.1.0');
+    res.json(openapi);
+  });
+  api.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const routePath = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      ctx.metrics.managementCalls.labels(routePath, req.method, String(res.statusCode)).inc();
+      log.info(
+        {
+          method: req.method,
+          route: routePath,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          actor: res.statusCode === 401 ? null : currentActor(),
+        },
+        'management call',
+      );
+    });
+    next();
+  });
+  api.use(express.json({ limit: '256kb', strict: true }));
+  api.use(requireAdmin(ctx.adminTokens));
+  for (const r of routers) api.use(r);
+  return api;
+}

@@ -1,0 +1,36 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { AdminToken } from '../config';
+import { unauthorized } from '../errors';
+import { runAs } from '../ops/actor';
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * Bearer tokens from ADMIN_TOKENS / ADMIN_TOKEN_FILE. Both sides are hashed to 32 bytes and
+ * every token is compared (no early exit), so timing reveals neither length nor position.
+ * No token configured: every call is refused — the API is never open by default.
+ */
+export function requireAdmin(tokens: readonly AdminToken[]): RequestHandler {
+  const known = tokens.map((t) => ({ name: t.name, digest: digest(t.token) }));
+  return (req, res, next) => {
+    if (known.length === 0) {
+      throw unauthorized(
+        'the management API is disabled: no admin token is configured. Set ADMIN_TOKENS=name:token ' +
+          '(16+ characters) or ADMIN_TOKEN_FILE and restart',
+      );
+    }
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer (\S+)$/i.exec(header);
+    let who: string | null = null;
+    if (m) {
+      const given = digest(m[1] as string);
+      for (const t of known) if (timingSafeEqual(given, t.digest) && who === null) who = t.name;
+    }
+    if (who === null) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="mqtt-authd"');
+      throw unauthorized('missing or invalid bearer token');
+    }
+    runAs(who, () => next());
+  };
+}

@@ -1,0 +1,38 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, storeUnavailable, StoreUnavailableError } from '../errors';
+import type { Logger } from '../logger';
+
+/** Last in the chain: known errors as {"error":{code,message}}, unknown ones as a bare 500. */
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, _req, res, _next) => {
+    let known: AppError | null = err instanceof AppError ? err : null;
+    if (err instanceof StoreUnavailableError) known = storeUnavailable();
+    // body-parser errors carry a status and a type
+    const e = err as { status?: number; type?: string; message?: string };
+    if (!known && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      const code = e.type === 'entity.too.large' ? 'body_too_large' : 'bad_request';
+      const message =
+        e.type === 'entity.parse.failed' ? 'body is not valid JSON' : (e.message ?? 'bad request');
+      known = new AppError(e.status, code, message);
+    }
+    if (known) {
+      if (known.status >= 500) logger.warn({ code: known.code }, known.message);
+      res.status(known.status).json({
+        error: {
+          code: known.code,
+          message: known.message,
+          ...(known.details ? { details: known.details } : {}),
+        },
+      });
+      return;
+    }
+    logger.error({ err }, 'unhandled error');
+    res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res
+    .status(404)
+    .json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } });
+};

@@ -1,0 +1,130 @@
+// The broker-check fast path, on node:http directly. go-auth calls us synchronously for every
+// CONNECT, publish and delivery, so this path carries no middleware it does not need: no
+// Express, no helmet, no JSON body parser. Management routes go through Express as usual.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RESPONSE_MODES, type Config, type ResponseMode } from '../config';
+import { StoreUnavailableError } from '../errors';
+import type { Logger } from '../logger';
+import type { Metrics } from '../ops/metrics';
+import { parseCheckBody, type CheckKind } from './check-request';
+import type { CheckService, Decision } from './check-service';
+import { encodeAnswer } from './respond';
+
+const KINDS: Record<string, CheckKind> = {
+  '/mqtt/user': 'user',
+  '/mqtt/superuser': 'superuser',
+  '/mqtt/acl': 'acl',
+};
+
+export interface CheckHandlerDeps {
+  config: Pick<Config, 'CHECK_RESPONSE_MODE' | 'CHECK_MAX_INFLIGHT' | 'CHECK_BODY_LIMIT_BYTES'>;
+  service: CheckService;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+function responseMode(query: string, fallback: ResponseMode): ResponseMode | null {
+  if (!query) return fallback;
+  const r = new URLSearchParams(query).get('response');
+  if (r === null) return fallback;
+  return (RESPONSE_MODES as readonly string[]).includes(r) ? (r as ResponseMode) : null;
+}
+
+/** Returns a handler, or null for URLs that are not checks (Express takes those). */
+export function createCheckHandler(deps: CheckHandlerDeps) {
+  const { config, service, metrics, logger } = deps;
+  let inflight = 0;
+
+  return function handleCheck(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const kind = KINDS[q === -1 ? url : url.slice(0, q)];
+    if (!kind) return false;
+    const started = process.hrtime.bigint();
+    const mode = responseMode(q === -1 ? '' : url.slice(q + 1), config.CHECK_RESPONSE_MODE);
+
+    const send = (status: number, reason: string, result: 'allow' | 'deny' | 'error') => {
+      const a = encodeAnswer(mode ?? config.CHECK_RESPONSE_MODE, status, reason);
+      res.writeHead(a.status, {
+        'Content-Type': a.contentType,
+        'Content-Length': Buffer.byteLength(a.body),
+        'Cache-Control': 'no-store',
+      });
+      res.end(a.body);
+      metrics.checks.labels(kind, result).inc();
+      metrics.checkSeconds.labels(kind).observe(Number(process.hrtime.bigint() - started) / 1e9);
+    };
+
+    if (mode === null) {
+      req.resume();
+      send(400, 'response must be status, text or json', 'deny');
+      return true;
+    }
+    if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'PUT') {
+      req.resume();
+      res.setHeader('Allow', 'GET, POST, PUT');
+      send(405, 'method must be POST, GET or PUT', 'deny');
+      return true;
+    }
+    if (inflight >= config.CHECK_MAX_INFLIGHT) {
+      req.resume();
+      send(503, 'overloaded: too many checks in flight', 'error');
+      return true;
+    }
+    inflight++;
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (status: number, reason: string, result: 'allow' | 'deny' | 'error') => {
+      if (done) return;
+      done = true;
+      inflight--;
+      send(status, reason, result);
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > config.CHECK_BODY_LIMIT_BYTES) {
+        finish(413, 'request body too large', 'deny');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => finish(400, 'request aborted', 'deny'));
+    req.on('end', () => {
+      if (done) return;
+      const body =
+        chunks.length === 1
+          ? (chunks[0] as Buffer).toString('utf8')
+          : Buffer.concat(chunks).toString('utf8');
+      const parsed = parseCheckBody(kind, body, req.headers['content-type'] ?? '');
+      if (!parsed.ok) {
+        finish(400, parsed.error, 'deny');
+        return;
+      }
+      service[kind](parsed.fields).then(
+        (d: Decision) => {
+          if (d.allow) finish(200, '', 'allow');
+          else {
+            logger.debug(
+              { kind, username: parsed.fields.username, reason: d.reason },
+              'check denied',
+            );
+            finish(403, d.reason, 'deny');
+          }
+        },
+        (err: unknown) => {
+          if (err instanceof StoreUnavailableError) {
+            metrics.storeErrors.inc();
+            finish(503, 'credential store unavailable', 'error');
+          } else {
+            logger.error({ err, kind }, 'check failed unexpectedly');
+            finish(500, 'internal error', 'error');
+          }
+        },
+      );
+    });
+    return true;
+  };
+}

@@ -1,0 +1,113 @@
+// In-process cache of user records with their compiled ACL, and of the last verified
+// credential (an HMAC under a per-process secret, never the password). It answers only
+// while the change feed is up; every change anywhere invalidates it within one pub/sub hop.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { compileAcl, type AclRule, type CompiledAcl } from '../domain/acl';
+import type { CredentialStore } from '../store/credential-store';
+import type { ChangeFeed } from '../store/change-feed';
+import type { DeviceRecord } from '../store/records';
+
+export interface CachedUser {
+  record: DeviceRecord | null;
+  acl: CompiledAcl | null;
+  verified?: Buffer;
+  expires: number;
+}
+
+export interface UserCacheOptions {
+  ttlMs: number;
+  maxUsers: number;
+}
+
+export class UserCache {
+  private readonly users = new Map<string, CachedUser>();
+  private common: AclRule[] | null = null;
+  private generation = 0;
+  private enabled = false;
+  private readonly secret = randomBytes(32);
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly store: CredentialStore,
+    private readonly opts: UserCacheOptions,
+    feed: ChangeFeed,
+  ) {
+    feed.on('change', (name) => (name === null ? this.clear() : this.invalidate(name)));
+    feed.on('up', () => this.setEnabled(true));
+    feed.on('down', () => this.setEnabled(false));
+    this.enabled = feed.isUp && opts.maxUsers > 0 && opts.ttlMs > 0;
+  }
+
+  private setEnabled(on: boolean): void {
+    this.clear();
+    this.enabled = on && this.opts.maxUsers > 0 && this.opts.ttlMs > 0;
+  }
+
+  clear(): void {
+    this.generation++;
+    this.users.clear();
+    this.common = null;
+  }
+
+  invalidate(username: string): void {
+    this.generation++;
+    this.users.delete(username);
+  }
+
+  async get(username: string): Promise<CachedUser> {
+    const now = Date.now();
+    const hit = this.enabled ? this.users.get(username) : undefined;
+    if (hit && hit.expires > now) {
+      this.hits++;
+      return hit;
+    }
+    this.misses++;
+    // A change that lands while we read makes this read unfit to keep (it may be older).
+    const gen = this.generation;
+    let record: DeviceRecord | null;
+    let common = this.enabled ? this.common : null;
+    if (common) {
+      record = await this.store.getUser(username);
+    } else {
+      ({ user: record, common } = await this.store.getUserWithCommon(username));
+    }
+    const entry: CachedUser = {
+      record,
+      acl: record ? compileAcl([...record.acl, ...common], username) : null,
+      expires: now + this.opts.ttlMs,
+    };
+    if (this.enabled && gen === this.generation) {
+      this.common = common;
+      if (this.users.size >= this.opts.maxUsers) {
+        const oldest = this.users.keys().next().value;
+        if (oldest !== undefined) this.users.delete(oldest);
+      }
+      this.users.set(username, entry);
+    }
+    return entry;
+  }
+
+  private mac(entry: CachedUser, password: string): Buffer {
+    return createHmac('sha256', this.secret)
+      .update(entry.record?.hash ?? '')
+      .update('\0')
+      .update(password)
+      .digest();
+  }
+
+  /** True when `password` is the one that last verified for this cached entry. */
+  isVerified(entry: CachedUser, password: string): boolean {
+    return (
+      entry.verified !== undefined && timingSafeEqual(entry.verified, this.mac(entry, password))
+    );
+  }
+
+  rememberVerified(entry: CachedUser, password: string): void {
+    entry.verified = this.mac(entry, password);
+  }
+
+  get size(): number {
+    return this.users.size;
+  }
+}

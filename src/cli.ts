@@ -1,0 +1,206 @@
+#!/usr/bin/env node
+// The `mqtt-authd` command: parses arguments, calls the functions in cli/, prints.
+import { Command, InvalidArgumentError } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { ConfigError, readConfig } from './config';
+import { createContext, type AppContext } from './context';
+import { AppError } from './errors';
+import { buildService } from './main';
+import { runAs } from './ops/actor';
+import { waitReady } from './store/redis-client';
+import { deviceAdd, deviceList, exportOnce, hashLine, parseRuleArg } from './cli/commands';
+import { importPasswd, type Progress } from './cli/import-passwd';
+
+function print(v: unknown): void {
+  process.stdout.write(typeof v === 'string' ? `${v}\n` : `${JSON.stringify(v, null, 2)}\n`);
+}
+
+async function serve(): Promise<void> {
+  const config = readConfig();
+  const service = await buildService(config);
+  const log = service.ctx.logger.child({ name: 'authd:main' });
+  const addr = await service.start();
+  log.info(
+    { host: addr.address, port: addr.port },
+    `mqtt-authd listening on ${addr.address}:${addr.port}`,
+  );
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    const hard = setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS + 5000);
+    hard.unref();
+    service.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** Runs `fn` with a connected context (as actor `cli`), then closes it. */
+async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
+  const config = readConfig();
+  const ctx = createContext(config, { adminTokens: [] });
+  try {
+    await waitReady(ctx.redis, 5000).catch(() => {
+      throw new Error(
+        `cannot reach Redis at ${config.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@')} (set REDIS_URL)`,
+      );
+    });
+    await waitReady(ctx.redisBulk, 5000);
+    return await runAs('cli', () => fn(ctx));
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function readSecret(prompt: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  if (process.stdin.isTTY) process.stderr.write(prompt);
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+function progressBar(): Progress | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const bar = new SingleBar(
+    { stream: process.stderr, format: 'import [{bar}] {percentage}% | {eta}s left' },
+    Presets.shades_classic,
+  );
+  return { start: (n) => bar.start(n, 0), update: (n) => bar.update(n), stop: () => bar.stop() };
+}
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function buildProgram(): Command {
+  const program = new Command('mqtt-authd')
+    .description(
+      'Redis-backed authentication and ACL for Mosquitto (mosquitto-go-auth HTTP backend)',
+    )
+    .showHelpAfterError();
+  program
+    .command('serve')
+    .description('run the HTTP service: broker checks, management API, export')
+    .action(serve);
+  program
+    .command('export')
+    .description('write PASSWD_FILE and ACL_FILE from Redis once, reload the broker, exit')
+    .action(() => withContext(async (ctx) => print(await exportOnce(ctx))));
+  program
+    .command('import-passwd')
+    .argument('<file>', 'a Mosquitto passwd file ($7$ and $6$ hashes are kept as they are)')
+    .option('--acl <file>', 'a Mosquitto acl_file: user topic rules and pattern rules')
+    .description('import users (idempotent); bad lines are reported with their number and skipped')
+    .action((file: string, opts: { acl?: string }) =>
+      withContext(async (ctx) => {
+        const report = await importPasswd(ctx.devices, file, opts.acl, progressBar());
+        for (const p of report.problems)
+          process.stderr.write(`${p.file}:${p.line}: ${p.message}\n`);
+        for (const n of report.notes) process.stderr.write(`note: ${n}\n`);
+        print(
+          `imported: ${report.created} created, ${report.updated} updated, ${report.commonRules} common rules, ${report.problems.length} problems`,
+        );
+        if (report.problems.length) process.exitCode = 1;
+      }),
+    );
+  const device = program.command('device').description('manage devices directly in Redis');
+  device
+    .command('add')
+    .option('--id <id>', 'device id / username (generated if omitted)')
+    .option('--password-stdin', 'read the password from stdin (generated if omitted)')
+    .option('--superuser', 'the device may do anything')
+    .option('--acl <pattern=access>', 'an own ACL rule; repeatable', collect, [])
+    .option('--client-id <id>', 'allowed client id (%u = username); repeatable', collect, [])
+    .description('register a device; prints it with its password (shown this once)')
+    .action(
+      (o: {
+        id?: string;
+        passwordStdin?: boolean;
+        superuser?: boolean;
+        acl: string[];
+        clientId: string[];
+      }) =>
+        withContext(async (ctx) => {
+          const password = o.passwordStdin ? await readSecret('password: ') : undefined;
+          print(
+            await deviceAdd(ctx, {
+              id: o.id,
+              password,
+              superuser: o.superuser,
+              acl: o.acl.map(parseRuleArg),
+              clientIds: o.clientId,
+            }),
+          );
+        }),
+    );
+  device
+    .command('remove')
+    .argument('<id>')
+    .description('delete a device')
+    .action((id: string) =>
+      withContext(async (ctx) => ctx.devices.remove(id).then(() => print(`removed ${id}`))),
+    );
+  device
+    .command('rotate')
+    .argument('<id>')
+    .option('--password-stdin', 'read the new password from stdin (generated if omitted)')
+    .description('set a new password (printed once); the old one is refused from then on')
+    .action((id: string, o: { passwordStdin?: boolean }) =>
+      withContext(async (ctx) => {
+        const password = o.passwordStdin ? await readSecret('new password: ') : undefined;
+        const r = await ctx.devices.rotate(id, password);
+        print({ id, password: r.password });
+      }),
+    );
+  device
+    .command('list')
+    .option('--limit <n>', 'at most this many', positiveInt, 1000)
+    .description('list devices (JSON)')
+    .action((o: { limit: number }) =>
+      withContext(async (ctx) => print(await deviceList(ctx, o.limit))),
+    );
+  program
+    .command('hash')
+    .argument('[username]', 'print USERNAME:HASH like a passwd line')
+    .option('--iterations <n>', 'PBKDF2 iterations (default PASSWD_ITERATIONS)', positiveInt)
+    .option('--salt-bytes <n>', 'salt length, 12 or 64 (default PASSWD_SALT_BYTES)', positiveInt)
+    .description('read a password from stdin, print a $7$ hash as mosquitto_passwd writes it')
+    .action(
+      async (username: string | undefined, o: { iterations?: number; saltBytes?: number }) => {
+        const config = readConfig();
+        const password = await readSecret('password: ');
+        if (!password) throw new AppError(400, 'bad_request', 'empty password on stdin');
+        print(
+          await hashLine(
+            password,
+            {
+              iterations: o.iterations ?? config.PASSWD_ITERATIONS,
+              saltBytes: o.saltBytes ?? config.PASSWD_SALT_BYTES,
+            },
+            username,
+          ),
+        );
+      },
+    );
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      const code = err instanceof ConfigError ? 2 : 1;
+      process.stderr.write(`mqtt-authd: ${(err as Error).message ?? String(err)}\n`);
+      process.exit(code);
+    });
+}

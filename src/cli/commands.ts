@@ -1,0 +1,59 @@
+// The CLI's commands as functions over the app context, so they are tested without a
+// process. cli.ts only parses arguments and prints.
+import type { AppContext } from '../context';
+import { checkUsername, type NewDevice } from '../devices/device-service';
+import type { AclRule } from '../domain/acl';
+import { hashPassword } from '../domain/passwd-hash';
+import { createExporter } from '../main';
+import { aclRuleSchema } from '../api/schemas';
+import { badRequest } from '../errors';
+
+/** `pattern=access` (e.g. `devices/%u/#=readwrite`) → a validated rule. */
+export function parseRuleArg(arg: string): AclRule {
+  const at = arg.lastIndexOf('=');
+  const parsed = aclRuleSchema.safeParse({ pattern: arg.slice(0, at), access: arg.slice(at + 1) });
+  if (at <= 0 || !parsed.success) {
+    throw badRequest(
+      `--acl "${arg}": expected PATTERN=read|write|readwrite|deny with a valid topic filter`,
+    );
+  }
+  return parsed.data;
+}
+
+export async function deviceAdd(ctx: AppContext, input: NewDevice) {
+  const { device, password } = await ctx.devices.create(input);
+  return { ...device, password };
+}
+
+export async function deviceList(ctx: AppContext, limit: number) {
+  const out = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ctx.devices.list({ cursor, limit: Math.min(1000, limit - out.length) });
+    out.push(...page.devices);
+    cursor = page.next ?? undefined;
+  } while (cursor && out.length < limit);
+  return out;
+}
+
+export async function exportOnce(ctx: AppContext) {
+  if (!ctx.config.PASSWD_FILE && !ctx.config.ACL_FILE) {
+    throw badRequest('nothing to export: set PASSWD_FILE and/or ACL_FILE');
+  }
+  const exporter = createExporter(ctx);
+  await exporter.run(true);
+  exporter.cancel();
+  if (exporter.status.lastError) throw new Error(`export failed: ${exporter.status.lastError}`);
+  return exporter.status;
+}
+
+/** `mosquitto_passwd`-style: `user:$7$…` when a user is given, the bare hash otherwise. */
+export async function hashLine(
+  password: string,
+  opts: { iterations: number; saltBytes: number },
+  username?: string,
+) {
+  if (username) checkUsername(username, 'username');
+  const hash = await hashPassword(password, opts);
+  return username ? `${username}:${hash}` : hash;
+}

@@ -1,0 +1,95 @@
+// `mqtt-authd import-passwd FILE [--acl FILE]`: brings an existing Mosquitto installation in.
+// Hashes are kept as they are, so devices keep logging in with their old passwords.
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { DeviceService } from '../devices/device-service';
+import type { AclRule } from '../domain/acl';
+import { parseAclFile, parsePasswdLine, type LineProblem } from '../domain/mosquitto-files';
+
+export interface ImportReport {
+  created: number;
+  updated: number;
+  problems: (LineProblem & { file: string })[];
+  commonRules: number;
+  notes: string[];
+}
+
+export interface Progress {
+  start(total: number): void;
+  update(done: number): void;
+  stop(): void;
+}
+
+const CONCURRENCY = 64;
+
+export async function importPasswd(
+  devices: DeviceService,
+  passwdPath: string,
+  aclPath: string | undefined,
+  progress?: Progress,
+): Promise<ImportReport> {
+  const report: ImportReport = { created: 0, updated: 0, problems: [], commonRules: 0, notes: [] };
+  const acl = aclPath ? parseAclFile(await readFile(aclPath, 'utf8')) : null;
+  if (acl) {
+    report.problems.push(...acl.problems.map((p) => ({ ...p, file: aclPath as string })));
+    if (acl.anonymous.length) {
+      report.notes.push(
+        `${acl.anonymous.length} topic rule(s) before the first "user" line apply to anonymous clients in Mosquitto; mqtt-authd has none, so they were not imported`,
+      );
+    }
+  }
+
+  const size = (await stat(passwdPath)).size;
+  progress?.start(size);
+  const lines = createInterface({
+    input: createReadStream(passwdPath, 'utf8'),
+    crlfDelay: Infinity,
+  });
+  const seen = new Set<string>();
+  const inflight = new Set<Promise<void>>();
+  let lineNo = 0;
+  let bytes = 0;
+  for await (const text of lines) {
+    lineNo++;
+    bytes += Buffer.byteLength(text) + 1;
+    const entry = parsePasswdLine(text, lineNo);
+    if (entry === null) continue;
+    if (!('username' in entry)) {
+      report.problems.push({ ...entry, file: passwdPath });
+      continue;
+    }
+    seen.add(entry.username);
+    const rules: AclRule[] | undefined = acl?.users.get(entry.username);
+    const p = devices
+      .importHash(entry.username, entry.hash, rules)
+      .then((r) => {
+        if (r === 'created') report.created++;
+        else report.updated++;
+      })
+      .catch((err: Error) => {
+        report.problems.push({ line: entry.line, message: err.message, file: passwdPath });
+      })
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+    if (inflight.size >= CONCURRENCY) await Promise.race(inflight);
+    progress?.update(bytes);
+  }
+  await Promise.all(inflight);
+  progress?.update(size);
+  progress?.stop();
+
+  if (acl) {
+    if (acl.patterns.length) {
+      await devices.setCommonAcl(acl.patterns);
+      report.commonRules = acl.patterns.length;
+    }
+    const orphans = [...acl.users.keys()].filter((u) => !seen.has(u));
+    if (orphans.length) {
+      report.notes.push(
+        `${orphans.length} user(s) in the acl file have no password line and were skipped: ${orphans.slice(0, 10).join(', ')}`,
+      );
+    }
+  }
+  return report;
+}

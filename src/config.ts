@@ -1,0 +1,142 @@
+// Reads the environment once: parse → defaults → validate → frozen object. A bad value stops
+// startup with a message naming the variable and what it accepts. Secrets (admin tokens) are
+// read apart, in readAdminTokens(), and never printed.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ACCESS, isValidRulePattern, type AclRule } from './domain/acl';
+
+export const RESPONSE_MODES = ['status', 'text', 'json'] as const;
+export type ResponseMode = (typeof RESPONSE_MODES)[number];
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const aclRuleSchema = z
+  .object({
+    pattern: z.string().min(1).max(1024).refine(isValidRulePattern, {
+      message: 'must be an MQTT topic filter: "+" and "#" only as whole levels, "#" last',
+    }),
+    access: z.enum(ACCESS),
+  })
+  .strict();
+
+const DEFAULT_COMMON_ACL: AclRule[] = [{ pattern: 'devices/%u/#', access: 'readwrite' }];
+
+const reloadSchema = z.string().refine((v) => /^(none|pidfile:.+|command:.+)$/.test(v), {
+  message: 'must be none, pidfile:PATH or command:COMMAND',
+});
+
+const schema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(8080),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .max(64)
+    .regex(/^[^\s{}]*$/, 'must not contain whitespace or braces')
+    .default('mqtt-authd:'),
+  CHECK_RESPONSE_MODE: z.enum(RESPONSE_MODES).default('status'),
+  CHECK_TIMEOUT_MS: int(10, 60000).default(250),
+  CHECK_MAX_INFLIGHT: int(1, 1000000).default(2000),
+  CHECK_BODY_LIMIT_BYTES: int(256, 16 * 1024 * 1024).default(256 * 1024),
+  CACHE_TTL_MS: int(0, 86400000).default(60000),
+  CACHE_MAX_USERS: int(0, 100000000).default(200000),
+  PASSWD_ITERATIONS: int(1, 10000000).default(1000),
+  PASSWD_SALT_BYTES: int(12, 64).default(12),
+  COMMON_ACL_DEFAULT: z
+    .string()
+    .default(JSON.stringify(DEFAULT_COMMON_ACL))
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {pattern, access}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(aclRuleSchema).max(1000)),
+  PASSWD_FILE: z.string().default(''),
+  ACL_FILE: z.string().default(''),
+  EXPORT_FILE_MODE: z
+    .string()
+    .regex(/^0?[0-7]{3}$/, 'must be an octal file mode such as 0600 or 0640')
+    .default('0600')
+    .transform((s) => parseInt(s, 8)),
+  EXPORT_OWNER: z
+    .string()
+    .regex(/^(\d+(:\d+)?)?$/, 'must be UID or UID:GID (numbers), or empty')
+    .default(''),
+  EXPORT_DEBOUNCE_MS: int(0, 60000).default(200),
+  EXPORT_MAX_DELAY_MS: int(0, 600000).default(1000),
+  MOSQUITTO_RELOAD: reloadSchema.default('none'),
+  AUTH_FAIL_LIMIT: int(1, 1000000).default(10),
+  AUTH_FAIL_WINDOW_S: int(1, 86400).default(300),
+  AUTH_LOCK_S: int(1, 86400).default(900),
+  AUDIT_MAX_ENTRIES: int(100, 100000000).default(100000),
+  SHUTDOWN_TIMEOUT_MS: int(100, 600000).default(10000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: bool.default(false),
+});
+
+export type Config = Readonly<z.output<typeof schema>>;
+
+export class ConfigError extends Error {}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const parsed = schema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '?');
+      return `  ${name}=${JSON.stringify(picked[name] ?? '')}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+export interface AdminToken {
+  name: string;
+  token: string;
+}
+
+/**
+ * ADMIN_TOKENS: comma separated `name:token` (or bare `token`, named admin-1, admin-2, …);
+ * ADMIN_TOKEN_FILE: the same, one per line. Tokens shorter than 16 characters are refused.
+ */
+export function readAdminTokens(env: NodeJS.ProcessEnv = process.env): AdminToken[] {
+  const entries: string[] = [];
+  if (env.ADMIN_TOKENS) entries.push(...env.ADMIN_TOKENS.split(','));
+  if (env.ADMIN_TOKEN_FILE) {
+    let text: string;
+    try {
+      text = readFileSync(env.ADMIN_TOKEN_FILE, 'utf8');
+    } catch (err) {
+      throw new ConfigError(
+        `ADMIN_TOKEN_FILE: cannot read ${env.ADMIN_TOKEN_FILE} (${(err as NodeJS.ErrnoException).code})`,
+      );
+    }
+    entries.push(...text.split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#')));
+  }
+  return entries
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .map((e, i) => {
+      const at = e.indexOf(':');
+      const name = at > 0 ? e.slice(0, at) : `admin-${i + 1}`;
+      const token = at > 0 ? e.slice(at + 1) : e;
+      if (token.length < 16) {
+        throw new ConfigError(
+          `ADMIN_TOKENS/ADMIN_TOKEN_FILE: token "${name}" is shorter than 16 characters`,
+        );
+      }
+      return { name, token };
+    });
+}

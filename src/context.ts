@@ -1,0 +1,93 @@
+// One place builds everything from config: Redis clients, store, caches, services. Tests
+// build the same context with their own config (own key prefix, own Redis).
+import type Redis from 'ioredis';
+import { readAdminTokens, type AdminToken, type Config } from './config';
+import { CheckService, type Throttle } from './checks/check-service';
+import { UserCache } from './checks/user-cache';
+import { DeviceService } from './devices/device-service';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './ops/metrics';
+import { ChangeFeed } from './store/change-feed';
+import type { CredentialStore } from './store/credential-store';
+import { createKeys, type Keys } from './store/keys';
+import { createRedisClient } from './store/redis-client';
+import { RedisCredentialStore } from './store/redis-credential-store';
+import { withTimeout } from './store/with-timeout';
+
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  keys: Keys;
+  redis: Redis;
+  /** Longer timeouts, for exports and imports that move many records. */
+  redisBulk: Redis;
+  store: CredentialStore;
+  bulkStore: CredentialStore;
+  feed: ChangeFeed;
+  cache: UserCache;
+  checks: CheckService;
+  devices: DeviceService;
+  adminTokens: AdminToken[];
+  close(): Promise<void>;
+}
+
+export interface ContextOverrides {
+  logger?: Logger;
+  adminTokens?: AdminToken[];
+  throttle?: (ctx: Omit<AppContext, 'checks' | 'devices' | 'close'>) => Throttle | undefined;
+}
+
+export function createContext(config: Config, overrides: ContextOverrides = {}): AppContext {
+  const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
+  const metrics = createMetrics();
+  const keys = createKeys(config.REDIS_KEY_PREFIX);
+  const redisLog = logger.child({ name: 'authd:redis' });
+  const client = (name: string, commandTimeoutMs?: number) =>
+    createRedisClient({ url: config.REDIS_URL, name, commandTimeoutMs, logger: redisLog });
+  const redis = client('main', Math.max(config.CHECK_TIMEOUT_MS, 1000));
+  const redisBulk = client('bulk', 30000);
+  const redisSub = client('events');
+  const store = new RedisCredentialStore(redis, keys, config.COMMON_ACL_DEFAULT);
+  const bulkStore = new RedisCredentialStore(redisBulk, keys, config.COMMON_ACL_DEFAULT);
+  const feed = new ChangeFeed(redisSub, keys.events, redisLog);
+  const cache = new UserCache(
+    store,
+    { ttlMs: config.CACHE_TTL_MS, maxUsers: config.CACHE_MAX_USERS },
+    feed,
+  );
+  const base = {
+    config,
+    logger,
+    metrics,
+    keys,
+    redis,
+    redisBulk,
+    store,
+    bulkStore,
+    feed,
+    cache,
+    adminTokens: overrides.adminTokens ?? readAdminTokens(),
+  };
+  const throttle = overrides.throttle?.(base);
+  const checks = new CheckService(
+    cache,
+    (username) => withTimeout(cache.get(username), config.CHECK_TIMEOUT_MS),
+    config.PASSWD_ITERATIONS,
+    logger.child({ name: 'authd:checks' }),
+    throttle,
+  );
+  const devices = new DeviceService(store, {
+    iterations: config.PASSWD_ITERATIONS,
+    saltBytes: config.PASSWD_SALT_BYTES,
+  });
+  return {
+    ...base,
+    checks,
+    devices,
+    async close() {
+      await Promise.allSettled([redis.quit(), redisBulk.quit(), redisSub.quit()]);
+      for (const c of [redis, redisBulk, redisSub]) c.disconnect();
+    },
+  };
+}

@@ -1,0 +1,189 @@
+// The one manager of devices: what the registration API, the CLI, imports and tests call.
+// Validates names, hashes passwords, writes to the store (atomic per user) and tells
+// listeners (audit, export) what changed.
+import type { AclRule } from '../domain/acl';
+import { usernameProblem } from '../domain/names';
+import { hashPassword, type HashOptions } from '../domain/passwd-hash';
+import { generateDeviceId, generatePassword } from '../domain/password-gen';
+import { badRequest } from '../errors';
+import type { CredentialStore, Page } from '../store/credential-store';
+import type { DeviceFields, DeviceRecord } from '../store/records';
+
+export interface NewDevice {
+  id?: string;
+  password?: string;
+  superuser?: boolean;
+  disabled?: boolean;
+  acl?: AclRule[];
+  clientIds?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+export type DevicePatch = Partial<
+  Pick<DeviceFields, 'disabled' | 'superuser' | 'clientIds' | 'metadata'>
+>;
+
+/** A device as shown outside: never the hash. */
+export type PublicDevice = Omit<DeviceRecord, 'hash'> & { id: string };
+
+export const toPublic = ({ hash: _hash, ...rest }: DeviceRecord): PublicDevice => ({
+  id: rest.username,
+  ...rest,
+});
+
+export interface Change {
+  action: 'create' | 'update' | 'rotate' | 'delete' | 'set-acl' | 'set-common-acl' | 'import';
+  target: string;
+  before: unknown;
+  after: unknown;
+}
+
+export type ChangeListener = (change: Change) => void | Promise<void>;
+
+export function checkUsername(name: string, field = 'id'): void {
+  const problem = usernameProblem(name);
+  if (problem) throw badRequest(`${field}: ${problem}`, { field, rule: problem });
+}
+
+export class DeviceService {
+  private readonly listeners: ChangeListener[] = [];
+
+  constructor(
+    private readonly store: CredentialStore,
+    private readonly hashing: HashOptions,
+  ) {}
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  private async emit(change: Change): Promise<void> {
+    for (const l of this.listeners) await l(change);
+  }
+
+  async create(input: NewDevice): Promise<{ device: PublicDevice; password: string }> {
+    const username = input.id ?? generateDeviceId();
+    checkUsername(username);
+    const password = input.password ?? generatePassword();
+    const now = new Date().toISOString();
+    const record: DeviceRecord = {
+      username,
+      hash: await hashPassword(password, this.hashing),
+      superuser: input.superuser ?? false,
+      disabled: input.disabled ?? false,
+      acl: input.acl ?? [],
+      clientIds: input.clientIds ?? [],
+      metadata: input.metadata ?? {},
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.createUser(record);
+    const device = toPublic(record);
+    await this.emit({ action: 'create', target: username, before: null, after: device });
+    return { device, password };
+  }
+
+  async get(id: string): Promise<PublicDevice | null> {
+    const rec = await this.store.getUser(id);
+    return rec ? toPublic(rec) : null;
+  }
+
+  async list(opts: {
+    cursor?: string;
+    limit: number;
+  }): Promise<{ devices: PublicDevice[]; next: string | null }> {
+    const page: Page = await this.store.listUsers(opts);
+    return { devices: page.users.map(toPublic), next: page.next };
+  }
+
+  private async update(
+    action: Change['action'],
+    id: string,
+    patch: Partial<DeviceFields>,
+  ): Promise<PublicDevice> {
+    const updatedAt = new Date().toISOString();
+    const { before } = await this.store.updateUser(id, { ...patch, updatedAt });
+    const old = before as DeviceRecord; // update never creates: there was a record
+    const after = toPublic({ ...old, ...patch, updatedAt });
+    const fields = Object.keys(patch).filter((k) => k !== 'hash');
+    await this.emit({
+      action,
+      target: id,
+      before: pick(toPublic(old), fields),
+      after: 'hash' in patch ? { password: 'rotated' } : pick(after, fields),
+    });
+    return after;
+  }
+
+  patch(id: string, patch: DevicePatch): Promise<PublicDevice> {
+    return this.update('update', id, patch);
+  }
+
+  setAcl(id: string, acl: AclRule[]): Promise<PublicDevice> {
+    return this.update('set-acl', id, { acl });
+  }
+
+  async rotate(
+    id: string,
+    newPassword?: string,
+  ): Promise<{ device: PublicDevice; password: string }> {
+    const password = newPassword ?? generatePassword();
+    const device = await this.update('rotate', id, {
+      hash: await hashPassword(password, this.hashing),
+    });
+    return { device, password };
+  }
+
+  async remove(id: string): Promise<void> {
+    const { before } = await this.store.deleteUser(id);
+    await this.emit({
+      action: 'delete',
+      target: id,
+      before: before && toPublic(before),
+      after: null,
+    });
+  }
+
+  getCommonAcl(): Promise<AclRule[]> {
+    return this.store.getCommonAcl();
+  }
+
+  async setCommonAcl(rules: AclRule[]): Promise<AclRule[]> {
+    const { before } = await this.store.setCommonAcl(rules);
+    await this.emit({ action: 'set-common-acl', target: '*', before, after: rules });
+    return rules;
+  }
+
+  /** Import keeps an existing hash as it is (`$7$` or `$6$`); ACL rules are replaced if given. */
+  async importHash(
+    username: string,
+    hash: string,
+    acl?: AclRule[],
+  ): Promise<'created' | 'updated'> {
+    checkUsername(username, 'username');
+    const now = new Date().toISOString();
+    const always: Partial<DeviceFields> = { hash, updatedAt: now, ...(acl ? { acl } : {}) };
+    const ifNew: Partial<DeviceFields> = {
+      superuser: false,
+      disabled: false,
+      acl: [],
+      clientIds: [],
+      metadata: {},
+      createdAt: now,
+    };
+    const { before } = await this.store.upsertUser(username, always, ifNew);
+    await this.emit({
+      action: 'import',
+      target: username,
+      before: before ? 'existing' : null,
+      after: 'imported',
+    });
+    return before ? 'updated' : 'created';
+  }
+}
+
+function pick(obj: object, keys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = (obj as Record<string, unknown>)[k];
+  return out;
+}

@@ -1,0 +1,103 @@
+// ACL decisions for the go-auth `acl` check. Pure: rules in, decision out.
+import { covers, intersects, isValidFilter, isValidTopicName, levels } from './topic';
+
+export const ACCESS = ['read', 'write', 'readwrite', 'deny'] as const;
+export type Access = (typeof ACCESS)[number];
+export interface AclRule {
+  pattern: string;
+  access: Access;
+}
+
+/** go-auth's `acc`: 1 read (delivery), 2 write (publish), 3 both, 4 subscribe (a filter). */
+export type Acc = 1 | 2 | 3 | 4;
+export const isAcc = (n: number): n is Acc => n === 1 || n === 2 || n === 3 || n === 4;
+
+const READ = 1;
+const WRITE = 2;
+const accessBits = (a: Access): number =>
+  a === 'read' ? READ : a === 'write' ? WRITE : a === 'readwrite' ? READ | WRITE : 0;
+
+/** A rule with `%u` already substituted; `%c` is left for the request when present. */
+interface CompiledRule {
+  deny: boolean;
+  bits: number;
+  fixed?: string[];
+  /** The pattern split at `%c`, `%u` substituted: joined with the client id per request. */
+  template?: string[];
+}
+export interface CompiledAcl {
+  rules: CompiledRule[];
+  hasDeny: boolean;
+}
+
+/**
+ * A value substituted into a GRANT must be exactly one topic level with no wildcard, or the
+ * grant would widen (CVE-2017-7650: a client id `#` turning `devices/%c/#` into `devices/#/#`).
+ * Denies take the value textually, so an odd value can only make them deny more.
+ */
+const safeLevel = (v: string): boolean => v.length > 0 && !/[+#/\u0000]/.test(v);
+
+/** Checks a rule pattern as stored: a valid filter once placeholders are read as levels. */
+export function isValidRulePattern(pattern: string): boolean {
+  return isValidFilter(pattern.replace(/%[uc]/g, 'x'));
+}
+
+export function compileAcl(rules: readonly AclRule[], username: string): CompiledAcl {
+  const out: CompiledRule[] = [];
+  const userSafe = safeLevel(username);
+  for (const rule of rules) {
+    const deny = rule.access === 'deny';
+    if (!deny && !userSafe && rule.pattern.includes('%u')) continue;
+    // A function, not a string: `$'`, `$&`… in a name must not act as replacement patterns.
+    // Split at `%c` first so a name that reads `%c` is not substituted again.
+    const parts = rule.pattern.split('%c').map((p) => p.replace(/%u/g, () => username));
+    const compiled: CompiledRule = { deny, bits: accessBits(rule.access) };
+    // An invalid deny goes the template way too, where an invalid result denies everything.
+    const valid = parts.length > 1 || isValidFilter(parts[0] as string);
+    // A grant that is not a valid filter (a damaged record) grants nothing: `a/#/b` must
+    // not act as `a/#`.
+    if (!deny && !valid) continue;
+    if (parts.length > 1 || !valid) compiled.template = parts;
+    else compiled.fixed = levels(parts[0] as string);
+    out.push(compiled);
+  }
+  return { rules: out, hasDeny: out.some((r) => r.deny) };
+}
+
+export type AclDecision = { allow: true } | { allow: false; reason: string };
+
+const deny = (reason: string): AclDecision => ({ allow: false, reason });
+
+export function decideAcl(
+  acl: CompiledAcl,
+  acc: Acc,
+  topic: string,
+  clientid: string,
+): AclDecision {
+  if (acc === 4 ? !isValidFilter(topic) : !isValidTopicName(topic)) {
+    return deny(acc === 4 ? 'invalid subscription filter' : 'invalid topic name');
+  }
+  const x = levels(topic);
+  const need = acc === 1 || acc === 4 ? READ : acc === 2 ? WRITE : READ | WRITE;
+  const clientSafe = safeLevel(clientid);
+  let have = 0;
+  for (const rule of acl.rules) {
+    let pattern = rule.fixed;
+    if (pattern === undefined) {
+      if (!rule.deny && !clientSafe) continue;
+      const text = (rule.template as string[]).join(clientid);
+      if (!isValidFilter(text)) {
+        if (rule.deny) return deny('deny rule matched (unsafe name or id)');
+        continue;
+      }
+      pattern = levels(text);
+    }
+    if (rule.deny) {
+      if (intersects(pattern, x)) return deny('deny rule matched');
+    } else if ((have & need) !== need && (rule.bits & need) !== 0 && covers(pattern, x)) {
+      have |= rule.bits & need;
+      if (have === need && !acl.hasDeny) return { allow: true };
+    }
+  }
+  return have === need ? { allow: true } : deny('no rule grants this access');
+}

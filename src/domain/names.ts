@@ -1,0 +1,16 @@
+// Device ids are usernames: they are written into the passwd file (`user:hash`) and the
+// acl_file (`user NAME`) and substituted for `%u`, so anything that could split a line,
+// a field or a topic level is refused at the API.
+export const MAX_NAME_LENGTH = 128;
+
+/** Returns why `name` is not an acceptable device id / username, or null when it is. */
+export function usernameProblem(name: string): string | null {
+  if (name.length === 0) return 'must not be empty';
+  if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters`;
+  if (name.includes(':')) return 'must not contain ":" (it separates fields in the passwd file)';
+  if (/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(name)) return 'must not contain control characters';
+  if (/\s/u.test(name)) return 'must not contain whitespace';
+  if (/[+#/]/.test(name)) return 'must not contain "+", "#" or "/" (they would widen %u rules)';
+  if (name.startsWith('$')) return 'must not start with "$"';
+  return null;
+}

@@ -1,0 +1,75 @@
+// Mosquitto password hashes: `$7$` (PBKDF2-HMAC-SHA512, Mosquitto ≥ 2.0) and `$6$`
+// (salted SHA-512, Mosquitto 1.x; verified on import, never written).
+import { createHash, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const pbkdf2Async = promisify(pbkdf2);
+const KEY_BYTES = 64;
+const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+export interface ParsedHash {
+  kind: 7 | 6;
+  iterations: number;
+  salt: Buffer;
+  key: Buffer;
+}
+
+export interface HashOptions {
+  iterations: number;
+  saltBytes: number;
+}
+
+export function parseHash(stored: string): ParsedHash | null {
+  const parts = stored.split('$');
+  // ['', '7', iterations, salt, key] or ['', '6', salt, key]
+  if (parts[0] !== '') return null;
+  if (parts[1] === '7' && parts.length === 5) {
+    const [, , iter, salt, key] = parts as [string, string, string, string, string];
+    const iterations = /^[1-9][0-9]{0,8}$/.test(iter) ? Number(iter) : NaN;
+    if (!Number.isSafeInteger(iterations) || !B64.test(salt) || !B64.test(key)) return null;
+    const k = Buffer.from(key, 'base64');
+    const s = Buffer.from(salt, 'base64');
+    if (k.length !== KEY_BYTES || s.length === 0) return null;
+    return { kind: 7, iterations, salt: s, key: k };
+  }
+  if (parts[1] === '6' && parts.length === 4) {
+    const [, , salt, key] = parts as [string, string, string, string];
+    if (!B64.test(salt) || !B64.test(key)) return null;
+    const k = Buffer.from(key, 'base64');
+    const s = Buffer.from(salt, 'base64');
+    if (k.length !== KEY_BYTES || s.length === 0) return null;
+    return { kind: 6, iterations: 1, salt: s, key: k };
+  }
+  return null;
+}
+
+async function derive(password: string, h: Pick<ParsedHash, 'kind' | 'iterations' | 'salt'>) {
+  if (h.kind === 6) {
+    return createHash('sha512').update(password, 'utf8').update(h.salt).digest();
+  }
+  return pbkdf2Async(password, h.salt, h.iterations, KEY_BYTES, 'sha512');
+}
+
+export async function hashPassword(password: string, opts: HashOptions): Promise<string> {
+  const salt = randomBytes(opts.saltBytes);
+  const key = await derive(password, { kind: 7, iterations: opts.iterations, salt });
+  return `$7$${opts.iterations}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+export type VerifyResult = 'match' | 'mismatch' | 'malformed';
+
+export async function verifyPassword(password: string, stored: string): Promise<VerifyResult> {
+  const parsed = parseHash(stored);
+  if (!parsed) return 'malformed';
+  const key = await derive(password, parsed);
+  return timingSafeEqual(key, parsed.key) ? 'match' : 'mismatch';
+}
+
+/**
+ * Burns the same work as verifying against a `$7$` hash with `iterations`, for unknown and
+ * disabled users, so the answer time does not tell them apart from a wrong password.
+ */
+export async function dummyVerify(password: string, iterations: number): Promise<void> {
+  await pbkdf2Async(password, DUMMY_SALT, iterations, KEY_BYTES, 'sha512');
+}
+const DUMMY_SALT = randomBytes(12);

@@ -1,0 +1,279 @@
+// Keeps the passwd file and acl_file in step with Redis. Changes (from any replica, via the
+// change feed) are debounced: the export runs EXPORT_DEBOUNCE_MS after the last change, and
+// never later than EXPORT_MAX_DELAY_MS after the first. Failures keep the change pending and
+// retry with backoff; Redis keeps every write whatever happens here.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import lockfile from 'proper-lockfile';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import type { Metrics } from '../ops/metrics';
+import type { CredentialStore } from '../store/credential-store';
+import { AtomicFile, fileSha, removeStaleTemps, type FileOptions } from './atomic-file';
+import {
+  commonAclLines,
+  HEADER,
+  passwdLine,
+  passwdSkip,
+  userAclSection,
+  type SkipReason,
+} from './render';
+import type { Reloader } from './reload';
+
+export interface ExportStatus {
+  enabled: boolean;
+  pending: boolean;
+  running: boolean;
+  lastSuccessAt: string | null;
+  lastErrorAt: string | null;
+  lastError: string | null;
+  lastDurationMs: number | null;
+  lastRevision: number | null;
+  users: number | null;
+  skipped: Partial<Record<SkipReason, number>>;
+  consecutiveFailures: number;
+}
+
+export interface ExporterDeps {
+  config: Pick<
+    Config,
+    | 'PASSWD_FILE'
+    | 'ACL_FILE'
+    | 'EXPORT_FILE_MODE'
+    | 'EXPORT_OWNER'
+    | 'EXPORT_DEBOUNCE_MS'
+    | 'EXPORT_MAX_DELAY_MS'
+  >;
+  store: CredentialStore;
+  reloader: Reloader | null;
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+const BATCH = 1000;
+const MAX_BACKOFF_MS = 60_000;
+
+export class Exporter {
+  private timer: NodeJS.Timeout | null = null;
+  private firstChangeAt = 0;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private reloadOwed = false;
+  private forceOwed = false;
+  /** After a failure, changes do not bring the retry forward (backoff holds). */
+  private retryAt = 0;
+  private stopped = false;
+  private readonly fileOpts: FileOptions;
+  readonly status: ExportStatus = {
+    enabled: false,
+    pending: false,
+    running: false,
+    lastSuccessAt: null,
+    lastErrorAt: null,
+    lastError: null,
+    lastDurationMs: null,
+    lastRevision: null,
+    users: null,
+    skipped: {},
+    consecutiveFailures: 0,
+  };
+
+  constructor(private readonly deps: ExporterDeps) {
+    const { PASSWD_FILE, ACL_FILE, EXPORT_FILE_MODE, EXPORT_OWNER } = deps.config;
+    this.status.enabled = Boolean(PASSWD_FILE || ACL_FILE);
+    const [uid, gid] = EXPORT_OWNER ? EXPORT_OWNER.split(':').map(Number) : [];
+    this.fileOpts = { mode: EXPORT_FILE_MODE, uid, gid };
+  }
+
+  get healthy(): boolean {
+    return !this.status.enabled || this.status.consecutiveFailures < 3;
+  }
+
+  /** Something changed: export soon (debounced, bounded delay). */
+  changed(): void {
+    if (!this.status.enabled || this.stopped) return;
+    const now = Date.now();
+    if (!this.status.pending) this.firstChangeAt = now;
+    this.status.pending = true;
+    this.deps.metrics?.exportPending.set(1);
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    const { EXPORT_DEBOUNCE_MS, EXPORT_MAX_DELAY_MS } = this.deps.config;
+    const due = Math.max(
+      this.retryAt,
+      Math.min(now + EXPORT_DEBOUNCE_MS, this.firstChangeAt + EXPORT_MAX_DELAY_MS),
+    );
+    this.schedule(Math.max(0, due - now));
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.run(false);
+    }, ms);
+  }
+
+  /** Exports now (waiting for a run in progress). `force` ignores the up-to-date marker. */
+  async run(force = true): Promise<void> {
+    if (!this.status.enabled) return;
+    while (this.running) await this.running;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.again = false;
+    this.running = this.attempt(force).finally(() => {
+      this.running = null;
+      this.status.running = false;
+    });
+    await this.running;
+    if (this.again && !this.stopped) this.changed();
+  }
+
+  /** Stops scheduling (retries included); a run in progress finishes. */
+  cancel(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** For shutdown: cancel the timer and write what is pending now. */
+  async flush(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    while (this.running) await this.running;
+    if (this.status.pending) await this.attempt(false);
+  }
+
+  private async attempt(force: boolean): Promise<void> {
+    this.status.running = true;
+    this.status.pending = false;
+    const started = Date.now();
+    try {
+      const result = await this.exportLocked(force || this.forceOwed);
+      this.forceOwed = false;
+      this.status.lastSuccessAt = new Date().toISOString();
+      this.status.lastDurationMs = Date.now() - started;
+      this.status.consecutiveFailures = 0;
+      this.status.lastError = null;
+      this.retryAt = 0;
+      this.deps.metrics?.exportRuns.labels(result).inc();
+      this.deps.metrics?.exportSeconds.observe((Date.now() - started) / 1000);
+      if (!this.status.pending) this.deps.metrics?.exportPending.set(0);
+    } catch (err) {
+      const message = (err as Error).message;
+      this.forceOwed ||= force;
+      this.status.pending = true;
+      this.status.lastErrorAt = new Date().toISOString();
+      this.status.lastError = message;
+      this.status.consecutiveFailures++;
+      this.deps.metrics?.exportRuns.labels('error').inc();
+      const backoff = Math.min(
+        MAX_BACKOFF_MS,
+        500 * 2 ** Math.min(this.status.consecutiveFailures, 10),
+      );
+      this.deps.logger.error(
+        { err: message, retryInMs: backoff },
+        'export failed; Redis is unaffected, will retry',
+      );
+      this.retryAt = Date.now() + backoff;
+      if (!this.stopped) this.schedule(backoff);
+    }
+  }
+
+  private markerPath(): string {
+    const target = this.deps.config.PASSWD_FILE || this.deps.config.ACL_FILE;
+    return `${dirname(target)}/.mqtt-authd-export.json`;
+  }
+
+  /** Serialised across processes sharing the files (a lock directory beside them). */
+  private async exportLocked(force: boolean): Promise<'ok' | 'skipped'> {
+    const { PASSWD_FILE, ACL_FILE } = this.deps.config;
+    const target = PASSWD_FILE || ACL_FILE;
+    await mkdir(dirname(target), { recursive: true });
+    const release = await lockfile.lock(target, {
+      realpath: false,
+      // A SIGKILLed holder's lock counts as stale after 10 s (the holder refreshes it every 5 s).
+      stale: 10_000,
+      retries: { retries: 100, minTimeout: 50, maxTimeout: 1000 },
+    });
+    try {
+      if (force) await Promise.all([PASSWD_FILE, ACL_FILE].filter(Boolean).map(removeStaleTemps));
+      const revision = await this.deps.store.revision();
+      if (!force && !this.reloadOwed && (await this.upToDate(revision))) return 'skipped';
+      const changed = await this.writeFiles(revision);
+      await writeFile(this.markerPath(), JSON.stringify({ revision }) + '\n', { mode: 0o600 });
+      if (changed || this.reloadOwed) await this.reload();
+      return 'ok';
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
+  private async upToDate(revision: number): Promise<boolean> {
+    try {
+      const marker = JSON.parse(await readFile(this.markerPath(), 'utf8')) as { revision?: number };
+      return typeof marker.revision === 'number' && marker.revision >= revision;
+    } catch {
+      return false;
+    }
+  }
+
+  private async reload(): Promise<void> {
+    if (!this.deps.reloader) return;
+    this.reloadOwed = true;
+    const said = await this.deps.reloader();
+    this.reloadOwed = false;
+    this.deps.logger.info({ reload: said }, 'broker told to reload');
+  }
+
+  /** Both files in one pass over Redis; returns whether either file's content changed. */
+  private async writeFiles(revision: number): Promise<boolean> {
+    const { PASSWD_FILE, ACL_FILE } = this.deps.config;
+    const before = await Promise.all([
+      PASSWD_FILE ? fileSha(PASSWD_FILE) : null,
+      ACL_FILE ? fileSha(ACL_FILE) : null,
+    ]);
+    const passwd = PASSWD_FILE ? await AtomicFile.open(PASSWD_FILE, this.fileOpts) : null;
+    const acl = ACL_FILE
+      ? await AtomicFile.open(ACL_FILE, this.fileOpts).catch(async (e: unknown) => {
+          await passwd?.abort();
+          throw e;
+        })
+      : null;
+    const skipped: Partial<Record<SkipReason, number>> = {};
+    let users = 0;
+    try {
+      await acl?.write(
+        HEADER +
+          '\n# Rules for every client\n' +
+          commonAclLines(await this.deps.store.getCommonAcl()),
+      );
+      await passwd?.write(HEADER.replace(/:/g, ' -'));
+      for await (const batch of this.deps.store.iterateUsers(BATCH)) {
+        for (const rec of batch) {
+          const skip = passwdSkip(rec);
+          if (skip) {
+            skipped[skip] = (skipped[skip] ?? 0) + 1;
+            continue;
+          }
+          users++;
+          await passwd?.write(passwdLine(rec));
+          await acl?.write(userAclSection(rec));
+        }
+      }
+      const after = [passwd ? await passwd.commit() : null, acl ? await acl.commit() : null];
+      this.status.users = users;
+      this.status.skipped = skipped;
+      this.status.lastRevision = revision;
+      if (Object.keys(skipped).length)
+        this.deps.logger.info({ skipped, users }, 'export left some users out');
+      return after[0] !== before[0] || after[1] !== before[1];
+    } catch (err) {
+      await Promise.all([passwd?.abort(), acl?.abort()]);
+      throw err;
+    }
+  }
+}

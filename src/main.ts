@@ -1,0 +1,59 @@
+// Composes the whole service from config: what `mqtt-authd serve` runs, and what end-to-end
+// tests start in-process.
+import { createApiRouter } from './api/api-router';
+import type { Config } from './config';
+import { createContext, type AppContext, type ContextOverrides } from './context';
+import { Exporter } from './export/exporter';
+import { createReloader } from './export/reload';
+import { AuditLog } from './ops/audit';
+import { createService, type Service } from './server';
+import { waitReady } from './store/redis-client';
+
+export interface FullService extends Service {
+  exporter: Exporter;
+  audit: AuditLog;
+}
+
+export function createExporter(ctx: AppContext): Exporter {
+  return new Exporter({
+    config: ctx.config,
+    store: ctx.bulkStore,
+    reloader: createReloader(ctx.config.MOSQUITTO_RELOAD),
+    logger: ctx.logger.child({ name: 'authd:export' }),
+    metrics: ctx.metrics,
+  });
+}
+
+export async function buildService(
+  config: Config,
+  overrides: ContextOverrides = {},
+): Promise<FullService> {
+  const ctx = createContext(config, overrides);
+  const exporter = createExporter(ctx);
+  const audit = new AuditLog(
+    ctx.redis,
+    ctx.keys.audit,
+    config.AUDIT_MAX_ENTRIES,
+    ctx.logger.child({ name: 'authd:audit' }),
+  );
+  ctx.devices.onChange((change) => audit.record(change));
+  // Every change from any replica arrives here; so does a resync after the feed reconnects.
+  ctx.feed.on('change', () => exporter.changed());
+  const service = createService(ctx, {
+    api: createApiRouter(ctx, { exporter, audit }),
+    readiness: { exportHealthy: () => exporter.healthy },
+    onStop: [() => exporter.flush()],
+  });
+  const start = service.start;
+  return {
+    ...service,
+    exporter,
+    audit,
+    async start() {
+      const addr = await start();
+      await waitReady(ctx.redisBulk, 2000).catch(() => undefined);
+      void exporter.run(true); // the export also runs at startup; failures retry by themselves
+      return addr;
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Prometheus metrics. Labels carry kinds and results, never usernames, client ids or topics.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'mqtt_authd_' });
+  const m = {
+    registry,
+    checks: new Counter({
+      name: 'mqtt_authd_checks_total',
+      help: 'Broker checks answered, by kind (user, superuser, acl) and result (allow, deny, error)',
+      labelNames: ['kind', 'result'] as const,
+      registers: [registry],
+    }),
+    checkSeconds: new Histogram({
+      name: 'mqtt_authd_check_duration_seconds',
+      help: 'Time to answer a broker check, by kind',
+      labelNames: ['kind'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    storeErrors: new Counter({
+      name: 'mqtt_authd_redis_errors_total',
+      help: 'Store operations that failed because Redis was unreachable or too slow',
+      registers: [registry],
+    }),
+    cacheLookups: new Counter({
+      name: 'mqtt_authd_cache_lookups_total',
+      help: 'User cache lookups by result (hit, miss)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    exportRuns: new Counter({
+      name: 'mqtt_authd_export_runs_total',
+      help: 'passwd/acl_file exports, by result (ok, error, skipped)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    exportSeconds: new Histogram({
+      name: 'mqtt_authd_export_duration_seconds',
+      help: 'Time to write both export files',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+    exportPending: new Gauge({
+      name: 'mqtt_authd_export_pending',
+      help: '1 while changes are waiting to be exported',
+      registers: [registry],
+    }),
+    managementCalls: new Counter({
+      name: 'mqtt_authd_management_requests_total',
+      help: 'Management API requests by route and status code',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers: [registry],
+    }),
+    lockouts: new Counter({
+      name: 'mqtt_authd_lockouts_total',
+      help: 'Usernames or client ids locked out after repeated failed logins, by key kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    throttled: new Counter({
+      name: 'mqtt_authd_throttled_checks_total',
+      help: 'User checks denied without hashing because the name was locked out',
+      registers: [registry],
+    }),
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

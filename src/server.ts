@@ -1,0 +1,72 @@
+// The service: one node:http server; broker checks on the fast path, the rest via Express.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type AppParts } from './app';
+import { createCheckHandler } from './checks/check-handler';
+import type { AppContext } from './context';
+
+export interface Service {
+  ctx: AppContext;
+  server: http.Server;
+  start(): Promise<AddressInfo>;
+  /** Stops accepting, lets in-flight requests finish (bounded), runs onStop hooks, quits Redis. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceParts extends AppParts {
+  /** Run at stop() after HTTP has drained, before Redis closes (e.g. flush the export). */
+  onStop?: (() => Promise<void>)[];
+}
+
+export function createService(ctx: AppContext, parts: ServiceParts = {}): Service {
+  const app = createApp(ctx, parts);
+  const handleCheck = createCheckHandler({
+    config: ctx.config,
+    service: ctx.checks,
+    metrics: ctx.metrics,
+    logger: ctx.logger.child({ name: 'authd:checks' }),
+  });
+  const server = http.createServer(
+    {
+      // Slow clients: headers within 10 s, a whole request within 30 s.
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      // Longer than Go's idle timeout (90 s), so the plugin, not us, closes idle connections
+      // and never sends a request on a socket we are closing.
+      keepAliveTimeout: 120_000,
+    },
+    (req, res) => {
+      if (!handleCheck(req, res)) app(req, res);
+    },
+  );
+  let stopping: Promise<void> | null = null;
+
+  return {
+    ctx,
+    server,
+    start() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(ctx.config.PORT, ctx.config.HOST, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(
+          () => server.closeAllConnections(),
+          ctx.config.SHUTDOWN_TIMEOUT_MS,
+        );
+        await closed;
+        clearTimeout(timer);
+        for (const hook of parts.onStop ?? []) await hook();
+        await ctx.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import type { AclRule } from '../domain/acl';
+import type { DeviceFields, DeviceRecord } from './records';
+
+export interface WriteOutcome {
+  /** The record before the write (null when it was created). */
+  before: DeviceRecord | null;
+  revision: number;
+}
+
+export interface Page {
+  users: DeviceRecord[];
+  /** Opaque cursor for the next page; null at the end. */
+  next: string | null;
+}
+
+/** The credential store: Redis is the implementation; the domain never sees Redis. */
+export interface CredentialStore {
+  getUser(username: string): Promise<DeviceRecord | null>;
+  /** The user and the common rules in one round trip (a cold check). */
+  getUserWithCommon(username: string): Promise<{ user: DeviceRecord | null; common: AclRule[] }>;
+  getCommonAcl(): Promise<AclRule[]>;
+  createUser(record: DeviceRecord): Promise<WriteOutcome>;
+  updateUser(username: string, patch: Partial<DeviceFields>): Promise<WriteOutcome>;
+  /** Sets `always` fields; `ifNew` fields only where the user had none (imports). */
+  upsertUser(
+    username: string,
+    always: Partial<DeviceFields>,
+    ifNew: Partial<DeviceFields>,
+  ): Promise<WriteOutcome>;
+  deleteUser(username: string): Promise<WriteOutcome>;
+  setCommonAcl(rules: AclRule[]): Promise<{ before: AclRule[]; revision: number }>;
+  listUsers(opts: { cursor?: string; limit: number }): Promise<Page>;
+  /** Every user in username order, `batch` at a time; memory stays flat. */
+  iterateUsers(batch: number): AsyncGenerator<DeviceRecord[]>;
+  countUsers(): Promise<number>;
+  revision(): Promise<number>;
+}

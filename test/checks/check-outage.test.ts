@@ -1,0 +1,75 @@
+// Redis stopped or hung under the service: checks answer 5xx within the bound and never
+// allow; when Redis is back the service recovers by itself.
+import { startRedis, type RedisProcess } from '../support/processes';
+import {
+  eventually,
+  JSON_HEADERS,
+  rawRequest,
+  startTestService,
+  type TestService,
+} from '../support/service';
+
+let redis: RedisProcess;
+let t: TestService;
+const BODY = '{"clientid":"c","password":"pw","username":"dev"}';
+const ACL = '{"acc":2,"clientid":"c","topic":"devices/dev/x","username":"dev"}';
+
+beforeAll(async () => {
+  redis = await startRedis();
+  t = await startTestService('outage', { REDIS_URL: redis.url, CHECK_TIMEOUT_MS: '250' });
+  await t.service.ctx.devices.create({ id: 'dev', password: 'pw' });
+  expect((await rawRequest(t.port, 'POST', '/mqtt/user', BODY, JSON_HEADERS)).status).toBe(200);
+});
+afterAll(async () => {
+  await t.stop();
+  await redis.stop();
+});
+
+async function timed(path: string, body: string) {
+  const started = Date.now();
+  const res = await rawRequest(t.port, 'POST', path, body, JSON_HEADERS);
+  return { ...res, ms: Date.now() - started };
+}
+
+it('answers 503 fast while Redis is stopped, and recovers when it is back', async () => {
+  await redis.stop();
+  // The cache must not keep allowing: it cannot hear invalidations while Redis is gone.
+  await eventually(async () => expect((await timed('/mqtt/user', BODY)).status).toBe(503));
+  for (const [path, body] of [
+    ['/mqtt/user', BODY],
+    ['/mqtt/acl', ACL],
+    ['/mqtt/superuser', '{"username":"dev"}'],
+  ]) {
+    const res = await timed(path as string, body as string);
+    expect(res.status).toBe(503);
+    expect(res.ms).toBeLessThan(2000); // far below go-auth's 5 s http_timeout
+  }
+  expect((await rawRequest(t.port, 'GET', '/readyz')).status).toBe(503);
+  await redis.restart();
+  await t.service.ctx.devices.create({ id: 'dev', password: 'pw' }).catch(() => undefined); // redis kept nothing
+  await eventually(async () => expect((await timed('/mqtt/user', BODY)).status).toBe(200), 10000);
+  expect((await timed('/mqtt/acl', ACL)).status).toBe(200);
+  await eventually(
+    async () => expect((await rawRequest(t.port, 'GET', '/readyz')).status).toBe(200),
+    5000,
+  );
+});
+
+it('answers 503 within the bound while Redis hangs (SIGSTOP), and recovers on SIGCONT', async () => {
+  await eventually(async () => expect((await timed('/mqtt/acl', ACL)).status).toBe(200), 5000);
+  redis.pause();
+  try {
+    // First request after the hang may still be answered from the cache; then it must fail.
+    await eventually(async () => {
+      const res = await timed(
+        '/mqtt/user',
+        '{"clientid":"c","password":"pw","username":"unknown-x"}',
+      );
+      expect(res.status).toBe(503);
+      expect(res.ms).toBeLessThan(2000);
+    }, 5000);
+  } finally {
+    redis.resume();
+  }
+  await eventually(async () => expect((await timed('/mqtt/user', BODY)).status).toBe(200), 10000);
+});

@@ -1,0 +1,61 @@
+import { MAX_NAME_LENGTH, usernameProblem } from '../../src/domain/names';
+
+describe('usernameProblem rejects', () => {
+  it.each([
+    ['empty', '', /empty/],
+    ['too long', 'a'.repeat(MAX_NAME_LENGTH + 1), /at most 128/],
+    ['far too long', 'a'.repeat(10_000), /at most/],
+    ['colon', 'a:b', /":"/],
+    ['leading colon', ':a', /":"/],
+    ['trailing colon', 'a:', /":"/],
+    ['space', 'a b', /whitespace/],
+    ['leading space', ' a', /whitespace/],
+    ['trailing space', 'a ', /whitespace/],
+    ['no-break space', 'a\u00a0b', /whitespace/],
+    ['ideographic space', 'a\u3000b', /whitespace/],
+    ['newline', 'a\nb', /control|whitespace/],
+    ['trailing newline', 'a\n', /control|whitespace/],
+    ['carriage return', 'a\rb', /control|whitespace/],
+    ['tab', 'a\tb', /control|whitespace/],
+    ['NUL', 'a\u0000b', /control/],
+    ['escape', 'a\u001bb', /control/],
+    ['DEL', 'a\u007fb', /control/],
+    ['C1 control', 'a\u0085b', /control|whitespace/],
+    ['line separator', 'a\u2028b', /control|whitespace/],
+    ['paragraph separator', 'a\u2029b', /control|whitespace/],
+    ['zero-width space', 'a\u200bb', /control/],
+    ['BOM', '\ufeffa', /control/],
+    ['bidi override', 'a\u202eb', /control/],
+    ['plus', 'a+b', /"\+"/],
+    ['lone plus', '+', /"\+"/],
+    ['hash', 'a#b', /"#"/],
+    ['lone hash', '#', /"#"/],
+    ['slash', 'a/b', /"\/"/],
+    ['leading slash', '/a', /"\/"/],
+    ['leading $', '$SYS', /"\$"/],
+    ['lone $', '$', /"\$"/],
+  ])('%s', (_, name, message) => {
+    const problem = usernameProblem(name);
+    expect(problem).not.toBeNull();
+    expect(problem).toMatch(message);
+  });
+});
+
+describe('usernameProblem accepts', () => {
+  it.each([
+    ['a'],
+    ['device-42'],
+    ['dev-0123456789abcdef0123456789abcdef'],
+    ['sensor.kitchen.temp'],
+    ['under_score'],
+    ['MiXeD.Case-1'],
+    ['ünïcødé'],
+    ['датчик-1'],
+    ['温度计'],
+    ['a$b'],
+    ['user@example.com'],
+    ['a'.repeat(MAX_NAME_LENGTH)],
+  ])('%j', (name) => {
+    expect(usernameProblem(name)).toBeNull();
+  });
+});
