@@ -2,7 +2,8 @@
 // build the same context with their own config (own key prefix, own Redis).
 import type Redis from 'ioredis';
 import { readAdminTokens, type AdminToken, type Config } from './config';
-import { CheckService, type Throttle } from './checks/check-service';
+import { CheckService } from './checks/check-service';
+import { LoginThrottle } from './checks/throttle';
 import { UserCache } from './checks/user-cache';
 import { DeviceService } from './devices/device-service';
 import { createLogger, type Logger } from './logger';
@@ -27,6 +28,7 @@ export interface AppContext {
   feed: ChangeFeed;
   cache: UserCache;
   checks: CheckService;
+  throttle: LoginThrottle;
   devices: DeviceService;
   adminTokens: AdminToken[];
   close(): Promise<void>;
@@ -35,7 +37,6 @@ export interface AppContext {
 export interface ContextOverrides {
   logger?: Logger;
   adminTokens?: AdminToken[];
-  throttle?: (ctx: Omit<AppContext, 'checks' | 'devices' | 'close'>) => Throttle | undefined;
 }
 
 export function createContext(config: Config, overrides: ContextOverrides = {}): AppContext {
@@ -51,9 +52,14 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const store = new RedisCredentialStore(redis, keys, config.COMMON_ACL_DEFAULT);
   const bulkStore = new RedisCredentialStore(redisBulk, keys, config.COMMON_ACL_DEFAULT);
   const feed = new ChangeFeed(redisSub, keys.events, redisLog);
+  const [hit, miss] = [metrics.cacheLookups.labels('hit'), metrics.cacheLookups.labels('miss')];
   const cache = new UserCache(
     store,
-    { ttlMs: config.CACHE_TTL_MS, maxUsers: config.CACHE_MAX_USERS },
+    {
+      ttlMs: config.CACHE_TTL_MS,
+      maxUsers: config.CACHE_MAX_USERS,
+      onLookup: (isHit) => (isHit ? hit : miss).inc(),
+    },
     feed,
   );
   const base = {
@@ -69,13 +75,19 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     cache,
     adminTokens: overrides.adminTokens ?? readAdminTokens(),
   };
-  const throttle = overrides.throttle?.(base);
+  const throttle = new LoginThrottle(redis, keys.rateLimit, {
+    limit: config.AUTH_FAIL_LIMIT,
+    windowS: config.AUTH_FAIL_WINDOW_S,
+    lockS: config.AUTH_LOCK_S,
+  });
+  throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
   const checks = new CheckService(
     cache,
     (username) => withTimeout(cache.get(username), config.CHECK_TIMEOUT_MS),
     config.PASSWD_ITERATIONS,
     logger.child({ name: 'authd:checks' }),
     throttle,
+    () => metrics.throttled.inc(),
   );
   const devices = new DeviceService(store, {
     iterations: config.PASSWD_ITERATIONS,
@@ -84,6 +96,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   return {
     ...base,
     checks,
+    throttle,
     devices,
     async close() {
       await Promise.allSettled([redis.quit(), redisBulk.quit(), redisSub.quit()]);

@@ -1,6 +1,7 @@
 // Composes the whole service from config: what `mqtt-authd serve` runs, and what end-to-end
 // tests start in-process.
 import { createApiRouter } from './api/api-router';
+import { createLockoutsRouter } from './api/lockouts-router';
 import type { Config } from './config';
 import { createContext, type AppContext, type ContextOverrides } from './context';
 import { Exporter } from './export/exporter';
@@ -37,10 +38,22 @@ export async function buildService(
     ctx.logger.child({ name: 'authd:audit' }),
   );
   ctx.devices.onChange((change) => audit.record(change));
+  ctx.throttle.on('lockout', (kind, name) => {
+    void audit.record({
+      action: 'lockout',
+      target: `${kind}:${name.slice(0, 256)}`,
+      before: null,
+      after: { kind },
+    });
+  });
   // Every change from any replica arrives here; so does a resync after the feed reconnects.
   ctx.feed.on('change', () => exporter.changed());
   const service = createService(ctx, {
-    api: createApiRouter(ctx, { exporter, audit }),
+    api: createApiRouter(ctx, {
+      exporter,
+      audit,
+      extra: [createLockoutsRouter(ctx.throttle, audit)],
+    }),
     readiness: { exportHealthy: () => exporter.healthy },
     onStop: [() => exporter.flush()],
   });

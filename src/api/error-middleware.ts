@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
 import { AppError, storeUnavailable, StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 
@@ -7,6 +8,14 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
     let known: AppError | null = err instanceof AppError ? err : null;
     if (err instanceof StoreUnavailableError) known = storeUnavailable();
+    if (err instanceof ZodError) {
+      const i = err.issues[0];
+      known = new AppError(
+        400,
+        'validation_failed',
+        `${i?.path.join('.') || 'value'}: ${i?.message ?? 'invalid'}`,
+      );
+    }
     // body-parser errors carry a status and a type
     const e = err as { status?: number; type?: string; message?: string };
     if (!known && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {

@@ -34,6 +34,15 @@ function responseMode(query: string, fallback: ResponseMode): ResponseMode | nul
 export function createCheckHandler(deps: CheckHandlerDeps) {
   const { config, service, metrics, logger } = deps;
   let inflight = 0;
+  // Metric children bound once: labels() per request is a hash lookup on the hot path.
+  const counted = new Map<string, { inc(): void }>();
+  const timed = new Map<string, { observe(v: number): void }>();
+  for (const kind of Object.values(KINDS)) {
+    timed.set(kind, metrics.checkSeconds.labels(kind));
+    for (const result of ['allow', 'deny', 'error']) {
+      counted.set(`${kind}:${result}`, metrics.checks.labels(kind, result));
+    }
+  }
 
   return function handleCheck(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? '';
@@ -51,8 +60,8 @@ export function createCheckHandler(deps: CheckHandlerDeps) {
         'Cache-Control': 'no-store',
       });
       res.end(a.body);
-      metrics.checks.labels(kind, result).inc();
-      metrics.checkSeconds.labels(kind).observe(Number(process.hrtime.bigint() - started) / 1e9);
+      counted.get(`${kind}:${result}`)?.inc();
+      timed.get(kind)?.observe(Number(process.hrtime.bigint() - started) / 1e9);
     };
 
     if (mode === null) {

@@ -4,6 +4,7 @@
 import { decideAcl, isAcc } from '../domain/acl';
 import { dummyVerify, verifyPassword } from '../domain/passwd-hash';
 import type { Logger } from '../logger';
+import type { DeviceRecord } from '../store/records';
 import type { CheckFields } from './check-request';
 import type { CachedUser, UserCache } from './user-cache';
 
@@ -33,37 +34,42 @@ export class CheckService {
     private readonly iterations: number,
     private readonly logger: Logger,
     private readonly throttle?: Throttle,
+    private readonly onThrottled?: () => void,
   ) {}
 
   async user(f: CheckFields): Promise<Decision> {
-    const locked = this.throttle ? await this.throttle.isLocked(f.username, f.clientid) : null;
-    if (locked) return deny(locked);
     const entry = await this.fetch(f.username);
     const rec = entry.record;
+    // The password that last verified for this record: no hash, no throttle, no Redis.
+    if (rec && !rec.disabled && this.cache.isVerified(entry, f.password)) {
+      return this.clientIdDecision(rec.clientIds, f);
+    }
+    const locked = this.throttle ? await this.throttle.isLocked(f.username, f.clientid) : null;
+    if (locked) {
+      this.onThrottled?.();
+      return deny(`${REASONS.badCredentials}: ${locked}`);
+    }
     let ok = false;
-    let reason: string = REASONS.badCredentials;
     if (!rec || rec.disabled) {
       await dummyVerify(f.password, this.iterations);
-    } else if (this.cache.isVerified(entry, f.password)) {
-      ok = true;
     } else {
       const result = await verifyPassword(f.password, rec.hash);
       if (result === 'malformed') {
         this.logger.error({ username: f.username }, 'stored password hash is malformed; denying');
       }
       ok = result === 'match';
-      if (ok) this.cache.rememberVerified(entry, f.password);
     }
-    if (ok && rec && !clientIdAllowed(rec.clientIds, f.username, f.clientid)) {
-      ok = false;
-      reason = REASONS.clientId;
+    if (!ok) {
+      await this.throttle?.failed(f.username, f.clientid);
+      return deny(REASONS.badCredentials);
     }
-    if (this.throttle) {
-      await (ok
-        ? this.throttle.succeeded(f.username, f.clientid)
-        : this.throttle.failed(f.username, f.clientid));
-    }
-    return ok ? ALLOW : deny(reason);
+    this.cache.rememberVerified(entry, f.password);
+    await this.throttle?.succeeded(f.username, f.clientid);
+    return this.clientIdDecision((rec as DeviceRecord).clientIds, f);
+  }
+
+  private clientIdDecision(allowed: readonly string[], f: CheckFields): Decision {
+    return clientIdAllowed(allowed, f.username, f.clientid) ? ALLOW : deny(REASONS.clientId);
   }
 
   async superuser(f: CheckFields): Promise<Decision> {

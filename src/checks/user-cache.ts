@@ -17,6 +17,8 @@ export interface CachedUser {
 export interface UserCacheOptions {
   ttlMs: number;
   maxUsers: number;
+  /** Told of every lookup (metrics). */
+  onLookup?: (hit: boolean) => void;
 }
 
 export class UserCache {
@@ -25,8 +27,6 @@ export class UserCache {
   private generation = 0;
   private enabled = false;
   private readonly secret = randomBytes(32);
-  hits = 0;
-  misses = 0;
 
   constructor(
     private readonly store: CredentialStore,
@@ -59,10 +59,10 @@ export class UserCache {
     const now = Date.now();
     const hit = this.enabled ? this.users.get(username) : undefined;
     if (hit && hit.expires > now) {
-      this.hits++;
+      this.opts.onLookup?.(true);
       return hit;
     }
-    this.misses++;
+    this.opts.onLookup?.(false);
     // A change that lands while we read makes this read unfit to keep (it may be older).
     const gen = this.generation;
     let record: DeviceRecord | null;

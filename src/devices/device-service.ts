@@ -32,7 +32,16 @@ export const toPublic = ({ hash: _hash, ...rest }: DeviceRecord): PublicDevice =
 });
 
 export interface Change {
-  action: 'create' | 'update' | 'rotate' | 'delete' | 'set-acl' | 'set-common-acl' | 'import';
+  action:
+    | 'create'
+    | 'update'
+    | 'rotate'
+    | 'delete'
+    | 'set-acl'
+    | 'set-common-acl'
+    | 'import'
+    | 'lockout'
+    | 'clear-lockout';
   target: string;
   before: unknown;
   after: unknown;

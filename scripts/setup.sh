@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Makes this machine able to run and test mqtt-authd: installs Redis and Mosquitto (Debian
+# packages) when missing and starts Redis on 127.0.0.1:6379 when nothing answers there.
+# Idempotent: a machine that has both running is left as it is. Needs root (or sudo) only
+# when something must be installed.
+set -euo pipefail
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+optional=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-cli >/dev/null || missing+=(redis-tools)
+command -v mosquitto >/dev/null || missing+=(mosquitto)
+command -v mosquitto_passwd >/dev/null || missing+=(mosquitto)
+command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
+# Only used to validate docker-compose.yml in the tests; optional.
+command -v docker-compose >/dev/null || optional+=(docker-compose)
+
+if [ ${#missing[@]} -gt 0 ] || [ ${#optional[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null; then
+    echo "setup: installing ${missing[*]:-} ${optional[*]:-}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    if [ ${#missing[@]} -gt 0 ]; then
+      as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+    if [ ${#optional[@]} -gt 0 ]; then
+      as_root apt-get install -y -qq --no-install-recommends "${optional[@]}" ||
+        echo "setup: docker-compose not installed; the compose validation test will skip"
+    fi
+  elif [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: please install: ${missing[*]} (no apt-get here)" >&2
+    exit 1
+  fi
+fi
+
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "setup: starting redis-server on 127.0.0.1:6379"
+  as_root mkdir -p /var/lib/redis /var/log/redis
+  as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+    --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 50); do
+    redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+fi
+redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null
+echo "setup: redis $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') on 127.0.0.1:6379, $(mosquitto -h 2>/dev/null | head -1)"

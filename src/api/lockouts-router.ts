@@ -1,0 +1,55 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { LockKind, LoginThrottle } from '../checks/throttle';
+import type { AuditLog } from '../ops/audit';
+import { errorBody } from './schemas';
+import { route } from './routes';
+
+const kind = z.enum(['username', 'clientid']);
+const lockState = z.object({ locked: z.boolean(), failures: z.number(), retryAfterS: z.number() });
+
+function parseKind(v: unknown): LockKind {
+  return kind.parse(v);
+}
+
+export function createLockoutsRouter(throttle: LoginThrottle, audit: AuditLog): Router {
+  const r = Router();
+  route(
+    r,
+    {
+      method: 'get',
+      path: '/lockouts/:kind/:name',
+      summary:
+        'Failed-login count and lockout of a user name or client id (kind: username | clientid)',
+      responses: {
+        200: { description: 'State', schema: lockState },
+        400: { description: 'Bad kind', schema: errorBody },
+      },
+    },
+    async (req) => ({
+      status: 200,
+      body: await throttle.state(parseKind(req.params.kind), String(req.params.name)),
+    }),
+  );
+  route(
+    r,
+    {
+      method: 'delete',
+      path: '/lockouts/:kind/:name',
+      summary: 'Clear the failed-login count and lockout of a user name or client id',
+      responses: {
+        204: { description: 'Cleared' },
+        400: { description: 'Bad kind', schema: errorBody },
+      },
+    },
+    async (req) => {
+      const k = parseKind(req.params.kind);
+      const name = String(req.params.name);
+      const before = await throttle.state(k, name);
+      await throttle.clear(k, name);
+      await audit.record({ action: 'clear-lockout', target: `${k}:${name}`, before, after: null });
+      return { status: 204 };
+    },
+  );
+  return r;
+}

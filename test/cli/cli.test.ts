@@ -1,0 +1,145 @@
+// CLI commands as functions on the real Redis, plus one smoke test of the real binary.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { deviceAdd, deviceList, exportOnce, hashLine, parseRuleArg } from '../../src/cli/commands';
+import { importPasswd } from '../../src/cli/import-passwd';
+import { readConfig } from '../../src/config';
+import { createContext, type AppContext } from '../../src/context';
+import { createLogger } from '../../src/logger';
+import { verifyPassword } from '../../src/domain/passwd-hash';
+import { waitReady } from '../../src/store/redis-client';
+import { cleanPrefix, mosquittoPasswd, testPrefix } from '../support/processes';
+import { TEST_REDIS_URL } from '../support/service';
+
+const run = promisify(execFile);
+let ctx: AppContext;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'authd-cli-'));
+  const config = readConfig({
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: testPrefix('cli'),
+    PASSWD_ITERATIONS: '101',
+    PASSWD_FILE: join(dir, 'passwd'),
+    ACL_FILE: join(dir, 'acl'),
+  });
+  ctx = createContext(config, { logger: createLogger('silent'), adminTokens: [] });
+  await waitReady(ctx.redis, 5000);
+  await waitReady(ctx.redisBulk, 5000);
+});
+afterAll(async () => {
+  await ctx.close();
+  await cleanPrefix(TEST_REDIS_URL, ctx.config.REDIS_KEY_PREFIX);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('import-passwd', () => {
+  it('keeps $7$ and $6$ hashes, imports acl rules, reports bad lines by number, is idempotent', async () => {
+    const passwd = join(dir, 'legacy');
+    await mosquittoPasswd(passwd, 'seven', 'seven-pw');
+    await run('mosquitto_passwd', ['-H', 'sha512', '-b', passwd, 'six', 'six-pw']);
+    const good = await readFile(passwd, 'utf8');
+    await writeFile(
+      passwd,
+      `${good}no-colon-line\nbad:user:$7$x\nspace user:${(good.split("\n")[0] ?? "").split(":")[1]}\n# comment\n\ntest:$7$101$njERlZMi/7DzNB9E$/yzqCUhWGkAZ2+h0JzojJAjLCVTZ8quVVHhnC1Fbf3a7pClfzV0jRcbBYlOqTFCwR+52lEHnCgkqm8JkLG47bg==\n`,
+    );
+    const acl = join(dir, 'legacy-acl');
+    await writeFile(
+      acl,
+      'topic read anon/#\npattern read broadcast/%u\nuser seven\ntopic readwrite plant/#\ntopic deny plant/secret\ntopic bogus/#/x\nuser ghost\ntopic ghost/#\n',
+    );
+
+    const first = await importPasswd(ctx.devices, passwd, acl);
+    expect(first.created).toBe(3);
+    expect(first.problems.map((p) => `${p.file === acl ? 'acl' : 'passwd'}:${p.line}`)).toEqual([
+      'acl:6',
+      'passwd:3',
+      'passwd:4',
+      'passwd:5',
+    ]);
+    expect(first.notes.join('\n')).toMatch(/anonymous/);
+    expect(first.notes.join('\n')).toMatch(/ghost/);
+    expect(first.commonRules).toBe(1);
+
+    const seven = await ctx.store.getUser('seven');
+    expect(await verifyPassword('seven-pw', seven?.hash ?? '')).toBe('match');
+    expect(seven?.acl).toEqual([
+      { pattern: 'plant/#', access: 'readwrite' },
+      { pattern: 'plant/secret', access: 'deny' },
+    ]);
+    const six = await ctx.store.getUser('six');
+    expect(six?.hash.startsWith('$6$')).toBe(true);
+    expect(await verifyPassword('six-pw', six?.hash ?? '')).toBe('match');
+    expect(await ctx.store.getCommonAcl()).toEqual([{ pattern: 'broadcast/%u', access: 'read' }]);
+
+    const again = await importPasswd(ctx.devices, passwd, acl);
+    expect(again).toMatchObject({ created: 0, updated: 3 });
+    expect(await ctx.store.countUsers()).toBe(3);
+  });
+
+  it('shows progress through the given reporter', async () => {
+    const passwd = join(dir, 'progress');
+    await mosquittoPasswd(passwd, 'p1', 'p1-password');
+    const seen: string[] = [];
+    await importPasswd(ctx.devices, passwd, undefined, {
+      start: (n) => seen.push(`start ${n > 0}`),
+      update: () => seen.push('update'),
+      stop: () => seen.push('stop'),
+    });
+    expect(seen[0]).toBe('start true');
+    expect(seen[seen.length - 1]).toBe('stop');
+  });
+});
+
+describe('device and export commands', () => {
+  it('adds, lists and exports', async () => {
+    const d = await deviceAdd(ctx, { id: 'cli-1', acl: [parseRuleArg('cli/%u/#=readwrite')] });
+    expect(d.password.length).toBeGreaterThanOrEqual(22);
+    expect((await deviceList(ctx, 1000)).map((x) => x.id)).toContain('cli-1');
+    const status = await exportOnce(ctx);
+    expect(status.lastError).toBeNull();
+    expect(await readFile(join(dir, 'passwd'), 'utf8')).toMatch(/^cli-1:\$7\$/m);
+    expect(await readFile(join(dir, 'acl'), 'utf8')).toContain(
+      'user cli-1\ntopic readwrite cli/cli-1/#\n',
+    );
+  });
+
+  it.each(['nope', 'a/#/b=read', '=read', 'a=all'])('rejects the rule argument %j', (arg) => {
+    expect(() => parseRuleArg(arg)).toThrow(/PATTERN=/);
+  });
+
+  it('hash prints a line mosquitto_passwd would write', async () => {
+    const line = await hashLine('hunter2-pw', { iterations: 101, saltBytes: 12 }, 'someone');
+    expect(line).toMatch(/^someone:\$7\$101\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==$/);
+    expect(await verifyPassword('hunter2-pw', line.slice('someone:'.length))).toBe('match');
+    await expect(hashLine('x', { iterations: 101, saltBytes: 12 }, 'bad:name')).rejects.toThrow(
+      /":"/,
+    );
+  });
+});
+
+const BIN = join(__dirname, '../../dist/src/cli.js');
+(existsSync(BIN) ? describe : describe.skip)('the real binary (run `npm run build` first)', () => {
+  it('hash reads stdin and prints a verifiable $7$ line; bad config exits 2 with the variable named', async () => {
+    const child = execFile('node', [BIN, 'hash', 'dev-x', '--iterations', '101']);
+    child.stdin?.end('binary-password\n');
+    const out = await new Promise<string>((resolve, reject) => {
+      let s = '';
+      child.stdout?.on('data', (c: Buffer) => (s += c.toString()));
+      child.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`exit ${code}`))));
+    });
+    expect(await verifyPassword('binary-password', out.trim().slice('dev-x:'.length))).toBe(
+      'match',
+    );
+    const bad = await run('node', [BIN, 'serve'], { env: { ...process.env, PORT: 'x' } }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect((bad as { code: number }).code).toBe(2);
+    expect((bad as { stderr: string }).stderr).toMatch(/PORT="x"/);
+  });
+});

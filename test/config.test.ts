@@ -1,0 +1,63 @@
+import { ConfigError, readAdminTokens, readConfig } from '../src/config';
+
+describe('readConfig', () => {
+  it('has the documented defaults', () => {
+    const c = readConfig({});
+    expect(c).toMatchObject({
+      HOST: '127.0.0.1',
+      PORT: 8080,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: 'mqtt-authd:',
+      CHECK_RESPONSE_MODE: 'status',
+      CHECK_TIMEOUT_MS: 250,
+      PASSWD_ITERATIONS: 1000,
+      PASSWD_SALT_BYTES: 12,
+      EXPORT_FILE_MODE: 0o600,
+      MOSQUITTO_RELOAD: 'none',
+    });
+    expect(c.COMMON_ACL_DEFAULT).toEqual([{ pattern: 'devices/%u/#', access: 'readwrite' }]);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ PORT: '70000' }, /PORT="70000"/],
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ CHECK_RESPONSE_MODE: 'xml' }, /CHECK_RESPONSE_MODE="xml"/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL.*redis:\/\//],
+    [{ PASSWD_SALT_BYTES: '8' }, /PASSWD_SALT_BYTES/],
+    [{ EXPORT_FILE_MODE: '777x' }, /EXPORT_FILE_MODE.*octal/],
+    [{ EXPORT_OWNER: 'mosquitto' }, /EXPORT_OWNER.*UID/],
+    [{ MOSQUITTO_RELOAD: 'sighup' }, /MOSQUITTO_RELOAD.*pidfile/],
+    [{ COMMON_ACL_DEFAULT: '[{"pattern":"a/#/b","access":"read"}]' }, /COMMON_ACL_DEFAULT/],
+    [{ COMMON_ACL_DEFAULT: 'nope' }, /COMMON_ACL_DEFAULT.*JSON/],
+    [{ REDIS_KEY_PREFIX: 'a b' }, /REDIS_KEY_PREFIX/],
+  ];
+  it.each(bad)('stops on %j with a message naming the variable', (env, message) => {
+    expect(() => readConfig(env)).toThrow(ConfigError);
+    expect(() => readConfig(env)).toThrow(message);
+  });
+});
+
+describe('readAdminTokens', () => {
+  it('reads named and bare tokens and never accepts short ones', () => {
+    expect(
+      readAdminTokens({ ADMIN_TOKENS: 'ops:0123456789abcdef0123,fedcba9876543210fedc' }),
+    ).toEqual([
+      { name: 'ops', token: '0123456789abcdef0123' },
+      { name: 'admin-2', token: 'fedcba9876543210fedc' },
+    ]);
+    expect(() => readAdminTokens({ ADMIN_TOKENS: 'ops:short' })).toThrow(/shorter than 16/);
+    expect(() => readAdminTokens({ ADMIN_TOKEN_FILE: '/nonexistent/tokens' })).toThrow(
+      /ADMIN_TOKEN_FILE/,
+    );
+    expect(readAdminTokens({})).toEqual([]);
+  });
+
+  it('never puts a token in an error message', () => {
+    try {
+      readAdminTokens({ ADMIN_TOKENS: 'ops:secret123' });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('secret123');
+    }
+  });
+});
