@@ -27,6 +27,7 @@ export async function startTestService(
     REDIS_KEY_PREFIX: testPrefix(name),
     PASSWD_ITERATIONS: '101',
     LOG_LEVEL: 'silent',
+    AUTH_FAIL_LIMIT: '1000', // suites that test lockouts set their own
     ...env,
   });
   const service = await buildService(config, {
