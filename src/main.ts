@@ -63,8 +63,12 @@ export async function buildService(
     exporter,
     audit,
     async start() {
+      // Give Redis a moment so the first requests are not 503s; listen regardless (the
+      // client logs one line and keeps retrying; checks answer 503 until it is back).
+      await Promise.all([waitReady(ctx.redis, 3000), waitReady(ctx.redisBulk, 3000)]).catch(
+        () => undefined,
+      );
       const addr = await start();
-      await waitReady(ctx.redisBulk, 2000).catch(() => undefined);
       void exporter.run(true); // the export also runs at startup; failures retry by themselves
       return addr;
     },

@@ -31,6 +31,9 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
       // Slow clients: headers within 10 s, a whole request within 30 s.
       headersTimeout: 10_000,
       requestTimeout: 30_000,
+      // Node checks both only every connectionsCheckingInterval (default 30 s): without this a
+      // slow client would be cut after up to 40 s, not 10 s.
+      connectionsCheckingInterval: 1_000,
       // Longer than Go's idle timeout (90 s), so the plugin, not us, closes idle connections
       // and never sends a request on a socket we are closing.
       keepAliveTimeout: 120_000,
@@ -56,12 +59,15 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
     stop() {
       stopping ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        // close() only closes the connections idle right now; keep-alive connections whose
+        // in-flight request finishes later would otherwise linger until the client drops them.
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
         const timer = setTimeout(
           () => server.closeAllConnections(),
           ctx.config.SHUTDOWN_TIMEOUT_MS,
         );
         await closed;
+        clearInterval(idle);
         clearTimeout(timer);
         for (const hook of parts.onStop ?? []) await hook();
         await ctx.close();

@@ -39,6 +39,9 @@ const safeLevel = (v: string): boolean => v.length > 0 && !/[+#/\u0000]/.test(v)
 
 /** Checks a rule pattern as stored: a valid filter once placeholders are read as levels. */
 export function isValidRulePattern(pattern: string): boolean {
+  // Each rule becomes one acl_file line, which Mosquitto trims: a control character (a line
+  // break injects lines) or a blank at either end would not reach the broker as written.
+  if (/[\p{Cc}\u2028\u2029]/u.test(pattern) || pattern !== pattern.trim()) return false;
   return isValidFilter(pattern.replace(/%[uc]/g, 'x'));
 }
 
