@@ -13,11 +13,15 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 
 export const aclRuleSchema = z
   .object({
-    pattern: z.string().min(1).max(1024).refine(isValidRulePattern, {
-      message:
-        'must be an MQTT topic filter: "+" and "#" only as whole levels, "#" last; ' +
-        'no control characters, no blanks at either end',
-    }),
+    pattern: z
+      .string()
+      .min(1)
+      .max(1024)
+      .refine(isValidRulePattern, {
+        message:
+          'must be an MQTT topic filter: "+" and "#" only as whole levels, "#" last; ' +
+          'no control characters, no blanks at either end',
+      }),
     access: z.enum(ACCESS),
   })
   .strict();

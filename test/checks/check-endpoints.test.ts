@@ -75,7 +75,10 @@ function expectAnswer(res: RawResponse, mode: Mode, allow: boolean): void {
   if (mode === 'json') {
     const body = JSON.parse(res.body) as { ok: boolean; error: string };
     if (allow) expect(res.body).toBe('{"ok":true,"error":""}');
-    else (expect(body.ok).toBe(false), expect(body.error.length).toBeGreaterThan(0));
+    else {
+      expect(body.ok).toBe(false);
+      expect(body.error.length).toBeGreaterThan(0);
+    }
   }
 }
 

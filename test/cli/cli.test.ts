@@ -46,7 +46,7 @@ describe('import-passwd', () => {
     const good = await readFile(passwd, 'utf8');
     await writeFile(
       passwd,
-      `${good}no-colon-line\nbad:user:$7$x\nspace user:${(good.split("\n")[0] ?? "").split(":")[1]}\n# comment\n\ntest:$7$101$njERlZMi/7DzNB9E$/yzqCUhWGkAZ2+h0JzojJAjLCVTZ8quVVHhnC1Fbf3a7pClfzV0jRcbBYlOqTFCwR+52lEHnCgkqm8JkLG47bg==\n`,
+      `${good}no-colon-line\nbad:user:$7$x\nspace user:${(good.split('\n')[0] ?? '').split(':')[1]}\n# comment\n\ntest:$7$101$njERlZMi/7DzNB9E$/yzqCUhWGkAZ2+h0JzojJAjLCVTZ8quVVHhnC1Fbf3a7pClfzV0jRcbBYlOqTFCwR+52lEHnCgkqm8JkLG47bg==\n`,
     );
     const acl = join(dir, 'legacy-acl');
     await writeFile(

@@ -1,0 +1,372 @@
+// The deployment files: the compose files are valid and consistent with the service's
+// configuration, go-auth.conf asks the endpoints the service serves, and fallback.conf with
+// fallback-start.sh runs in a real mosquitto the way the fallback container runs it.
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  chmod,
+  chown,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import mqtt from 'mqtt';
+import { readAdminTokens, readConfig } from '../../src/config';
+import { freePort, mosquittoPasswd, startMosquitto } from '../support/processes';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../..');
+const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
+const DUMMY_TOKENS = 'ci:0123456789abcdef0123456789';
+
+/** `key value` lines of a mosquitto config (mosquitto reads a value up to the end of line). */
+function confOptions(text: string): Map<string, string[]> {
+  const opts = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)\s+(.*)$/.exec(line.trim());
+    if (!m || line.trim().startsWith('#')) continue;
+    const [, key, value] = m as unknown as [string, string, string];
+    opts.set(key, [...(opts.get(key) ?? []), value.trim()]);
+  }
+  return opts;
+}
+const one = (opts: Map<string, string[]>, key: string) => opts.get(key)?.[0];
+
+describe.each(['mosquitto/go-auth.conf', 'mosquitto/existing-broker.conf'])(
+  '%s asks the service the way it answers',
+  (file) => {
+    const opts = confOptions(read(file));
+
+    test('has every required auth_opt_ option', () => {
+      for (const name of [
+        'backends',
+        'http_host',
+        'http_port',
+        'http_getuser_uri',
+        'http_aclcheck_uri',
+        'http_superuser_uri',
+        'http_params_mode',
+        'http_response_mode',
+      ]) {
+        expect(opts.has(`auth_opt_${name}`)).toBe(true);
+      }
+      expect(one(opts, 'auth_opt_backends')).toBe('http');
+      expect(one(opts, 'auth_opt_http_params_mode')).toBe('json');
+      expect(one(opts, 'auth_opt_http_response_mode')).toBe('status');
+      expect(one(opts, 'allow_anonymous')).toBe('false');
+    });
+
+    test('uses the service URIs', () => {
+      expect(one(opts, 'auth_opt_http_getuser_uri')).toBe('/mqtt/user');
+      expect(one(opts, 'auth_opt_http_superuser_uri')).toBe('/mqtt/superuser');
+      expect(one(opts, 'auth_opt_http_aclcheck_uri')).toBe('/mqtt/acl');
+      expect(one(opts, 'auth_opt_http_port')).toBe('8080');
+    });
+
+    test('keeps revocations bounded: in-memory cache of at most 60 s, no refresh on hit', () => {
+      expect(one(opts, 'auth_opt_cache')).toBe('true');
+      expect(one(opts, 'auth_opt_cache_type')).toBe('go-cache');
+      expect(one(opts, 'auth_opt_cache_refresh')).toBe('false');
+      for (const k of ['auth_cache_seconds', 'acl_cache_seconds']) {
+        const s = Number(one(opts, `auth_opt_${k}`));
+        expect(s).toBeGreaterThan(0);
+        expect(s).toBeLessThanOrEqual(60);
+      }
+      expect(one(opts, 'auth_opt_log_level')).not.toBe('debug'); // logs plaintext passwords
+    });
+  },
+);
+
+test('go-auth.conf loads the plugin where the image has it and listens on 1883 and 9001', () => {
+  const opts = confOptions(read('mosquitto/go-auth.conf'));
+  expect(one(opts, 'auth_plugin')).toBe('/mosquitto/go-auth.so');
+  expect(one(opts, 'auth_opt_http_host')).toBe('mqtt-authd');
+  expect(opts.get('listener')).toEqual(['1883', '9001']);
+  expect(opts.get('protocol')).toEqual(['mqtt', 'websockets']);
+});
+
+test.each(['mosquitto/go-auth.conf', 'mosquitto/fallback.conf', 'mosquitto/existing-broker.conf'])(
+  '%s has no comment after a value (mosquitto would read it as part of the value)',
+  (file) => {
+    const bad = read(file)
+      .split('\n')
+      .filter((l) => l.trim() && !l.trim().startsWith('#') && l.includes('#'));
+    expect(bad).toEqual([]);
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// docker-compose
+
+const hasCompose = !spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).error;
+if (!hasCompose) {
+  console.log(
+    'docker-compose not installed: skipping the compose file checks (.ci/run installs it)',
+  );
+}
+const describeCompose = hasCompose ? describe : describe.skip;
+
+function compose(args: string[], env: Record<string, string | undefined>) {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
+  return run('docker-compose', args, { cwd: ROOT, env: childEnv }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (err: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: err.code ?? 1,
+      stdout: err.stdout ?? '',
+      stderr: err.stderr ?? '',
+    }),
+  );
+}
+
+const unquote = (v: string) =>
+  /^'.*'$/.test(v) ? v.slice(1, -1).replace(/''/g, "'") : /^".*"$/.test(v) ? JSON.parse(v) : v;
+
+/** services.<name>.environment of `docker-compose config` output (block YAML, 2-space indent). */
+function serviceEnv(yaml: string, service: string): Record<string, string> {
+  const lines = yaml.split('\n');
+  const start = lines.indexOf(`  ${service}:`);
+  if (start < 0) throw new Error(`service ${service} not in:\n${yaml}`);
+  const env: Record<string, string> = {};
+  let inEnv = false;
+  for (const line of lines.slice(start + 1)) {
+    if (/^ {0,2}\S/.test(line)) break; // next service or top-level key
+    if (/^ {4}\S/.test(line)) {
+      inEnv = line === '    environment:';
+      continue;
+    }
+    const m = /^ {6}([A-Z][A-Z0-9_]*): ?(.*)$/.exec(line);
+    if (inEnv && m) env[m[1] as string] = unquote(m[2] as string);
+  }
+  return env;
+}
+
+describeCompose('docker-compose files', () => {
+  const BASE = ['-f', 'docker-compose.yml'];
+  const FALLBACK = [...BASE, '-f', 'docker-compose.fallback.yml', '--profile', 'fallback'];
+
+  test('docker-compose.yml is valid', async () => {
+    const r = await compose([...BASE, 'config', '-q'], { ADMIN_TOKENS: DUMMY_TOKENS });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  test('with the fallback override and profile it is valid too', async () => {
+    const r = await compose([...FALLBACK, 'config', '-q'], { ADMIN_TOKENS: DUMMY_TOKENS });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  test('holds no admin secret: without ADMIN_TOKENS it refuses to start', async () => {
+    const r = await compose([...BASE, 'config', '-q'], { ADMIN_TOKENS: undefined });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/ADMIN_TOKENS/);
+  });
+
+  test('gives mqtt-authd an environment the service accepts, matching go-auth.conf', async () => {
+    const r = await compose([...BASE, 'config'], { ADMIN_TOKENS: DUMMY_TOKENS });
+    expect(r.code).toBe(0);
+    const env = serviceEnv(r.stdout, 'mqtt-authd');
+    const configSource = read('src/config.ts');
+    for (const key of Object.keys(env))
+      expect([key, configSource.includes(key)]).toEqual([key, true]);
+    const config = readConfig(env);
+    expect(readAdminTokens(env)).toEqual([{ name: 'ci', token: DUMMY_TOKENS.slice(3) }]);
+    expect(config.HOST).toBe('0.0.0.0');
+    expect(config.REDIS_URL).toBe('redis://redis:6379');
+
+    const goAuth = confOptions(read('mosquitto/go-auth.conf'));
+    expect(String(config.PORT)).toBe(one(goAuth, 'auth_opt_http_port'));
+    expect(config.CHECK_RESPONSE_MODE).toBe(one(goAuth, 'auth_opt_http_response_mode'));
+    expect(r.stdout).toContain(`\n  ${one(goAuth, 'auth_opt_http_host')}:\n`); // a service name
+    expect(r.stdout).toContain('/mosquitto/go-auth.conf:/etc/mosquitto/mosquitto.conf:ro');
+  });
+
+  test('the fallback setup exports where fallback.conf reads and reloads what it runs', async () => {
+    const r = await compose([...FALLBACK, 'config'], { ADMIN_TOKENS: DUMMY_TOKENS });
+    expect(r.code).toBe(0);
+    const env = serviceEnv(r.stdout, 'mqtt-authd');
+    const config = readConfig(env);
+    const fallback = confOptions(read('mosquitto/fallback.conf'));
+    expect(config.PASSWD_FILE).toBe(one(fallback, 'password_file'));
+    expect(config.ACL_FILE).toBe(one(fallback, 'acl_file'));
+    expect(config.MOSQUITTO_RELOAD).toBe(`pidfile:${one(fallback, 'pid_file')}`);
+    expect(config.EXPORT_OWNER).toBe('1883:1883'); // the eclipse-mosquitto image's user
+    expect(config.EXPORT_FILE_MODE).toBe(0o640);
+
+    const broker = serviceEnv(r.stdout, 'mosquitto-fallback');
+    expect(broker.EXPORT_OWNER).toBe(config.EXPORT_OWNER);
+    expect(broker.EXPORT_FILE_MODE).toBe(env.EXPORT_FILE_MODE);
+    expect(broker.EXPORT_DIR).toBe(path.dirname(config.PASSWD_FILE));
+
+    // Signalling the broker needs its PID namespace and its uid; see docker-compose.fallback.yml.
+    expect(r.stdout).toMatch(/\n {4}pid: '?service:mosquitto-fallback'?\n/);
+    expect(r.stdout).toMatch(/\n {4}user: '?1883:1883'?\n/);
+    expect(r.stdout).toMatch(/\n {4}init: true\n/);
+    expect(r.stdout.match(/- export:\/export/g)).toHaveLength(2);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// fallback.conf and fallback-start.sh in a real mosquitto
+
+function mosquittoIds(): { uid: number; gid: number } | null {
+  const r = spawnSync('id', ['-u', 'mosquitto'], { encoding: 'utf8' });
+  const g = spawnSync('id', ['-g', 'mosquitto'], { encoding: 'utf8' });
+  if (r.status !== 0 || g.status !== 0) return null;
+  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
+}
+
+const ids = mosquittoIds();
+const asRoot = process.getuid?.() === 0;
+if (!asRoot || !ids) {
+  console.log('fallback broker test needs root and a `mosquitto` user (CI has both): skipped');
+}
+const describeFallback = asRoot && ids ? describe : describe.skip;
+
+async function login(port: number, username: string, password: string): Promise<boolean> {
+  try {
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+      username,
+      password,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    await c.endAsync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describeFallback('mosquitto/fallback.conf with fallback-start.sh, as in the container', () => {
+  let base: string;
+  let exportDir: string;
+  const owner = () => `${ids?.uid}:${ids?.gid}`;
+
+  beforeAll(async () => {
+    base = await mkdtemp(path.join(os.tmpdir(), 'mqtt-authd-fallback-'));
+    await chmod(base, 0o755); // the broker runs as `mosquitto` and must reach exportDir
+    exportDir = path.join(base, 'export');
+    await mkdir(exportDir);
+  });
+  afterAll(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  const startScript = () =>
+    run('/bin/sh', [path.join(ROOT, 'mosquitto/fallback-start.sh')], {
+      env: {
+        PATH: process.env.PATH,
+        EXPORT_DIR: exportDir,
+        EXPORT_OWNER: owner(),
+        EXPORT_FILE_MODE: '0640',
+        MOSQUITTO: '/bin/true', // the broker is started below, under test control
+      },
+    });
+
+  test('the start script prepares the export volume and keeps an existing export', async () => {
+    await writeFile(path.join(exportDir, 'mosquitto.pid'), '12345\n'); // left by a killed broker
+    await startScript();
+    for (const f of ['passwd', 'acl']) {
+      const st = await stat(path.join(exportDir, f));
+      expect(st.size).toBe(0);
+      expect(st.mode & 0o777).toBe(0o640);
+      expect([st.uid, st.gid]).toEqual([ids?.uid, ids?.gid]);
+    }
+    const dirSt = await stat(exportDir);
+    expect([dirSt.uid, dirSt.mode & 0o777]).toEqual([ids?.uid, 0o750]);
+    expect(existsSync(path.join(exportDir, 'mosquitto.pid'))).toBe(false);
+
+    await writeFile(path.join(exportDir, 'acl'), 'user kept\n');
+    await startScript();
+    expect(await readFile(path.join(exportDir, 'acl'), 'utf8')).toBe('user kept\n');
+    await writeFile(path.join(exportDir, 'acl'), '');
+  });
+
+  test('the broker starts on the empty files, then takes an export on SIGHUP to pid_file', async () => {
+    const [tcpPort, wsPort] = [await freePort(), await freePort()];
+    const websockets = /libwebsockets/.test(
+      spawnSync('ldd', ['/usr/sbin/mosquitto'], { encoding: 'utf8' }).stdout ?? '',
+    );
+    if (!websockets)
+      console.log("this mosquitto has no websockets: port 9001's listener runs as mqtt");
+    const original = read('mosquitto/fallback.conf');
+    const rewrites: [RegExp, string][] = [
+      [/^listener 1883$/m, `listener ${tcpPort} 127.0.0.1`],
+      [/^listener 9001$/m, `listener ${wsPort} 127.0.0.1`],
+      [/^protocol websockets$/m, websockets ? 'protocol websockets' : 'protocol mqtt'],
+      [/^persistence_location .*$/m, `persistence_location ${exportDir}/`],
+      [/\/export\//g, `${exportDir}/`],
+    ];
+    let conf = original;
+    for (const [re, to] of rewrites) {
+      expect([re.source, re.test(conf)]).toEqual([re.source, true]);
+      conf = conf.replace(re, to);
+    }
+    expect(conf).not.toMatch(/ \/export\/|listener (1883|9001)$/m);
+
+    // As in the image: started as root, mosquitto drops to its user before reading the files.
+    const broker = await startMosquitto({ dir: base, dropPrivileges: true, config: conf });
+    try {
+      const pidFile = path.join(exportDir, 'mosquitto.pid');
+      const pid = Number((await readFile(pidFile, 'utf8')).trim());
+      expect(pid).toBe(broker.pid);
+      expect((await stat(pidFile)).uid).toBe(ids?.uid); // written after dropping privileges
+      expect(await login(tcpPort, 'dev1', 'dev1-pw')).toBe(false);
+
+      // What the exporter does: a complete new file, owner and mode set, renamed over.
+      const scratch = path.join(base, 'scratch-passwd');
+      await mosquittoPasswd(scratch, 'dev1', 'dev1-pw');
+      for (const [name, from] of [
+        ['passwd', scratch],
+        ['acl', null],
+      ] as const) {
+        const tmp = path.join(exportDir, `.${name}.tmp`);
+        const text = from
+          ? await readFile(from, 'utf8')
+          : 'user dev1\ntopic readwrite devices/dev1/#\n';
+        await writeFile(tmp, `# Generated by mqtt-authd from Redis. Do not edit.\n${text}`);
+        await chown(tmp, ids?.uid as number, ids?.gid as number);
+        await chmod(tmp, 0o640);
+        await rename(tmp, path.join(exportDir, name));
+      }
+      const from = broker.logs().length;
+      process.kill(pid, 'SIGHUP'); // MOSQUITTO_RELOAD=pidfile:/export/mosquitto.pid
+      await broker.waitForLog(/Reloading config\./, 5000, from);
+
+      expect(await login(tcpPort, 'dev1', 'dev1-pw')).toBe(true);
+      expect(await login(tcpPort, 'dev1', 'wrong')).toBe(false);
+      if (!websockets) expect(await login(wsPort, 'dev1', 'dev1-pw')).toBe(true);
+
+      const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${tcpPort}`, {
+        username: 'dev1',
+        password: 'dev1-pw',
+        reconnectPeriod: 0,
+      });
+      try {
+        const got: string[] = [];
+        c.on('message', (t) => got.push(t));
+        await c.subscribeAsync('#');
+        const own = new Promise<void>((resolve) =>
+          c.on('message', (t) => t === 'devices/dev1/x' && resolve()),
+        );
+        await c.publishAsync('devices/other/x', 'p', { qos: 1 });
+        await c.publishAsync('devices/dev1/x', 'p', { qos: 1 });
+        await own;
+        expect(got).toEqual(['devices/dev1/x']); // the acl_file is in force
+      } finally {
+        await c.endAsync();
+      }
+    } finally {
+      await broker.stop();
+    }
+  });
+});
