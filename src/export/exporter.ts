@@ -251,7 +251,7 @@ export class Exporter {
           '\n# Rules for every client\n' +
           commonAclLines(await this.deps.store.getCommonAcl()),
       );
-      await passwd?.write(HEADER.replace(/:/g, ' -'));
+      await passwd?.write(HEADER); // Mosquitto skips lines starting with '#'
       for await (const batch of this.deps.store.iterateUsers(BATCH)) {
         for (const rec of batch) {
           const skip = passwdSkip(rec);
