@@ -48,8 +48,9 @@ export function createApiRouter(ctx: AppContext, deps: ApiDeps): Router {
     });
     next();
   });
-  api.use(express.json({ limit: '256kb', strict: true }));
+  // The token first: no body is read for anyone without one.
   api.use(requireAdmin(ctx.adminTokens));
+  api.use(express.json({ limit: '256kb', strict: true }));
   for (const r of routers) api.use(r);
   return api;
 }

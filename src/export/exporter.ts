@@ -193,8 +193,15 @@ export class Exporter {
     const { PASSWD_FILE, ACL_FILE } = this.deps.config;
     const target = PASSWD_FILE || ACL_FILE;
     await mkdir(dirname(target), { recursive: true });
+    let lost: Error | null = null;
     const release = await lockfile.lock(target, {
       realpath: false,
+      // Lock refresh late by > 10 s (a stalled event loop) or taken over as stale: abandon this
+      // run before it renames anything (the default handler throws from a timer and kills us).
+      onCompromised: (err) => {
+        lost = err;
+        this.deps.logger.warn({ err: err.message }, 'export lock lost; abandoning this run');
+      },
       // A SIGKILLed holder's lock counts as stale after 10 s (the holder refreshes it every 5 s).
       stale: 10_000,
       retries: { retries: 100, minTimeout: 50, maxTimeout: 1000 },
@@ -203,7 +210,7 @@ export class Exporter {
       if (force) await Promise.all([PASSWD_FILE, ACL_FILE].filter(Boolean).map(removeStaleTemps));
       const revision = await this.deps.store.revision();
       if (!force && !this.reloadOwed && (await this.upToDate(revision))) return 'skipped';
-      const changed = await this.writeFiles(revision);
+      const changed = await this.writeFiles(revision, () => lost);
       await writeFile(this.markerPath(), JSON.stringify({ revision }) + '\n', { mode: 0o600 });
       if (changed || this.reloadOwed) await this.reload();
       return 'ok';
@@ -230,7 +237,7 @@ export class Exporter {
   }
 
   /** Both files in one pass over Redis; returns whether either file's content changed. */
-  private async writeFiles(revision: number): Promise<boolean> {
+  private async writeFiles(revision: number, lockLost: () => Error | null): Promise<boolean> {
     const { PASSWD_FILE, ACL_FILE } = this.deps.config;
     const before = await Promise.all([
       PASSWD_FILE ? fileSha(PASSWD_FILE) : null,
@@ -264,6 +271,8 @@ export class Exporter {
           await acl?.write(userAclSection(rec));
         }
       }
+      const lost = lockLost();
+      if (lost) throw new Error(`export lock lost: ${lost.message}`);
       const after = [passwd ? await passwd.commit() : null, acl ? await acl.commit() : null];
       this.status.users = users;
       this.status.skipped = skipped;

@@ -6,7 +6,7 @@
 // - a superuser gets `topic readwrite #` (which, like every `#`, excludes `$SYS`);
 // - users bound to client ids are left out of the passwd file (it cannot bind them);
 // - disabled users and users whose hash is not `$7$`/`$6$` are left out.
-import type { AclRule } from '../domain/acl';
+import { isValidRulePattern, type AclRule } from '../domain/acl';
 import { parseHash } from '../domain/passwd-hash';
 import type { DeviceRecord } from '../store/records';
 
@@ -34,18 +34,27 @@ const ACCESS_WORD: Record<AclRule['access'], string> = {
 
 /** Common rules apply to every client: as `pattern` lines, which Mosquitto applies to all. */
 export function commonAclLines(rules: readonly AclRule[]): string {
-  return rules.map((r) => `pattern ${ACCESS_WORD[r.access]} ${r.pattern}\n`).join('');
+  return rules
+    .map((r) => {
+      if (!isValidRulePattern(r.pattern)) return r.access === 'deny' ? DENY_ALL_COMMON : '';
+      return `pattern ${ACCESS_WORD[r.access]} ${r.pattern}\n`;
+    })
+    .join('');
 }
 
+// A stored rule that is not a valid filter (written before validation, or damaged) could split
+// a line of the acl_file: a grant is left out, a deny becomes deny-everything (narrower).
+const DENY_ALL_COMMON = 'pattern deny #\n';
+const DENY_ALL_OWN = 'topic deny #\n';
+
 function ownRuleLine(rule: AclRule, username: string): string | null {
-  let pattern = rule.pattern.replace(/%u/g, username);
-  if (pattern.includes('%c')) {
-    if (rule.access !== 'deny') return null;
-    pattern = pattern
-      .split('/')
-      .map((level) => (level.includes('%c') ? '+' : level))
-      .join('/');
-  }
+  if (!isValidRulePattern(rule.pattern)) return rule.access === 'deny' ? DENY_ALL_OWN : null;
+  if (rule.pattern.includes('%c') && rule.access !== 'deny') return null;
+  const pattern = rule.pattern
+    .split('/')
+    // `%c` levels of a deny become `+`; `%u` by a function, so `$&` in a name stays literal.
+    .map((level) => (level.includes('%c') ? '+' : level.replace(/%u/g, () => username)))
+    .join('/');
   return `topic ${ACCESS_WORD[rule.access]} ${pattern}\n`;
 }
 

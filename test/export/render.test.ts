@@ -1,0 +1,86 @@
+// passwd/acl_file rendering: pure tables. What the files cannot say is exported narrower.
+import { commonAclLines, passwdSkip, userAclSection } from '../../src/export/render';
+import type { AclRule } from '../../src/domain/acl';
+import type { DeviceRecord } from '../../src/store/records';
+
+const HASH =
+  '$7$101$njERlZMi/7DzNB9E$/yzqCUhWGkAZ2+h0JzojJAjLCVTZ8quVVHhnC1Fbf3a7pClfzV0jRcbBYlOqTFCwR+52lEHnCgkqm8JkLG47bg==';
+const rec = (
+  username: string,
+  acl: AclRule[],
+  extra: Partial<DeviceRecord> = {},
+): DeviceRecord => ({
+  username,
+  hash: HASH,
+  superuser: false,
+  disabled: false,
+  acl,
+  clientIds: [],
+  metadata: {},
+  createdAt: '',
+  updatedAt: '',
+  ...extra,
+});
+
+describe('userAclSection', () => {
+  const cases: [string, string, AclRule[], string[]][] = [
+    [
+      '%u substituted',
+      'dev',
+      [{ pattern: 'd/%u/#', access: 'readwrite' }],
+      ['topic readwrite d/dev/#'],
+    ],
+    [
+      '$& in a name stays literal',
+      'a$&b',
+      [{ pattern: 'd/%u', access: 'read' }],
+      ['topic read d/a$&b'],
+    ],
+    [
+      'a name reading %c keeps its grant',
+      'x%cy',
+      [{ pattern: 'd/%u/#', access: 'write' }],
+      ['topic write d/x%cy/#'],
+    ],
+    ['%c grant left out', 'dev', [{ pattern: 'c/%c/#', access: 'readwrite' }], []],
+    [
+      '%c deny widened to +',
+      'dev',
+      [{ pattern: 'c/%c/secret', access: 'deny' }],
+      ['topic deny c/+/secret'],
+    ],
+    [
+      'invalid grant left out',
+      'dev',
+      [{ pattern: 'x\nuser victim\ntopic readwrite #', access: 'read' }],
+      [],
+    ],
+    ['invalid deny denies all', 'dev', [{ pattern: 'a/#/b', access: 'deny' }], ['topic deny #']],
+    ['superuser', 'root', [], ['topic readwrite #']],
+  ];
+  it.each(cases)('%s', (_n, username, acl, lines) => {
+    const section = userAclSection(rec(username, acl, { superuser: username === 'root' }));
+    expect(section).toBe(`\nuser ${username}\n${lines.map((l) => `${l}\n`).join('')}`);
+  });
+});
+
+describe('commonAclLines', () => {
+  it('writes pattern lines, skipping invalid grants and turning invalid denies into deny-all', () => {
+    expect(
+      commonAclLines([
+        { pattern: 'devices/%u/#', access: 'readwrite' },
+        { pattern: 'bad\npattern', access: 'read' },
+        { pattern: ' spaced', access: 'deny' },
+      ]),
+    ).toBe('pattern readwrite devices/%u/#\npattern deny #\n');
+  });
+});
+
+describe('passwdSkip', () => {
+  it.each([
+    [rec('a', []), null],
+    [rec('a', [], { disabled: true }), 'disabled'],
+    [rec('a', [], { clientIds: ['a-1'] }), 'bound-client-ids'],
+    [rec('a', [], { hash: '$7$broken' }), 'bad-hash'],
+  ])('%#', (r, reason) => expect(passwdSkip(r)).toBe(reason));
+});
