@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanPrefix, testPrefix } from '../support/processes';
 import { spawnService } from '../support/spawn-service';
-import { ADMIN, JSON_HEADERS, rawRequest, TEST_REDIS_URL } from '../support/service';
+import { ADMIN, eventually, JSON_HEADERS, rawRequest, TEST_REDIS_URL } from '../support/service';
 
 it('finishes an in-flight check and flushes a pending export before exiting 0', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'authd-shutdown-'));
@@ -22,6 +22,10 @@ it('finishes an in-flight check and flushes a pending export before exiting 0', 
     },
   });
   try {
+    // the startup export has written the (empty) files; what comes next stays pending
+    await eventually(async () =>
+      expect(await readFile(join(dir, 'passwd'), 'utf8')).toMatch(/^# /),
+    );
     const created = await rawRequest(
       s.port,
       'POST',
