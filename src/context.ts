@@ -83,7 +83,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
   const checks = new CheckService(
     cache,
-    (username) => withTimeout(cache.get(username), config.CHECK_TIMEOUT_MS),
+    (username) => withTimeout(cache.load(username), config.CHECK_TIMEOUT_MS),
     config.PASSWD_ITERATIONS,
     logger.child({ name: 'authd:checks' }),
     throttle,

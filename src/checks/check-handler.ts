@@ -34,6 +34,7 @@ function responseMode(query: string, fallback: ResponseMode): ResponseMode | nul
 export function createCheckHandler(deps: CheckHandlerDeps) {
   const { config, service, metrics, logger } = deps;
   let inflight = 0;
+  const debug = logger.isLevelEnabled('debug'); // no log object built per denial otherwise
   // Metric children bound once: labels() per request is a hash lookup on the hot path.
   const counted = new Map<string, { inc(): void }>();
   const timed = new Map<string, { observe(v: number): void }>();
@@ -116,10 +117,11 @@ export function createCheckHandler(deps: CheckHandlerDeps) {
         (d: Decision) => {
           if (d.allow) finish(200, '', 'allow');
           else {
-            logger.debug(
-              { kind, username: parsed.fields.username, reason: d.reason },
-              'check denied',
-            );
+            if (debug)
+              logger.debug(
+                { kind, username: parsed.fields.username, reason: d.reason },
+                'check denied',
+              );
             finish(403, d.reason, 'deny');
           }
         },

@@ -38,7 +38,7 @@ export class CheckService {
   ) {}
 
   async user(f: CheckFields): Promise<Decision> {
-    const entry = await this.fetch(f.username);
+    const entry = this.cache.peek(f.username) ?? (await this.fetch(f.username));
     const rec = entry.record;
     // The password that last verified for this record: no hash, no throttle, no Redis.
     if (rec && !rec.disabled && this.cache.isVerified(entry, f.password)) {
@@ -73,13 +73,13 @@ export class CheckService {
   }
 
   async superuser(f: CheckFields): Promise<Decision> {
-    const rec = (await this.fetch(f.username)).record;
+    const rec = (this.cache.peek(f.username) ?? (await this.fetch(f.username))).record;
     return rec && !rec.disabled && rec.superuser ? ALLOW : deny(REASONS.notAuthorized);
   }
 
   async acl(f: CheckFields): Promise<Decision> {
     if (!isAcc(f.acc)) return deny('acc must be 1, 2, 3 or 4');
-    const entry = await this.fetch(f.username);
+    const entry = this.cache.peek(f.username) ?? (await this.fetch(f.username));
     if (!entry.record || entry.record.disabled || !entry.acl) return deny(REASONS.notAuthorized);
     const d = decideAcl(entry.acl, f.acc, f.topic, f.clientid);
     return d.allow ? ALLOW : deny(`${REASONS.notAuthorized}: ${d.reason}`);

@@ -55,13 +55,19 @@ export class UserCache {
     this.users.delete(username);
   }
 
-  async get(username: string): Promise<CachedUser> {
-    const now = Date.now();
+  /** The cached entry, synchronously (no promise, no timer on the hot path), or undefined. */
+  peek(username: string): CachedUser | undefined {
     const hit = this.enabled ? this.users.get(username) : undefined;
-    if (hit && hit.expires > now) {
+    if (hit && hit.expires > Date.now()) {
       this.opts.onLookup?.(true);
       return hit;
     }
+    return undefined;
+  }
+
+  /** A fresh entry from the store (a miss); kept when no change raced the read. */
+  async load(username: string): Promise<CachedUser> {
+    const now = Date.now();
     this.opts.onLookup?.(false);
     // A change that lands while we read makes this read unfit to keep (it may be older).
     const gen = this.generation;
