@@ -6,7 +6,6 @@ import { ConfigError, readConfig } from './config';
 import { createContext, type AppContext } from './context';
 import { AppError } from './errors';
 import { buildService } from './main';
-import { runAs } from './ops/actor';
 import { waitReady } from './store/redis-client';
 import { deviceAdd, deviceList, exportOnce, hashLine, parseRuleArg } from './cli/commands';
 import { importPasswd, type Progress } from './cli/import-passwd';
@@ -51,7 +50,7 @@ async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
       );
     });
     await waitReady(ctx.redisBulk, 5000);
-    return await runAs('cli', () => fn(ctx));
+    return await fn({ ...ctx, devices: ctx.devices.as('cli') });
   } finally {
     await ctx.close();
   }

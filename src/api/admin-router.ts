@@ -4,7 +4,7 @@ import type { DeviceService } from '../devices/device-service';
 import type { Exporter } from '../export/exporter';
 import type { AuditLog } from '../ops/audit';
 import { aclBody, aclRules, auditQuery, errorBody } from './schemas';
-import { route } from './routes';
+import { actorOf, route } from './routes';
 
 const exportStatus = z.object({
   enabled: z.boolean(),
@@ -62,9 +62,9 @@ export function createAdminRouter(
         400: { description: 'Invalid', schema: errorBody },
       },
     },
-    async (_req, { body }) => ({
+    async (req, { body }) => ({
       status: 200,
-      body: { acl: await devices.setCommonAcl(body.acl) },
+      body: { acl: await devices.as(actorOf(req)).setCommonAcl(body.acl) },
     }),
   );
   route(

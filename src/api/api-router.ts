@@ -3,7 +3,6 @@
 import express, { Router } from 'express';
 import type { AppContext } from '../context';
 import type { Exporter } from '../export/exporter';
-import { currentActor } from '../ops/actor';
 import type { AuditLog } from '../ops/audit';
 import { createAdminRouter } from './admin-router';
 import { requireAdmin } from './auth';
@@ -41,7 +40,7 @@ export function createApiRouter(ctx: AppContext, deps: ApiDeps): Router {
           route: routePath,
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
-          actor: res.statusCode === 401 ? null : currentActor(),
+          actor: (res.locals.actor as string | undefined) ?? null,
         },
         'management call',
       );

@@ -2,7 +2,6 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { AdminToken } from '../config';
 import { unauthorized } from '../errors';
-import { runAs } from '../ops/actor';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -31,6 +30,7 @@ export function requireAdmin(tokens: readonly AdminToken[]): RequestHandler {
       res.setHeader('WWW-Authenticate', 'Bearer realm="mqtt-authd"');
       throw unauthorized('missing or invalid bearer token');
     }
-    runAs(who, () => next());
+    res.locals.actor = who;
+    next();
   };
 }

@@ -12,7 +12,7 @@ import {
   patchDeviceBody,
   rotateBody,
 } from './schemas';
-import { route } from './routes';
+import { actorOf, route } from './routes';
 
 const E400 = { description: 'Invalid request; the message names the field', schema: errorBody };
 const E404 = { description: 'No such device', schema: errorBody };
@@ -34,8 +34,8 @@ export function createDevicesRouter(devices: DeviceService): Router {
         409: { description: 'The id exists', schema: errorBody },
       },
     },
-    async (_req, { body }) => {
-      const { device: d, password } = await devices.create(body);
+    async (req, { body }) => {
+      const { device: d, password } = await devices.as(actorOf(req)).create(body);
       return { status: 201, body: { ...d, password } };
     },
   );
@@ -76,7 +76,10 @@ export function createDevicesRouter(devices: DeviceService): Router {
       body: patchDeviceBody,
       responses: { 200: { description: 'The device', schema: device }, 400: E400, 404: E404 },
     },
-    async (req, { body }) => ({ status: 200, body: await devices.patch(id(req.params.id), body) }),
+    async (req, { body }) => ({
+      status: 200,
+      body: await devices.as(actorOf(req)).patch(id(req.params.id), body),
+    }),
   );
 
   route(
@@ -88,7 +91,7 @@ export function createDevicesRouter(devices: DeviceService): Router {
       responses: { 204: { description: 'Deleted' }, 404: E404 },
     },
     async (req) => {
-      await devices.remove(id(req.params.id));
+      await devices.as(actorOf(req)).remove(id(req.params.id));
       return { status: 204 };
     },
   );
@@ -107,7 +110,9 @@ export function createDevicesRouter(devices: DeviceService): Router {
       },
     },
     async (req, { body }) => {
-      const { device: d, password } = await devices.rotate(id(req.params.id), body.password);
+      const { device: d, password } = await devices
+        .as(actorOf(req))
+        .rotate(id(req.params.id), body.password);
       return { status: 200, body: { ...d, password } };
     },
   );
@@ -123,7 +128,7 @@ export function createDevicesRouter(devices: DeviceService): Router {
     },
     async (req, { body }) => ({
       status: 200,
-      body: await devices.setAcl(id(req.params.id), body.acl),
+      body: await devices.as(actorOf(req)).setAcl(id(req.params.id), body.acl),
     }),
   );
   return r;

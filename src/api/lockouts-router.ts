@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { LockKind, LoginThrottle } from '../checks/throttle';
 import type { AuditLog } from '../ops/audit';
 import { errorBody } from './schemas';
-import { route } from './routes';
+import { actorOf, route } from './routes';
 
 const kind = z.enum(['username', 'clientid']);
 const lockState = z.object({ locked: z.boolean(), failures: z.number(), retryAfterS: z.number() });
@@ -47,7 +47,13 @@ export function createLockoutsRouter(throttle: LoginThrottle, audit: AuditLog): 
       const name = String(req.params.name);
       const before = await throttle.state(k, name);
       await throttle.clear(k, name);
-      await audit.record({ action: 'clear-lockout', target: `${k}:${name}`, before, after: null });
+      await audit.record({
+        actor: actorOf(req),
+        action: 'clear-lockout',
+        target: `${k}:${name}`,
+        before,
+        after: null,
+      });
       return { status: 204 };
     },
   );

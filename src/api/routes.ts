@@ -57,3 +57,7 @@ export function route<B = undefined, Q = undefined>(
   };
   router[spec.method](spec.path, h);
 }
+
+/** The admin token's name requireAdmin found for this request (what the audit trail shows). */
+export const actorOf = (req: Request): string =>
+  (req.res?.locals as { actor?: string } | undefined)?.actor ?? 'unknown';

@@ -32,6 +32,8 @@ export const toPublic = ({ hash: _hash, ...rest }: DeviceRecord): PublicDevice =
 });
 
 export interface Change {
+  /** Who: an admin token's name, `cli`, `system`. */
+  actor?: string;
   action:
     | 'create'
     | 'update'
@@ -55,19 +57,27 @@ export function checkUsername(name: string, field = 'id'): void {
 }
 
 export class DeviceService {
-  private readonly listeners: ChangeListener[] = [];
-
   constructor(
     private readonly store: CredentialStore,
     private readonly hashing: HashOptions,
+    private readonly actor = 'system',
+    private readonly listeners: ChangeListener[] = [],
   ) {}
+
+  /**
+   * The same service, recording `actor` as who made the changes (the audit trail). Explicit
+   * rather than AsyncLocalStorage, whose promise hooks would tax every broker check.
+   */
+  as(actor: string): DeviceService {
+    return new DeviceService(this.store, this.hashing, actor, this.listeners);
+  }
 
   onChange(listener: ChangeListener): void {
     this.listeners.push(listener);
   }
 
   private async emit(change: Change): Promise<void> {
-    for (const l of this.listeners) await l(change);
+    for (const l of this.listeners) await l({ ...change, actor: this.actor });
   }
 
   async create(input: NewDevice): Promise<{ device: PublicDevice; password: string }> {

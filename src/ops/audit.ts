@@ -3,7 +3,6 @@
 import type Redis from 'ioredis';
 import type { Change } from '../devices/device-service';
 import type { Logger } from '../logger';
-import { currentActor } from './actor';
 
 export interface AuditEntry {
   id: string;
@@ -25,7 +24,7 @@ export class AuditLog {
 
   /** Appends; a failure is logged, never undoes the change it describes (Redis has it). */
   async record(change: Change): Promise<void> {
-    const actor = currentActor();
+    const actor = change.actor ?? 'system';
     try {
       await this.redis.xadd(
         this.key,
