@@ -17,9 +17,15 @@ export const REASONS = {
   notAuthorized: 'not authorized (135)',
 } as const;
 
+export interface ThrottleState {
+  locked: string | null;
+  counted: boolean;
+}
+
 export interface Throttle {
   /** Resolves to a deny reason when this user/client is locked out, null otherwise. */
-  isLocked(username: string, clientid: string): Promise<string | null>;
+  /** Whether this user/client id is locked out (a deny reason), and has failures counted. */
+  inspect(username: string, clientid: string): Promise<ThrottleState>;
   failed(username: string, clientid: string): Promise<void>;
   succeeded(username: string, clientid: string): Promise<void>;
 }
@@ -44,7 +50,8 @@ export class CheckService {
     if (rec && !rec.disabled && this.cache.isVerified(entry, f.password)) {
       return this.clientIdDecision(rec.clientIds, f);
     }
-    const locked = this.throttle ? await this.throttle.isLocked(f.username, f.clientid) : null;
+    const state = this.throttle ? await this.throttle.inspect(f.username, f.clientid) : null;
+    const locked = state?.locked;
     if (locked) {
       this.onThrottled?.();
       return deny(`${REASONS.badCredentials}: ${locked}`);
@@ -64,7 +71,8 @@ export class CheckService {
       return deny(REASONS.badCredentials);
     }
     this.cache.rememberVerified(entry, f.password);
-    await this.throttle?.succeeded(f.username, f.clientid);
+    // Only when something was counted: a clean login costs no Redis write.
+    if (state?.counted) await this.throttle?.succeeded(f.username, f.clientid);
     return this.clientIdDecision((rec as DeviceRecord).clientIds, f);
   }
 

@@ -25,5 +25,8 @@ export function encodeAnswer(mode: ResponseMode, status: number, reason: string)
   if (mode === 'text') {
     return { status, contentType: 'text/plain; charset=utf-8', body: allow ? 'ok' : reason };
   }
-  return { status, contentType: 'text/plain; charset=utf-8', body: allow ? '' : reason };
+  // status mode: the plugin reads only the status. Plain denials (the hot path) carry no body,
+  // their reason is in the debug log; malformed requests and errors say what went wrong.
+  const body = allow || status === 403 ? '' : reason;
+  return { status, contentType: 'text/plain; charset=utf-8', body };
 }

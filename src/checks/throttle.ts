@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type Redis from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { StoreUnavailableError } from '../errors';
-import type { Throttle } from './check-service';
+import type { Throttle, ThrottleState } from './check-service';
 
 export type LockKind = 'username' | 'clientid';
 
@@ -63,14 +63,25 @@ export class LoginThrottle
     };
   }
 
-  async isLocked(username: string, clientid: string): Promise<string | null> {
+  async inspect(username: string, clientid: string): Promise<ThrottleState> {
     const [u, c] = await Promise.all([
       this.state('username', username),
       this.state('clientid', clientid),
     ]);
-    if (u.locked) return `too many failed logins for this user name; retry in ${u.retryAfterS} s`;
-    if (c.locked) return `too many failed logins for this client id; retry in ${c.retryAfterS} s`;
-    return null;
+    const counted = u.failures > 0 || c.failures > 0;
+    if (u.locked) {
+      return {
+        counted,
+        locked: `too many failed logins for this user name; retry in ${u.retryAfterS} s`,
+      };
+    }
+    if (c.locked) {
+      return {
+        counted,
+        locked: `too many failed logins for this client id; retry in ${c.retryAfterS} s`,
+      };
+    }
+    return { counted, locked: null };
   }
 
   private async fail(kind: LockKind, name: string): Promise<void> {

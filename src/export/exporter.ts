@@ -51,6 +51,8 @@ export interface ExporterDeps {
 }
 
 const BATCH = 1000;
+/** What the export reads of each user (HMGET, not HGETALL). */
+const EXPORT_FIELDS = ['hash', 'superuser', 'disabled', 'acl', 'clientIds'] as const;
 const MAX_BACKOFF_MS = 60_000;
 
 export class Exporter {
@@ -259,7 +261,7 @@ export class Exporter {
           commonAclLines(await this.deps.store.getCommonAcl()),
       );
       await passwd?.write(HEADER); // Mosquitto skips lines starting with '#'
-      for await (const batch of this.deps.store.iterateUsers(BATCH)) {
+      for await (const batch of this.deps.store.iterateUsers(BATCH, EXPORT_FIELDS)) {
         for (const rec of batch) {
           const skip = passwdSkip(rec);
           if (skip) {

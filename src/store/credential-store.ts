@@ -30,8 +30,11 @@ export interface CredentialStore {
   deleteUser(username: string): Promise<WriteOutcome>;
   setCommonAcl(rules: AclRule[]): Promise<{ before: AclRule[]; revision: number }>;
   listUsers(opts: { cursor?: string; limit: number }): Promise<Page>;
-  /** Every user in username order, `batch` at a time; memory stays flat. */
-  iterateUsers(batch: number): AsyncGenerator<DeviceRecord[]>;
+  /**
+   * Every user in username order, `batch` at a time (the next batch is fetched while the caller
+   * works); memory stays flat. With `fields`, only those are read (others take defaults).
+   */
+  iterateUsers(batch: number, fields?: readonly string[]): AsyncGenerator<DeviceRecord[]>;
   countUsers(): Promise<number>;
   revision(): Promise<number>;
 }

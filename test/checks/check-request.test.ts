@@ -89,7 +89,8 @@ describe('parseCheckBody', () => {
 describe('encodeAnswer', () => {
   const cases: [Parameters<typeof encodeAnswer>[0], number, string, string][] = [
     ['status', 200, '', ''],
-    ['status', 403, 'nope', 'nope'],
+    ['status', 403, 'nope', ''],
+    ['status', 400, 'missing field: username', 'missing field: username'],
     ['text', 200, '', 'ok'],
     ['text', 403, 'nope', 'nope'],
     ['json', 200, '', '{"ok":true,"error":""}'],

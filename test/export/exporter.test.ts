@@ -47,8 +47,9 @@ it('writes sorted passwd and acl files, mode 0600, from Redis', async () => {
   await devices.create({ id: 'off', password: 'off-password', disabled: true });
   await devices.create({ id: 'bound', password: 'bound-password', clientIds: ['b1'] });
   await eventually(async () => {
-    const text = await readFile(files().passwd, 'utf8');
-    expect(text).toMatch(/^zeta:/m);
+    // passwd is renamed first, then acl: wait for both
+    expect(await readFile(files().passwd, 'utf8')).toMatch(/^zeta:/m);
+    expect(await readFile(files().acl, 'utf8')).toMatch(/^user zeta$/m);
   }, 3000);
   const passwd = await readFile(files().passwd, 'utf8');
   const users = passwd

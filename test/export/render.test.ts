@@ -82,5 +82,9 @@ describe('passwdSkip', () => {
     [rec('a', [], { disabled: true }), 'disabled'],
     [rec('a', [], { clientIds: ['a-1'] }), 'bound-client-ids'],
     [rec('a', [], { hash: '$7$broken' }), 'bad-hash'],
+    [rec('a', [], { hash: HASH.replace('$101$', '$0$') }), 'bad-hash'],
+    [rec('a', [], { hash: HASH.slice(0, -4) + '==' }), 'bad-hash'], // 63-byte key
+    [rec('a', [], { hash: HASH.replace('$7$101$', '$6$') }), null], // the $6$ shape
+    [rec('a', [], { hash: `$7$1000$${'A'.repeat(86)}==$${HASH.split('$')[4]}` }), null], // 64-byte salt
   ])('%#', (r, reason) => expect(passwdSkip(r)).toBe(reason));
 });
