@@ -55,9 +55,11 @@ interface Spawned {
   exited: Promise<void>;
 }
 
-function spawnTracked(cmd: string, args: string[], cwd?: string): Spawned {
-  installExitHooks();
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Collects a child's stdout and stderr (the last MiB or so); `append` adds a line of ours. */
+export function captureLogs(child: ChildProcess): {
+  logs: () => string;
+  append: (b: Buffer) => void;
+} {
   let log = '';
   const append = (chunk: Buffer) => {
     log += chunk.toString('utf8');
@@ -65,6 +67,13 @@ function spawnTracked(cmd: string, args: string[], cwd?: string): Spawned {
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
+  return { logs: () => log, append };
+}
+
+function spawnTracked(cmd: string, args: string[], cwd?: string): Spawned {
+  installExitHooks();
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { logs, append } = captureLogs(child);
   // A server a failed test forgot must not keep Jest waiting: the exit hook kills it.
   child.unref();
   for (const s of [child.stdout, child.stderr]) (s as net.Socket | null)?.unref();
@@ -80,7 +89,7 @@ function spawnTracked(cmd: string, args: string[], cwd?: string): Spawned {
       resolve();
     });
   });
-  return { child, logs: () => log, exited };
+  return { child, logs, exited };
 }
 
 function isRunning(child: ChildProcess): boolean {

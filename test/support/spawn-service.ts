@@ -6,9 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { freePort } from './processes';
-
-const MAX_LOG_CHARS = 1_000_000;
+import { captureLogs, freePort } from './processes';
 
 /** The repository root, whether this file runs from test/ (jest) or dist/test/ (stress). */
 function repoRoot(): string {
@@ -96,13 +94,7 @@ function launch(env: Record<string, string>, port: number) {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let log = '';
-  const append = (chunk: Buffer) => {
-    log += chunk.toString('utf8');
-    if (log.length > MAX_LOG_CHARS) log = log.slice(-MAX_LOG_CHARS / 2);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
+  const { logs, append } = captureLogs(child);
   live.add(child);
   const exited = new Promise<Exit>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -115,7 +107,7 @@ function launch(env: Record<string, string>, port: number) {
       resolve({ code: null, signal: null });
     });
   });
-  return { child, exited, logs: () => log };
+  return { child, exited, logs };
 }
 
 export async function spawnService(opts: SpawnOptions): Promise<SpawnedService> {
