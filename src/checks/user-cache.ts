@@ -121,8 +121,4 @@ export class UserCache {
   rememberVerified(entry: CachedUser, password: string): void {
     entry.verified = this.mac(entry, password);
   }
-
-  get size(): number {
-    return this.users.size;
-  }
 }
