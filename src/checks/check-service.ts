@@ -23,7 +23,6 @@ export interface ThrottleState {
 }
 
 export interface Throttle {
-  /** Resolves to a deny reason when this user/client is locked out, null otherwise. */
   /** Whether this user/client id is locked out (a deny reason), and has failures counted. */
   inspect(username: string, clientid: string): Promise<ThrottleState>;
   failed(username: string, clientid: string): Promise<void>;

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { createLogger } from '../../src/logger';
 import { buildService } from '../../src/main';
 import {
-  ADMIN,
+  ADMIN_AUTH,
   JSON_HEADERS,
   eventually,
   rawRequest,
@@ -12,7 +12,7 @@ import {
 } from '../support/service';
 
 let t: TestService;
-const auth = { Authorization: `Bearer ${ADMIN.token}` };
+const auth = ADMIN_AUTH;
 const api = () => request(t.service.server);
 const login = (username: string, password: string, clientid = 'c') =>
   rawRequest(

@@ -2,7 +2,7 @@
 // other — whose cache is warm — within 1 s (rotation, deletion, narrowed ACL, common rules).
 import { cleanPrefix, testPrefix } from '../support/processes';
 import { spawnService, type SpawnedService } from '../support/spawn-service';
-import { ADMIN, JSON_HEADERS, rawRequest, TEST_REDIS_URL } from '../support/service';
+import { ADMIN, ADMIN_AUTH, JSON_HEADERS, rawRequest, TEST_REDIS_URL } from '../support/service';
 
 const prefix = testPrefix('invalidation');
 const env = {
@@ -22,7 +22,7 @@ afterAll(async () => {
   await cleanPrefix(TEST_REDIS_URL, prefix);
 });
 
-const H = { ...JSON_HEADERS, Authorization: `Bearer ${ADMIN.token}` };
+const H = { ...JSON_HEADERS, ...ADMIN_AUTH };
 const api = (method: string, path: string, body?: unknown) =>
   rawRequest(a.port, method, `/api/v1${path}`, body === undefined ? '' : JSON.stringify(body), H);
 const login = (s: SpawnedService, username: string, password: string) =>

@@ -1,14 +1,14 @@
 // Brute force: failed logins lock a user name / client id across replicas, before PBKDF2.
 import request from 'supertest';
 import {
-  ADMIN,
+  ADMIN_AUTH,
   JSON_HEADERS,
   rawRequest,
   startTestService,
   type TestService,
 } from '../support/service';
 
-const auth = { Authorization: `Bearer ${ADMIN.token}` };
+const auth = ADMIN_AUTH;
 let a: TestService;
 let b: TestService; // a second replica on the same Redis keys
 

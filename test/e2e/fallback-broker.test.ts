@@ -8,9 +8,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import request from 'supertest';
 import { importPasswd } from '../../src/cli/import-passwd';
 import { mosquittoPasswd, startMosquitto, type MosquittoProcess } from '../support/processes';
-import { ADMIN, eventually, startTestService, type TestService } from '../support/service';
+import { ADMIN_AUTH, eventually, startTestService, type TestService } from '../support/service';
 
-const auth = { Authorization: `Bearer ${ADMIN.token}` };
+const auth = ADMIN_AUTH;
 const uid = execFileSync('id', ['-u', 'mosquitto']).toString().trim();
 const gid = execFileSync('id', ['-g', 'mosquitto']).toString().trim();
 let dir: string;

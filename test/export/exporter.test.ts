@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { verifyPassword } from '../../src/domain/passwd-hash';
-import { ADMIN, eventually, startTestService, type TestService } from '../support/service';
+import { ADMIN_AUTH, eventually, startTestService, type TestService } from '../support/service';
 
-const auth = { Authorization: `Bearer ${ADMIN.token}` };
+const auth = ADMIN_AUTH;
 let dir: string;
 let t: TestService;
 const files = () => ({ passwd: join(dir, 'passwd'), acl: join(dir, 'acl') });

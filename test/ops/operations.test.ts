@@ -24,13 +24,14 @@ function walk(router: Layerish): string[] {
 }
 import {
   ADMIN,
+  ADMIN_AUTH,
   JSON_HEADERS,
   rawRequest,
   startTestService,
   type TestService,
 } from '../support/service';
 
-const auth = { Authorization: `Bearer ${ADMIN.token}` };
+const auth = ADMIN_AUTH;
 let t: TestService;
 beforeAll(async () => {
   t = await startTestService('ops');

@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanPrefix, testPrefix } from '../support/processes';
 import { spawnService } from '../support/spawn-service';
-import { ADMIN, eventually, JSON_HEADERS, rawRequest, TEST_REDIS_URL } from '../support/service';
+import {
+  ADMIN,
+  ADMIN_AUTH,
+  eventually,
+  JSON_HEADERS,
+  rawRequest,
+  TEST_REDIS_URL,
+} from '../support/service';
 
 it('finishes an in-flight check and flushes a pending export before exiting 0', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'authd-shutdown-'));
@@ -33,7 +40,7 @@ it('finishes an in-flight check and flushes a pending export before exiting 0', 
       '{"id":"late","password":"late-password"}',
       {
         ...JSON_HEADERS,
-        Authorization: `Bearer ${ADMIN.token}`,
+        ...ADMIN_AUTH,
       },
     );
     expect(created.status).toBe(201);

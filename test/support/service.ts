@@ -9,6 +9,8 @@ import { cleanPrefix, testPrefix } from './processes';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const ADMIN = { name: 'test-admin', token: 'test-admin-token-0123456789' };
+/** The management API's Authorization header for ADMIN. */
+export const ADMIN_AUTH = { Authorization: `Bearer ${ADMIN.token}` };
 
 export interface TestService {
   service: Service;
