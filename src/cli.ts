@@ -9,6 +9,7 @@ import { buildService } from './main';
 import { waitReady } from './store/redis-client';
 import { deviceAdd, deviceList, exportOnce, hashLine, parseRuleArg } from './cli/commands';
 import { importPasswd, type Progress } from './cli/import-passwd';
+import { importGoAuth, type ImportGoAuthArgs } from './cli/import-goauth';
 
 function print(v: unknown): void {
   process.stdout.write(typeof v === 'string' ? `${v}\n` : `${JSON.stringify(v, null, 2)}\n`);
@@ -108,6 +109,48 @@ export function buildProgram(): Command {
         for (const n of report.notes) process.stderr.write(`note: ${n}\n`);
         print(
           `imported: ${report.created} created, ${report.updated} updated, ${report.commonRules} common rules, ${report.problems.length} problems`,
+        );
+        if (report.problems.length) process.exitCode = 1;
+      }),
+    );
+  program
+    .command('import-goauth')
+    .option(
+      '--redis <url>',
+      "mosquitto-go-auth's Redis (its db in the path: go-auth's default is redis://HOST:6379/1)",
+    )
+    .option(
+      '--passwords <file>',
+      "mosquitto-go-auth's files backend passwords file (user:hash lines)",
+    )
+    .option('--acl <file>', 'with --passwords: its acl file (user, topic, pattern lines)')
+    .option(
+      '--salt-encoding <enc>',
+      'PBKDF2 salts as go-auth wrote them: base64 or utf-8 (auth_opt_hasher_salt_encoding)',
+      'base64',
+    )
+    .option(
+      '--replace-common',
+      "replace this service's common rules with go-auth's when they differ",
+    )
+    .option('--dry-run', 'print what would change; write nothing')
+    .description(
+      "import devices from mosquitto-go-auth's Redis or files backend (idempotent); passwords keep working and become $7$ at the next login",
+    )
+    .action((o: ImportGoAuthArgs) =>
+      withContext(async (ctx) => {
+        const report = await importGoAuth(ctx, o, {
+          progress: progressBar(),
+          print: (line) => print(line),
+        });
+        for (const p of report.problems) process.stderr.write(`${p.where}: ${p.message}\n`);
+        for (const n of report.notes) process.stderr.write(`note: ${n}\n`);
+        const common =
+          report.commonRules === null
+            ? 'common rules unchanged'
+            : `${report.commonRules} common rules`;
+        print(
+          `${o.dryRun ? 'dry run, would import' : 'imported'}: ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged, ${common}, ${report.keptHashes} kept their $7$ hash, ${report.problems.length} problems`,
         );
         if (report.problems.length) process.exitCode = 1;
       }),

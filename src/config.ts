@@ -51,6 +51,10 @@ const schema = z.object({
   CACHE_TTL_MS: int(0, 86400000).default(60000),
   CACHE_MAX_USERS: int(0, 100000000).default(200000),
   PASSWD_ITERATIONS: int(1, 10000000).default(1000),
+  // The bound on hashing work per check (src/domain/hash-work.ts): 100 times the default cost.
+  PASSWD_MAX_ITERATIONS: int(1, 100000000).default(100000),
+  // A correct login against a legacy hash (go-auth PBKDF2, bcrypt, argon2id, `$6$`) stores `$7$`.
+  PASSWD_REHASH: z.enum(['on', 'off']).default('on'),
   PASSWD_SALT_BYTES: int(12, 64).default(12),
   COMMON_ACL_DEFAULT: z
     .string()

@@ -39,6 +39,22 @@ export interface ContextOverrides {
   adminTokens?: AdminToken[];
 }
 
+/** Upgrade at login, as the `system` actor; counted, and never fails the login it follows. */
+function rehasher(devices: DeviceService, metrics: Metrics, log: Logger) {
+  const system = devices.as('system');
+  return (username: string, verified: string, password: string) =>
+    system.upgradeHash(username, verified, password).then(
+      (result) => {
+        metrics.rehashes.labels(result).inc();
+        if (result === 'changed') log.info({ username }, 'hash changed during login; not upgraded');
+      },
+      (err: unknown) => {
+        metrics.rehashes.labels('error').inc();
+        log.error({ username, err: (err as Error).name }, 'upgrading the hash to $7$ failed');
+      },
+    );
+}
+
 export function createContext(config: Config, overrides: ContextOverrides = {}): AppContext {
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
   const metrics = createMetrics();
@@ -81,18 +97,23 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     lockS: config.AUTH_LOCK_S,
   });
   throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
-  const checks = new CheckService(
-    cache,
-    (username) => withTimeout(cache.load(username), config.CHECK_TIMEOUT_MS),
-    config.PASSWD_ITERATIONS,
-    logger.child({ name: 'authd:checks' }),
-    throttle,
-    () => metrics.throttled.inc(),
-  );
   const devices = new DeviceService(store, {
     iterations: config.PASSWD_ITERATIONS,
     saltBytes: config.PASSWD_SALT_BYTES,
   });
+  const checkLog = logger.child({ name: 'authd:checks' });
+  const checks = new CheckService(
+    cache,
+    (username) => withTimeout(cache.load(username), config.CHECK_TIMEOUT_MS),
+    config.PASSWD_ITERATIONS,
+    checkLog,
+    throttle,
+    () => metrics.throttled.inc(),
+    {
+      maxIterations: config.PASSWD_MAX_ITERATIONS,
+      upgrade: config.PASSWD_REHASH === 'on' ? rehasher(devices, metrics, checkLog) : undefined,
+    },
+  );
   return {
     ...base,
     checks,

@@ -90,6 +90,11 @@ export const device = z.object({
   metadata: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
   updatedAt: z.string(),
+  hashScheme: z
+    .string()
+    .describe(
+      'Scheme of the stored password hash (never the hash): $7$, $6$, go-auth-pbkdf2-sha512, go-auth-pbkdf2-sha256, bcrypt, argon2id or unknown. Devices with a legacy scheme get $7$ at their next correct login.',
+    ),
 });
 export const deviceWithPassword = device.extend({
   password: z.string().describe('Shown this once; only its hash is stored.'),

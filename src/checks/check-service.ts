@@ -2,7 +2,7 @@
 // decision; a store failure propagates (the handler answers 5xx: never allow, never deny
 // for a reason that is not true).
 import { decideAcl, isAcc } from '../domain/acl';
-import { dummyVerify, verifyPassword } from '../domain/passwd-hash';
+import { dummyVerify, needsRehash, verifyPassword } from '../domain/passwd-hash';
 import type { Logger } from '../logger';
 import type { DeviceRecord } from '../store/records';
 import type { CheckFields } from './check-request';
@@ -29,6 +29,16 @@ export interface Throttle {
   succeeded(username: string, clientid: string): Promise<void>;
 }
 
+export interface LegacyOptions {
+  /** PASSWD_MAX_ITERATIONS: hashes needing more work are not derived (deny, logged). */
+  maxIterations: number;
+  /**
+   * Called after a correct password against a legacy hash (PASSWD_REHASH=on); runs in the
+   * background, the answer does not wait for it.
+   */
+  upgrade?: (username: string, verifiedHash: string, password: string) => Promise<unknown>;
+}
+
 const ALLOW: Decision = { allow: true };
 const deny = (reason: string): Decision => ({ allow: false, reason });
 
@@ -40,7 +50,11 @@ export class CheckService {
     private readonly logger: Logger,
     private readonly throttle?: Throttle,
     private readonly onThrottled?: () => void,
+    private readonly legacy: LegacyOptions = { maxIterations: Number.MAX_SAFE_INTEGER },
   ) {}
+
+  /** Usernames whose upgrade is under way: a burst of logins upgrades once. */
+  private readonly upgrading = new Set<string>();
 
   async user(f: CheckFields): Promise<Decision> {
     const entry = this.cache.peek(f.username) ?? (await this.fetch(f.username));
@@ -59,9 +73,14 @@ export class CheckService {
     if (!rec || rec.disabled) {
       await dummyVerify(f.password, this.iterations);
     } else {
-      const result = await verifyPassword(f.password, rec.hash);
+      const result = await verifyPassword(f.password, rec.hash, this.legacy.maxIterations);
       if (result === 'malformed') {
         this.logger.error({ username: f.username }, 'stored password hash is malformed; denying');
+      } else if (result === 'unusable') {
+        this.logger.error(
+          { username: f.username, field: 'hash' },
+          `stored password hash needs more work than PASSWD_MAX_ITERATIONS (${this.legacy.maxIterations}); denying`,
+        );
       }
       ok = result === 'match';
     }
@@ -70,6 +89,13 @@ export class CheckService {
       return deny(REASONS.badCredentials);
     }
     this.cache.rememberVerified(entry, f.password);
+    const upgrade = this.legacy.upgrade;
+    if (upgrade && needsRehash((rec as DeviceRecord).hash) && !this.upgrading.has(f.username)) {
+      this.upgrading.add(f.username);
+      void upgrade(f.username, (rec as DeviceRecord).hash, f.password).finally(() =>
+        this.upgrading.delete(f.username),
+      );
+    }
     // Only when something was counted: a clean login costs no Redis write.
     if (state?.counted) await this.throttle?.succeeded(f.username, f.clientid);
     return this.clientIdDecision((rec as DeviceRecord).clientIds, f);

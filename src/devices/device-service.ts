@@ -3,7 +3,7 @@
 // listeners (audit, export) what changed.
 import type { AclRule } from '../domain/acl';
 import { usernameProblem } from '../domain/names';
-import { hashPassword, type HashOptions } from '../domain/passwd-hash';
+import { hashPassword, hashScheme, parseHash, type HashOptions } from '../domain/passwd-hash';
 import { generateDeviceId, generatePassword } from '../domain/password-gen';
 import { badRequest } from '../errors';
 import type { CredentialStore, Page } from '../store/credential-store';
@@ -23,13 +23,29 @@ export type DevicePatch = Partial<
   Pick<DeviceFields, 'disabled' | 'superuser' | 'clientIds' | 'metadata'>
 >;
 
-/** A device as shown outside: never the hash. */
-export type PublicDevice = Omit<DeviceRecord, 'hash'> & { id: string };
+/** A device as shown outside: never the hash, only its scheme (`$7$`, `bcrypt`, …). */
+export type PublicDevice = Omit<DeviceRecord, 'hash'> & { id: string; hashScheme: string };
 
-export const toPublic = ({ hash: _hash, ...rest }: DeviceRecord): PublicDevice => ({
+export const toPublic = ({ hash, ...rest }: DeviceRecord): PublicDevice => ({
   id: rest.username,
   ...rest,
+  hashScheme: hashScheme(hash),
 });
+
+/** What an import wants a device to be; `acl`/`superuser` undefined: left as they are. */
+export interface ImportedDevice {
+  hash: string;
+  acl?: AclRule[];
+  superuser?: boolean;
+}
+
+export interface ImportOutcome {
+  result: 'created' | 'updated' | 'unchanged';
+  /** Fields that were (or, in a dry run, would be) written. */
+  changed: string[];
+  /** The device already had a `$7$` hash, which an import never replaces by a legacy one. */
+  keptHash: boolean;
+}
 
 export interface Change {
   /** Who: an admin token's name, `cli`, `system`. */
@@ -42,6 +58,7 @@ export interface Change {
     | 'set-acl'
     | 'set-common-acl'
     | 'import'
+    | 'rehash'
     | 'lockout'
     | 'clear-lockout';
   target: string;
@@ -199,7 +216,68 @@ export class DeviceService {
     });
     return before ? 'updated' : 'created';
   }
+
+  /**
+   * Import from another system (go-auth): writes only what differs, so a second run changes
+   * nothing. A device that already has a `$7$` hash keeps it (it logged in since, or was set
+   * here): an import never downgrades a device to a hash Mosquitto cannot read.
+   */
+  async importDevice(
+    username: string,
+    want: ImportedDevice,
+    opts: { dryRun?: boolean } = {},
+  ): Promise<ImportOutcome> {
+    checkUsername(username, 'username');
+    const existing = await this.store.getUser(username);
+    const keptHash =
+      existing !== null && existing.hash !== want.hash && parseHash(existing.hash)?.kind === 7;
+    const fields: Partial<DeviceFields> = {};
+    if (!existing || (existing.hash !== want.hash && !keptHash)) fields.hash = want.hash;
+    if (want.acl && (!existing || !sameJson(existing.acl, want.acl))) fields.acl = want.acl;
+    if (want.superuser !== undefined && existing?.superuser !== want.superuser)
+      fields.superuser = want.superuser;
+    const changed = Object.keys(fields);
+    if (existing && changed.length === 0) return { result: 'unchanged', changed, keptHash };
+    const result = existing ? 'updated' : 'created';
+    if (opts.dryRun) return { result, changed, keptHash };
+    const now = new Date().toISOString();
+    await this.store.upsertUser(
+      username,
+      { ...fields, updatedAt: now },
+      { superuser: false, disabled: false, acl: [], clientIds: [], metadata: {}, createdAt: now },
+    );
+    await this.emit({
+      action: 'import',
+      target: username,
+      before: existing ? 'existing' : null,
+      after: { changed: changed.map((f) => (f === 'hash' ? 'password' : f)) },
+    });
+    return { result, changed, keptHash };
+  }
+
+  /**
+   * Upgrade at login: `password` verified against the legacy `verified` hash; store a `$7$`
+   * hash of it unless the hash changed meanwhile (a rotation racing the login wins).
+   */
+  async upgradeHash(
+    username: string,
+    verified: string,
+    password: string,
+  ): Promise<'upgraded' | 'changed'> {
+    const hash = await hashPassword(password, this.hashing);
+    const r = await this.store.replaceHash(username, verified, hash, new Date().toISOString());
+    if (r === 'changed') return 'changed';
+    await this.emit({
+      action: 'rehash',
+      target: username,
+      before: { hashScheme: hashScheme(verified) },
+      after: { hashScheme: '$7$' },
+    });
+    return 'upgraded';
+  }
 }
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 function pick(obj: object, keys: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};

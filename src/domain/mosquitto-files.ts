@@ -2,7 +2,12 @@
 // line-numbered problems out; a bad line never stops the rest.
 import { isValidRulePattern, type AclRule, type Access } from './acl';
 import { usernameProblem } from './names';
+import { parseLegacyHash } from './legacy-hash';
 import { parseHash } from './passwd-hash';
+
+/** What a Mosquitto passwd file holds: `$7$`, `$6$`, and argon2id (mosquitto_passwd 2.1). */
+const mosquittoHash = (hash: string) =>
+  parseHash(hash) !== null || parseLegacyHash(hash)?.kind === 'argon2id';
 
 export interface LineProblem {
   line: number;
@@ -24,8 +29,8 @@ export function parsePasswdLine(text: string, line: number): PasswdEntry | LineP
   const hash = raw.slice(at + 1).trim();
   const problem = usernameProblem(username);
   if (problem) return { line, message: `user name ${problem}` };
-  if (!parseHash(hash))
-    return { line, message: `user "${username}": hash is not a valid $7$ or $6$ hash` };
+  if (!mosquittoHash(hash))
+    return { line, message: `user "${username}": hash is not a valid $7$, $6$ or argon2id hash` };
   return { line, username, hash };
 }
 

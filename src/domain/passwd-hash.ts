@@ -2,6 +2,7 @@
 // (salted SHA-512, Mosquitto 1.x; verified on import, never written).
 import { createHash, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import { legacySchemeName, legacyTooCostly, parseLegacyHash, verifyLegacy } from './legacy-hash';
 
 const pbkdf2Async = promisify(pbkdf2);
 const KEY_BYTES = 64;
@@ -56,13 +57,41 @@ export async function hashPassword(password: string, opts: HashOptions): Promise
   return `$7$${opts.iterations}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-export type VerifyResult = 'match' | 'mismatch' | 'malformed';
+/** `unusable`: a hash that needs more work than PASSWD_MAX_ITERATIONS (never derived). */
+export type VerifyResult = 'match' | 'mismatch' | 'malformed' | 'unusable';
 
-export async function verifyPassword(password: string, stored: string): Promise<VerifyResult> {
+export async function verifyPassword(
+  password: string,
+  stored: string,
+  maxIterations = Number.MAX_SAFE_INTEGER,
+): Promise<VerifyResult> {
   const parsed = parseHash(stored);
-  if (!parsed) return 'malformed';
+  if (!parsed) {
+    const legacy = parseLegacyHash(stored);
+    if (!legacy) return 'malformed';
+    if (legacyTooCostly(legacy, maxIterations)) return 'unusable';
+    return (await verifyLegacy(password, stored, legacy)) ? 'match' : 'mismatch';
+  }
+  if (parsed.iterations > maxIterations) return 'unusable';
   const key = await derive(password, parsed);
   return timingSafeEqual(key, parsed.key) ? 'match' : 'mismatch';
+}
+
+/**
+ * The scheme of a stored hash, shown instead of the hash: `$7$`, `$6$`, `go-auth-pbkdf2-sha512`,
+ * `go-auth-pbkdf2-sha256`, `bcrypt`, `argon2id`, or `unknown`.
+ */
+export function hashScheme(stored: string): string {
+  const parsed = parseHash(stored);
+  if (parsed) return `$${parsed.kind}$`;
+  const legacy = parseLegacyHash(stored);
+  return legacy ? legacySchemeName(legacy) : 'unknown';
+}
+
+/** Whether a correct login against `stored` should store a fresh `$7$` hash instead. */
+export function needsRehash(stored: string): boolean {
+  const parsed = parseHash(stored);
+  return parsed ? parsed.kind === 6 : parseLegacyHash(stored) !== null;
 }
 
 /**

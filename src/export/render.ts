@@ -5,8 +5,10 @@
 //   left out, and a per-user %c deny denies the whole level (`+`);
 // - a superuser gets `topic readwrite #` (which, like every `#`, excludes `$SYS`);
 // - users bound to client ids are left out of the passwd file (it cannot bind them);
-// - disabled users and users whose hash is not `$7$`/`$6$` are left out.
+// - disabled users and users whose hash is not `$7$`/`$6$` are left out; `legacy-hash` counts
+//   the imported go-auth/bcrypt/argon2id ones, which get `$7$` at their next login.
 import { isValidRulePattern, type AclRule } from '../domain/acl';
+import { parseLegacyHash } from '../domain/legacy-hash';
 import type { DeviceRecord } from '../store/records';
 
 export const HEADER =
@@ -18,13 +20,13 @@ export const HEADER =
  */
 const LOADABLE_HASH = /^\$(?:7\$[1-9][0-9]{0,8}\$|6\$)[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]{86}==$/;
 
-export type SkipReason = 'disabled' | 'bound-client-ids' | 'bad-hash';
+export type SkipReason = 'disabled' | 'bound-client-ids' | 'legacy-hash' | 'bad-hash';
 
 /** Why a user gets no passwd line, or null when it gets one. */
 export function passwdSkip(rec: DeviceRecord): SkipReason | null {
   if (rec.disabled) return 'disabled';
   if (rec.clientIds.length > 0) return 'bound-client-ids';
-  if (!LOADABLE_HASH.test(rec.hash)) return 'bad-hash';
+  if (!LOADABLE_HASH.test(rec.hash)) return parseLegacyHash(rec.hash) ? 'legacy-hash' : 'bad-hash';
   return null;
 }
 

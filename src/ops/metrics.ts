@@ -59,6 +59,12 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    rehashes: new Counter({
+      name: 'mqtt_authd_password_rehash_total',
+      help: 'Legacy hashes replaced by $7$ at a correct login, by result (upgraded, changed: the hash had changed meanwhile, error)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     throttled: new Counter({
       name: 'mqtt_authd_throttled_checks_total',
       help: 'User checks denied without hashing because the name was locked out',

@@ -28,6 +28,13 @@ export interface CredentialStore {
     ifNew: Partial<DeviceFields>,
   ): Promise<WriteOutcome>;
   deleteUser(username: string): Promise<WriteOutcome>;
+  /** Sets `hash` only if the stored hash is still `expected` (compare-and-set). */
+  replaceHash(
+    username: string,
+    expected: string,
+    hash: string,
+    updatedAt: string,
+  ): Promise<'replaced' | 'changed'>;
   setCommonAcl(rules: AclRule[]): Promise<{ before: AclRule[]; revision: number }>;
   listUsers(opts: { cursor?: string; limit: number }): Promise<Page>;
   /**

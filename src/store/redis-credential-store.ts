@@ -11,12 +11,20 @@ import {
   type DeviceFields,
   type DeviceRecord,
 } from './records';
-import { DELETE_USER, SET_COMMON, toError, WRITE_USER, type ScriptReply } from './scripts';
+import {
+  DELETE_USER,
+  REPLACE_HASH,
+  SET_COMMON,
+  toError,
+  WRITE_USER,
+  type ScriptReply,
+} from './scripts';
 
 interface ScriptClient extends Redis {
   writeUser(...args: string[]): Promise<ScriptReply>;
   deleteUser(...args: string[]): Promise<ScriptReply>;
   setCommon(...args: string[]): Promise<ScriptReply>;
+  replaceHash(...args: string[]): Promise<ScriptReply>;
 }
 
 /** Connection-level failures become StoreUnavailableError (→ 503); Redis replies pass. */
@@ -56,6 +64,7 @@ export class RedisCredentialStore implements CredentialStore {
     redis.defineCommand('writeUser', { numberOfKeys: 3, lua: WRITE_USER });
     redis.defineCommand('deleteUser', { numberOfKeys: 3, lua: DELETE_USER });
     redis.defineCommand('setCommon', { numberOfKeys: 2, lua: SET_COMMON });
+    redis.defineCommand('replaceHash', { numberOfKeys: 2, lua: REPLACE_HASH });
     this.redis = redis as ScriptClient;
   }
 
@@ -150,6 +159,21 @@ export class RedisCredentialStore implements CredentialStore {
       ),
     );
     return this.outcome(reply, username);
+  }
+
+  async replaceHash(username: string, expected: string, hash: string, updatedAt: string) {
+    const [code] = await guard(() =>
+      this.redis.replaceHash(
+        this.keys.user(username),
+        this.keys.revision,
+        this.keys.events,
+        username,
+        expected,
+        hash,
+        updatedAt,
+      ),
+    );
+    return code === 'OK' ? ('replaced' as const) : ('changed' as const);
   }
 
   async setCommonAcl(rules: AclRule[]) {

@@ -51,6 +51,22 @@ redis.call('PUBLISH', ARGV[1], 'common')
 return {'OK', rev, old}
 `;
 
+/**
+ * Compare-and-set of a user's hash: the upgrade at login writes only over the hash it verified,
+ * so a rotation (or delete, or re-import) between the verification and this write wins.
+ * KEYS[1] user hash   KEYS[2] revision counter
+ * ARGV[1] events channel   ARGV[2] username   ARGV[3] expected hash   ARGV[4] new hash
+ * ARGV[5] updatedAt
+ * Returns {'OK', revision} | {'CHANGED'}
+ */
+export const REPLACE_HASH = `
+if redis.call('HGET', KEYS[1], 'hash') ~= ARGV[3] then return {'CHANGED'} end
+redis.call('HSET', KEYS[1], 'hash', ARGV[4], 'updatedAt', ARGV[5])
+local rev = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[1], 'u:' .. ARGV[2])
+return {'OK', rev}
+`;
+
 export type ScriptReply = [string, number?, unknown?];
 
 export function toError(code: string, what: string): Error {

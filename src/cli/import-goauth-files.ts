@@ -1,0 +1,85 @@
+// `mqtt-authd import-goauth --passwords FILE [--acl FILE]`: mosquitto-go-auth's files backend.
+// The passwords file is streamed line by line; the acl file is read whole (go-auth does too).
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { DeviceService } from '../devices/device-service';
+import { parseGoAuthAclFile, parseGoAuthPasswordLine } from '../domain/goauth-files';
+import {
+  applyCommon,
+  DeviceWriter,
+  importableHash,
+  newReport,
+  type GoAuthImportOptions,
+  type GoAuthReport,
+} from './goauth-import';
+
+export async function importGoAuthFiles(
+  devices: DeviceService,
+  passwordsPath: string,
+  aclPath: string | undefined,
+  opts: GoAuthImportOptions,
+): Promise<GoAuthReport> {
+  const report = newReport();
+  const acl = aclPath ? parseGoAuthAclFile(await readFile(aclPath, 'utf8')) : null;
+  if (acl) {
+    for (const p of acl.problems)
+      report.problems.push({ where: `${aclPath}:${p.line}`, message: p.message });
+    if (acl.subscribeOnly) {
+      report.notes.push(
+        `${acl.subscribeOnly} "subscribe" rule(s) were left out: in mqtt-authd "read" grants subscribing, and a subscription without a read grant delivers nothing`,
+      );
+    }
+    await applyCommon(devices, acl.common, opts, report);
+  }
+
+  const writer = new DeviceWriter(devices, opts, report);
+  const seen = new Set<string>();
+  const size = (await stat(passwordsPath)).size;
+  opts.progress?.start(size);
+  const lines = createInterface({
+    input: createReadStream(passwordsPath, 'utf8'),
+    crlfDelay: Infinity,
+  });
+  let lineNo = 0;
+  let bytes = 0;
+  for await (const text of lines) {
+    lineNo++;
+    bytes += Buffer.byteLength(text) + 1;
+    const where = `${passwordsPath}:${lineNo}`;
+    const entry = parseGoAuthPasswordLine(text, lineNo);
+    if (entry === null) continue;
+    if (!('username' in entry)) {
+      report.problems.push({ where, message: entry.message });
+      continue;
+    }
+    const checked = importableHash(entry.hash, opts);
+    if ('problem' in checked) {
+      report.problems.push({ where, message: `user "${entry.username}": ${checked.problem}` });
+      continue;
+    }
+    if (seen.has(entry.username)) {
+      report.notes.push(`${where}: "${entry.username}" again; the last line wins, as in go-auth`);
+      await writer.drain(); // in order: the earlier write must not land last
+    }
+    seen.add(entry.username);
+    // No superusers in the files backend, so that flag is left as it is; without an acl file,
+    // so are the device's rules.
+    await writer.write(where, entry.username, {
+      hash: checked.hash,
+      acl: acl ? (acl.users.get(entry.username) ?? []) : undefined,
+    });
+    opts.progress?.update(bytes);
+  }
+  await writer.drain();
+  opts.progress?.update(size);
+  opts.progress?.stop();
+
+  const orphans = acl ? [...acl.users.keys()].filter((u) => !seen.has(u)) : [];
+  if (orphans.length) {
+    report.notes.push(
+      `${orphans.length} user(s) in the acl file have no password line and were skipped: ${orphans.slice(0, 10).join(', ')}`,
+    );
+  }
+  return report;
+}

@@ -1,0 +1,164 @@
+// mosquitto-go-auth's ACLs mapped onto ours, never granting more than go-auth did. Pure.
+//
+// go-auth (backends/redis.go, backends/files/files.go, backends/topics/topics.go):
+// - Redis: `acc` 1 (deliver) is granted by racls+rwacls, 2 (publish) by wacls+rwacls, and 4
+//   (SUBSCRIBE) by sacls ONLY. Own sets are matched literally; only the common sets get `%c`
+//   then `%u` substituted. No deny.
+// - Files: `read` grants deliver and subscribe (but not subscribing the filter `#` itself),
+//   `write` publish, `readwrite` all, `subscribe` subscribe only, `deny` wins. Rules before
+//   the first `user` line and `pattern` lines apply to everyone with `%u`/`%c` substituted;
+//   a user's own `topic` lines are literal.
+// - Ours: `read` grants both delivery and subscribing every filter the rule covers.
+//
+// Receiving a message needs both a subscription and a delivery grant. So in the Redis mapping
+// a `read` rule is the meet of a subscribe rule and a read rule (every topic both match): a
+// device may subscribe a filter only inside a sacls entry and receive only what its racls allow.
+import { covers, levels } from './topic';
+import { isValidRulePattern, type AclRule } from './acl';
+
+export interface GoAuthSets {
+  racls: string[];
+  wacls: string[];
+  rwacls: string[];
+  sacls: string[];
+}
+export const SET_NAMES = ['racls', 'wacls', 'rwacls', 'sacls'] as const;
+
+export interface RuleProblem {
+  /** Where the rule was: a Redis key (`alice:racls`) or `FILE:LINE`. */
+  where: string;
+  message: string;
+}
+
+const PLACEHOLDER = /%[uc]/;
+const MAX_PATTERN = 1024;
+
+/** Why go-auth's pattern cannot become one of our rules as it is, or null. */
+export function patternProblem(pattern: string, scope: 'own' | 'common'): string | null {
+  if (pattern.length > MAX_PATTERN || !isValidRulePattern(pattern)) {
+    return `"${pattern}" is not a valid topic filter here`;
+  }
+  if (scope === 'own' && PLACEHOLDER.test(pattern)) {
+    return `"${pattern}": go-auth matches a user's own rule literally (it substitutes %u/%c only in common rules), mqtt-authd would substitute it`;
+  }
+  return null;
+}
+
+/** One level of two filters' meet; levels holding %u/%c are templates. */
+function meetLevel(x: string, y: string, username?: string): string | null {
+  if (x === y) return x;
+  if (x === '+') return y;
+  if (y === '+') return x;
+  // A template meets a literal only where it would become that literal: %u for this user.
+  const resolve = (l: string) =>
+    username !== undefined && !l.includes('%c') ? l.replace(/%u/g, () => username) : l;
+  const [rx, ry] = [resolve(x), resolve(y)];
+  return rx === ry && !PLACEHOLDER.test(rx) ? rx : null;
+}
+
+/**
+ * The filter matching exactly the topics both `a` and `b` match (MQTT filters meet in one
+ * filter), or null when none. With `username`, `%u` meets that user's name.
+ */
+export function meetFilters(a: string, b: string, username?: string): string | null {
+  const [x, y] = [a.split('/'), b.split('/')];
+  const out: string[] = [];
+  for (let i = 0; ; i++) {
+    const [l, r] = [x[i], y[i]];
+    if (l === '#') return [...out, ...y.slice(i)].join('/') || null;
+    if (r === '#') return [...out, ...x.slice(i)].join('/') || null;
+    if (l === undefined || r === undefined) return l === r ? out.join('/') : null;
+    const m = meetLevel(l, r, username);
+    if (m === null) return null;
+    out.push(m);
+  }
+}
+
+/** read + write grants → rules, a pattern in both becoming readwrite; covered ones dropped. */
+function toRules(read: Iterable<string>, write: Iterable<string>): AclRule[] {
+  const reads = prune([...new Set(read)]);
+  const writes = prune([...new Set(write)]);
+  const rules: AclRule[] = [];
+  for (const p of reads)
+    rules.push({ pattern: p, access: writes.includes(p) ? 'readwrite' : 'read' });
+  for (const p of writes) if (!reads.includes(p)) rules.push({ pattern: p, access: 'write' });
+  return rules;
+}
+
+/** Drops patterns another one covers (a meet of many pairs repeats itself a lot). */
+function prune(patterns: string[]): string[] {
+  return patterns.filter(
+    (p, i) => !patterns.some((q, j) => j !== i && covers(levels(q), levels(p))),
+  );
+}
+
+function valid(
+  sets: GoAuthSets,
+  scope: 'own' | 'common',
+  keyOf: (set: string) => string,
+  problems: RuleProblem[],
+): GoAuthSets {
+  const out = { racls: [], wacls: [], rwacls: [], sacls: [] } as GoAuthSets;
+  for (const name of SET_NAMES) {
+    for (const p of sets[name]) {
+      const problem = patternProblem(p, scope);
+      if (problem) problems.push({ where: keyOf(name), message: `${problem}: skipped` });
+      else out[name].push(p);
+    }
+  }
+  return out;
+}
+
+const pairs = (subs: string[], reads: string[], username?: string) =>
+  subs.flatMap((s) =>
+    reads.map((r) => meetFilters(s, r, username)).filter((m): m is string => m !== null),
+  );
+
+/** The common rules of a go-auth Redis backend (`common:*` sets). */
+export function redisCommonRules(common: GoAuthSets): {
+  rules: AclRule[];
+  problems: RuleProblem[];
+} {
+  const problems: RuleProblem[] = [];
+  const c = valid(common, 'common', (n) => `common:${n}`, problems);
+  const read = pairs(c.sacls, [...c.racls, ...c.rwacls]);
+  return { rules: toRules(read, [...c.wacls, ...c.rwacls]), problems };
+}
+
+/**
+ * One user's own rules: its writes, and the meets of every subscribe rule with every read rule
+ * that are not already common × common (those are in the common rules).
+ */
+export function redisUserRules(
+  username: string,
+  own: GoAuthSets,
+  common: GoAuthSets,
+): { rules: AclRule[]; problems: RuleProblem[] } {
+  const problems: RuleProblem[] = [];
+  const o = valid(own, 'own', (n) => `${username}:${n}`, problems);
+  const c = valid(common, 'common', () => '', []);
+  const ownReads = [...o.racls, ...o.rwacls];
+  const read = [
+    ...pairs(o.sacls, [...ownReads, ...c.racls, ...c.rwacls], username),
+    ...pairs(c.sacls, ownReads, username),
+  ];
+  return { rules: toRules(read, [...o.wacls, ...o.rwacls]), problems };
+}
+
+/** go-auth files backend access words. */
+export const FILES_ACCESS = ['read', 'write', 'readwrite', 'subscribe', 'deny'] as const;
+export type FilesAccess = (typeof FILES_ACCESS)[number];
+
+/**
+ * One files-backend rule as ours; null for `subscribe` (subscribing without delivery grants
+ * nothing a `read` rule does not). `read #` becomes `read +/#`: go-auth's `read` never lets a
+ * device subscribe the filter `#` itself, and `+/#` matches the same topics.
+ */
+export function filesRule(access: FilesAccess, pattern: string): AclRule | null {
+  if (access === 'subscribe') return null;
+  if (access === 'read' && pattern === '#') return { pattern: '+/#', access };
+  return { pattern, access };
+}
+
+export const isFilesAccess = (w: string): w is FilesAccess =>
+  (FILES_ACCESS as readonly string[]).includes(w);
