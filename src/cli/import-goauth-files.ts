@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { DeviceService } from '../devices/device-service';
+import { filesCommonRules, filesUserRules } from '../domain/goauth-acl';
 import { parseGoAuthAclFile, parseGoAuthPasswordLine } from '../domain/goauth-files';
 import {
   applyCommon,
@@ -30,7 +31,7 @@ export async function importGoAuthFiles(
         `${acl.subscribeOnly} "subscribe" rule(s) were left out: in mqtt-authd "read" grants subscribing, and a subscription without a read grant delivers nothing`,
       );
     }
-    await applyCommon(devices, acl.common, opts, report);
+    await applyCommon(devices, filesCommonRules(acl.common), opts, report);
   }
 
   const writer = new DeviceWriter(devices, opts, report);
@@ -67,7 +68,9 @@ export async function importGoAuthFiles(
     // so are the device's rules.
     await writer.write(where, entry.username, {
       hash: checked.hash,
-      acl: acl ? (acl.users.get(entry.username) ?? []) : undefined,
+      acl: acl
+        ? filesUserRules(entry.username, acl.users.get(entry.username) ?? [], acl.common)
+        : undefined,
     });
     opts.progress?.update(bytes);
   }

@@ -44,23 +44,29 @@ export function patternProblem(pattern: string, scope: 'own' | 'common'): string
   return null;
 }
 
-/** One level of two filters' meet; levels holding %u/%c are templates. */
-function meetLevel(x: string, y: string, username?: string): string | null {
+/**
+ * One level of two filters' meet; levels holding %u/%c are templates. A template meets a
+ * literal only where it would become that literal (%u of this user). `widen` (for denies):
+ * where that cannot be known at import (%c), assume it matches, so a deny only denies more.
+ */
+function meetLevel(x: string, y: string, username?: string, widen = false): string | null {
   if (x === y) return x;
   if (x === '+') return y;
   if (y === '+') return x;
-  // A template meets a literal only where it would become that literal: %u for this user.
   const resolve = (l: string) =>
     username !== undefined && !l.includes('%c') ? l.replace(/%u/g, () => username) : l;
   const [rx, ry] = [resolve(x), resolve(y)];
-  return rx === ry && !PLACEHOLDER.test(rx) ? rx : null;
+  const [tx, ty] = [PLACEHOLDER.test(rx), PLACEHOLDER.test(ry)];
+  if (!tx && !ty) return rx === ry ? rx : null;
+  if (!widen) return null;
+  return tx && ty ? '+' : tx ? ry : rx;
 }
 
 /**
  * The filter matching exactly the topics both `a` and `b` match (MQTT filters meet in one
  * filter), or null when none. With `username`, `%u` meets that user's name.
  */
-export function meetFilters(a: string, b: string, username?: string): string | null {
+export function meetFilters(a: string, b: string, username?: string, widen = false): string | null {
   const [x, y] = [a.split('/'), b.split('/')];
   const out: string[] = [];
   for (let i = 0; ; i++) {
@@ -68,7 +74,7 @@ export function meetFilters(a: string, b: string, username?: string): string | n
     if (l === '#') return [...out, ...y.slice(i)].join('/') || null;
     if (r === '#') return [...out, ...x.slice(i)].join('/') || null;
     if (l === undefined || r === undefined) return l === r ? out.join('/') : null;
-    const m = meetLevel(l, r, username);
+    const m = meetLevel(l, r, username, widen);
     if (m === null) return null;
     out.push(m);
   }
@@ -159,6 +165,41 @@ export function filesRule(access: FilesAccess, pattern: string): AclRule | null 
   if (access === 'read' && pattern === '#') return { pattern: '+/#', access };
   return { pattern, access };
 }
+
+const wildFirst = (p: string) => /^[+#](\/|$)/.test(p);
+const sysFirst = (p: string) => p.startsWith('$');
+
+/**
+ * go-auth's matcher knows nothing of `$` topics: its `deny #` also denies `$SYS/…`, where ours
+ * (MQTT's rule: a wildcard first level never matches `$`) would not. Each such deny meets each
+ * `$` grant into a deny ours applies.
+ */
+function sysDenies(denies: AclRule[], grants: AclRule[], username?: string): AclRule[] {
+  const out: AclRule[] = [];
+  for (const d of denies.filter((r) => wildFirst(r.pattern))) {
+    for (const g of grants.filter((r) => sysFirst(r.pattern))) {
+      const m = meetFilters(d.pattern, g.pattern, username, true);
+      if (m !== null) out.push({ pattern: m, access: 'deny' });
+    }
+  }
+  return out;
+}
+
+const denies = (rules: AclRule[]) => rules.filter((r) => r.access === 'deny');
+const grants = (rules: AclRule[]) => rules.filter((r) => r.access !== 'deny');
+
+/** The common rules of a files backend (general `topic` lines and `pattern` lines). */
+export const filesCommonRules = (common: AclRule[]): AclRule[] => [
+  ...common,
+  ...sysDenies(denies(common), grants(common)),
+];
+
+/** One user's own rules of a files backend, given the common ones. */
+export const filesUserRules = (username: string, own: AclRule[], common: AclRule[]): AclRule[] => [
+  ...own,
+  ...sysDenies([...denies(own), ...denies(common)], grants(own), username),
+  ...sysDenies(denies(own), grants(common), username),
+];
 
 export const isFilesAccess = (w: string): w is FilesAccess =>
   (FILES_ACCESS as readonly string[]).includes(w);
