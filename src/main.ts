@@ -55,7 +55,8 @@ export async function buildService(
       extra: [createLockoutsRouter(ctx.throttle, audit)],
     }),
     readiness: { exportHealthy: () => exporter.healthy },
-    onStop: [() => exporter.flush()],
+    // Upgrades at login first: the last export then has their `$7$` hashes.
+    onStop: [() => ctx.checks.settled(), () => exporter.flush()],
   });
   const start = service.start;
   return {

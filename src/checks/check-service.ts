@@ -53,8 +53,13 @@ export class CheckService {
     private readonly legacy: LegacyOptions = { maxIterations: Number.MAX_SAFE_INTEGER },
   ) {}
 
-  /** Usernames whose upgrade is under way: a burst of logins upgrades once. */
-  private readonly upgrading = new Set<string>();
+  /** Upgrades under way, by username: a burst of logins upgrades once. */
+  private readonly upgrading = new Map<string, Promise<unknown>>();
+
+  /** Resolves when the upgrades started so far are done (shutdown waits for them). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.upgrading.values()]);
+  }
 
   async user(f: CheckFields): Promise<Decision> {
     const entry = this.cache.peek(f.username) ?? (await this.fetch(f.username));
@@ -91,10 +96,12 @@ export class CheckService {
     this.cache.rememberVerified(entry, f.password);
     const upgrade = this.legacy.upgrade;
     if (upgrade && needsRehash((rec as DeviceRecord).hash) && !this.upgrading.has(f.username)) {
-      this.upgrading.add(f.username);
-      void upgrade(f.username, (rec as DeviceRecord).hash, f.password).finally(() =>
-        this.upgrading.delete(f.username),
-      );
+      const done = upgrade(f.username, (rec as DeviceRecord).hash, f.password)
+        .catch((err: unknown) =>
+          this.logger.error({ username: f.username, err: (err as Error).name }, 'upgrade failed'),
+        )
+        .finally(() => this.upgrading.delete(f.username));
+      this.upgrading.set(f.username, done);
     }
     // Only when something was counted: a clean login costs no Redis write.
     if (state?.counted) await this.throttle?.succeeded(f.username, f.clientid);
