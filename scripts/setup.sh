@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes this machine able to run and test mqtt-authd: installs Redis and Mosquitto (Debian
-# packages) when missing and starts Redis on 127.0.0.1:6379 when nothing answers there.
+# packages) when missing, and the tools the go-auth migration tests take hashes from
+# (`htpasswd` from apache2-utils for bcrypt, the `argon2` CLI), and starts Redis on
+# 127.0.0.1:6379 when nothing answers there.
 # Idempotent: a machine that has both running is left as it is. Needs root (or sudo) only
 # when something must be installed.
 set -euo pipefail
@@ -14,6 +16,9 @@ command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v mosquitto >/dev/null || missing+=(mosquitto)
 command -v mosquitto_passwd >/dev/null || missing+=(mosquitto)
 command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
+# Test vectors for imported hashes come from the real tools (test/support/legacy-hashes.ts).
+command -v htpasswd >/dev/null || missing+=(apache2-utils)
+command -v argon2 >/dev/null || missing+=(argon2)
 # Only used to validate docker-compose.yml in the tests; optional.
 command -v docker-compose >/dev/null || optional+=(docker-compose)
 

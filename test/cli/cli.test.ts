@@ -13,6 +13,7 @@ import { createLogger } from '../../src/logger';
 import { verifyPassword } from '../../src/domain/passwd-hash';
 import { waitReady } from '../../src/store/redis-client';
 import { cleanPrefix, mosquittoPasswd, testPrefix } from '../support/processes';
+import { argon2Cli, goAuthPbkdf2 } from '../support/legacy-hashes';
 import { TEST_REDIS_URL } from '../support/service';
 
 const run = promisify(execFile);
@@ -82,6 +83,15 @@ describe('import-passwd', () => {
     expect(await ctx.store.countUsers()).toBe(3);
   });
 
+  it('accepts argon2id lines (mosquitto_passwd 2.1 can write them)', async () => {
+    const passwd = join(dir, 'passwd-argon2');
+    await writeFile(passwd, `a2dev:${argon2Cli('a2-secret')}\n`);
+    const report = await importPasswd(ctx.devices, passwd, undefined);
+    expect(report.problems).toEqual([]);
+    const rec = await ctx.store.getUser('a2dev');
+    expect(await verifyPassword('a2-secret', rec?.hash ?? '')).toBe('match');
+  });
+
   it('shows progress through the given reporter', async () => {
     const passwd = join(dir, 'progress');
     await mosquittoPasswd(passwd, 'p1', 'p1-password');
@@ -141,5 +151,21 @@ const BIN = join(__dirname, '../../dist/src/cli.js');
     );
     expect((bad as { code: number }).code).toBe(2);
     expect((bad as { stderr: string }).stderr).toMatch(/PORT="x"/);
+  });
+
+  it('import-goauth reports FILE:LINE problems and exits 1', async () => {
+    const file = join(dir, 'goauth-passwords');
+    await writeFile(file, `bin1:${goAuthPbkdf2('p', { iterations: 1000 })}\nbin2:nope\n`);
+    const env = {
+      ...process.env,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: ctx.config.REDIS_KEY_PREFIX,
+    };
+    const res = await run('node', [BIN, 'import-goauth', '--passwords', file], { env }).catch(
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect((res as { code: number }).code).toBe(1);
+    expect(res.stderr).toContain(`${file}:2: user "bin2": not a go-auth password hash`);
+    expect(res.stdout).toMatch(/imported: 1 created/);
   });
 });

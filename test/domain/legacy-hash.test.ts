@@ -120,3 +120,24 @@ describe('which hashes are upgraded at login', () => {
     expect(needsRehash(hash)).toBe(expected);
   });
 });
+
+describe('verification runs off the event loop', () => {
+  // Each of these takes ~0.2–0.4 s of CPU here. On the event loop a 5 ms timer would fire only
+  // between them (a handful of times); in libuv's pool it keeps firing throughout. Counting
+  // ticks, not measuring delays, keeps this meaningful on a busy machine.
+  it('bcrypt cost 12 and argon2id 64 MiB × 8 passes leave the loop free', async () => {
+    const bc = htpasswdBcrypt('loop-password', 12);
+    const a2 = argon2Cli('loop-password', { m: 16, t: 8 });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const results = await Promise.all([
+      verifyPassword('loop-password', bc, 1e9),
+      verifyPassword('loop-password', bc, 1e9),
+      verifyPassword('loop-password', a2, 1e9),
+      verifyPassword('loop-password', a2, 1e9),
+    ]);
+    clearInterval(timer);
+    expect(results).toEqual(['match', 'match', 'match', 'match']);
+    expect(ticks).toBeGreaterThan(40);
+  });
+});
