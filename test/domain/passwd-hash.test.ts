@@ -141,7 +141,10 @@ describe('malformed hashes', () => {
     ['just $', '$'],
     ['$7$ only', '$7$'],
     ['$5$', `$5$${salt7}$${key7}`],
-    ['$2q$ (no such bcrypt version)', '$2q$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy'],
+    [
+      '$2q$ (no such bcrypt version)',
+      '$2q$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy',
+    ],
     ['missing key', `$7$101$${salt7}`],
     ['missing salt', `$7$101$${key7}`],
     ['missing iterations', `$7$${salt7}$${key7}`],
