@@ -69,8 +69,8 @@ export function importableHash(
 const sameRules = (a: AclRule[], b: AclRule[]) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * go-auth's common rules replace ours only when they differ and the operator said so
- * (`--replace-common`); otherwise ours stay and the difference is a problem (exit 1).
+ * The passwd importer's rule: go-auth's common rules replace the ones in effect only with
+ * `--replace-common`; otherwise the existing ones are kept and the report says so.
  */
 export async function applyCommon(
   devices: DeviceService,
@@ -81,17 +81,13 @@ export async function applyCommon(
   const current = await devices.getCommonAcl();
   if (sameRules(current, rules)) return;
   if (!opts.replaceCommon) {
-    report.problems.push({
-      where: 'common rules',
-      message: `go-auth's ${rules.length} common rule(s) differ from the ${current.length} in effect here, which were kept; rerun with --replace-common to replace them (until then devices get what the current common rules grant)`,
-    });
+    report.notes.push(
+      `go-auth's ${rules.length} common rule(s) would replace the ${current.length} common rule(s) in effect; kept the existing ones, so devices get what those grant (rerun with --replace-common to replace them)`,
+    );
     return;
   }
-  if (opts.dryRun) {
-    opts.print?.(`set common rules: ${JSON.stringify(rules)}`);
-  } else {
-    await devices.setCommonAcl(rules);
-  }
+  if (opts.dryRun) opts.print?.(`set common rules: ${JSON.stringify(rules)}`);
+  else await devices.setCommonAcl(rules);
   report.commonRules = rules.length;
 }
 
