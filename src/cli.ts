@@ -5,7 +5,6 @@ import { SingleBar, Presets } from 'cli-progress';
 import { ConfigError, readConfig } from './config';
 import { createContext, type AppContext } from './context';
 import { AppError } from './errors';
-import { DeviceService } from './devices/device-service';
 import { buildService } from './main';
 import { waitReady } from './store/redis-client';
 import { deviceAdd, deviceList, exportOnce, hashLine, parseRuleArg } from './cli/commands';
@@ -142,11 +141,7 @@ export function buildProgram(): Command {
       withContext(async (ctx) => {
         // The bulk client's 30 s command timeout: a long import on a busy Redis must not fail
         // on the 1 s bound meant for broker checks.
-        const devices = new DeviceService(
-          ctx.bulkStore,
-          { iterations: ctx.config.PASSWD_ITERATIONS, saltBytes: ctx.config.PASSWD_SALT_BYTES },
-          'cli',
-        );
+        const devices = ctx.devices.withStore(ctx.bulkStore);
         const report = await importGoAuth({ ...ctx, devices }, o, {
           progress: progressBar(),
           print: (line) => print(line),

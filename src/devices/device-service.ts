@@ -89,6 +89,11 @@ export class DeviceService {
     return new DeviceService(this.store, this.hashing, actor, this.listeners);
   }
 
+  /** The same service (actor, listeners) over another store: the bulk client for imports. */
+  withStore(store: CredentialStore): DeviceService {
+    return new DeviceService(store, this.hashing, this.actor, this.listeners);
+  }
+
   onChange(listener: ChangeListener): void {
     this.listeners.push(listener);
   }
