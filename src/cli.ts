@@ -133,6 +133,10 @@ export function buildProgram(): Command {
       '--replace-common',
       "replace this service's common rules with go-auth's when they differ",
     )
+    .option(
+      '--disable-superuser',
+      'go-auth ran with auth_opt_disable_superuser / auth_opt_redis_disable_superuser: import no superusers',
+    )
     .option('--dry-run', 'print what would change; write nothing')
     .description(
       "import devices from mosquitto-go-auth's Redis or files backend (idempotent); passwords keep working and become $7$ at the next login",

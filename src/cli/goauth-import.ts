@@ -16,6 +16,8 @@ export interface GoAuthImportOptions {
   dryRun: boolean;
   /** Replace common rules that differ from go-auth's (otherwise kept and reported). */
   replaceCommon: boolean;
+  /** go-auth ran with `disable_superuser`: `<user>:su` keys granted nothing, so none is imported. */
+  disableSuperuser?: boolean;
   /** PASSWD_MAX_ITERATIONS: hashes needing more work could never log in. */
   maxIterations: number;
   progress?: Progress;

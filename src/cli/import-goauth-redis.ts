@@ -142,6 +142,10 @@ async function importBatch(
       });
       continue;
     }
-    await writer.write(u, u, { hash: checked.hash, acl: mapped.rules, superuser: su === 'true' });
+    await writer.write(u, u, {
+      hash: checked.hash,
+      acl: mapped.rules,
+      superuser: !opts.disableSuperuser && su === 'true',
+    });
   }
 }

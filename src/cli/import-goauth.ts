@@ -14,6 +14,7 @@ export interface ImportGoAuthArgs {
   saltEncoding?: string;
   replaceCommon?: boolean;
   dryRun?: boolean;
+  disableSuperuser?: boolean;
 }
 
 export async function importGoAuth(
@@ -36,6 +37,7 @@ export async function importGoAuth(
     saltEncoding,
     dryRun: Boolean(args.dryRun),
     replaceCommon: Boolean(args.replaceCommon),
+    disableSuperuser: Boolean(args.disableSuperuser),
     maxIterations: ctx.config.PASSWD_MAX_ITERATIONS,
     ...io,
   };

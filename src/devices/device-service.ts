@@ -239,7 +239,8 @@ export class DeviceService {
     const fields: Partial<DeviceFields> = {};
     if (!existing || (existing.hash !== want.hash && !keptHash)) fields.hash = want.hash;
     if (want.acl && (!existing || !sameJson(existing.acl, want.acl))) fields.acl = want.acl;
-    if (want.superuser !== undefined && existing?.superuser !== want.superuser)
+    // A new device is not a superuser unless the import says so (the ifNew default below).
+    if (want.superuser !== undefined && (existing?.superuser ?? false) !== want.superuser)
       fields.superuser = want.superuser;
     const changed = Object.keys(fields);
     if (existing && changed.length === 0) return { result: 'unchanged', changed, keptHash };

@@ -110,6 +110,12 @@ it('a dry run prints what would change and writes nothing', async () => {
   expect(await t.service.ctx.store.countUsers()).toBe(0);
 });
 
+it('--disable-superuser (go-auth ignored <user>:su) imports no superuser', async () => {
+  const lines: string[] = [];
+  await run({ dryRun: true, replaceCommon: true, disableSuperuser: true }, (l) => lines.push(l));
+  expect(lines).toContain('create boss: hash, acl');
+});
+
 it('without --replace-common, different common rules are kept and reported', async () => {
   const report = await run({ dryRun: true });
   expect(report.notes.join('\n')).toMatch(/kept the existing ones.*--replace-common/);
