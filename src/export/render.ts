@@ -5,8 +5,11 @@
 //   left out, and a per-user %c deny denies the whole level (`+`);
 // - a superuser gets `topic readwrite #` (which, like every `#`, excludes `$SYS`);
 // - users bound to client ids are left out of the passwd file (it cannot bind them);
-// - disabled users and users whose hash is not `$7$`/`$6$` are left out.
+// - disabled users and users whose hash is not `$7$`/`$6$` are left out;
+// - records that do not decode (damaged) and names Mosquitto could not read are left out,
+//   hashes above PASSWD_MAX_ITERATIONS too (the check path refuses them as well).
 import { isValidRulePattern, type AclRule } from '../domain/acl';
+import { usernameProblem } from '../domain/names';
 import type { DeviceRecord } from '../store/records';
 
 export const HEADER =
@@ -18,14 +21,24 @@ export const HEADER =
  */
 const LOADABLE_HASH = /^\$(?:7\$[1-9][0-9]{0,8}\$|6\$)[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]{86}==$/;
 
-export type SkipReason = 'disabled' | 'bound-client-ids' | 'bad-hash';
+export type SkipReason =
+  'damaged' | 'disabled' | 'bound-client-ids' | 'bad-hash' | 'hash-over-work-bound';
 
 /** Why a user gets no passwd line, or null when it gets one. */
-export function passwdSkip(rec: DeviceRecord): SkipReason | null {
+export function passwdSkip(rec: DeviceRecord, maxIterations = Infinity): SkipReason | null {
+  if (rec.damaged || usernameProblem(rec.username)) return 'damaged';
   if (rec.disabled) return 'disabled';
   if (rec.clientIds.length > 0) return 'bound-client-ids';
   if (!LOADABLE_HASH.test(rec.hash)) return 'bad-hash';
+  if (rec.hash.startsWith('$7$') && Number(rec.hash.split('$')[2]) > maxIterations)
+    return 'hash-over-work-bound';
   return null;
+}
+
+/** Why a skipped record is damaged, for the export status and log. */
+export function damageReason(rec: DeviceRecord): string {
+  if (rec.damaged) return rec.damaged.map((d) => `${d.field}: ${d.reason}`).join('; ');
+  return `user name ${usernameProblem(rec.username) ?? 'invalid'}`;
 }
 
 export const passwdLine = (rec: DeviceRecord): string => `${rec.username}:${rec.hash}\n`;
