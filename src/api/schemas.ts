@@ -58,6 +58,7 @@ export const listQuery = z
 const U64_MAX = 2n ** 64n - 1n;
 /** A stream id Redis accepts as an exclusive upper bound: both parts u64, not 0-0. */
 function isPagingId(id: string): boolean {
+  if (!/^\d+-\d+$/.test(id)) return true; // the regex reports it (zod runs both checks)
   const [ms, seq] = id.split('-').map((p) => BigInt(p)) as [bigint, bigint];
   return ms <= U64_MAX && seq <= U64_MAX && ms + seq > 0n;
 }
