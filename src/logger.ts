@@ -19,6 +19,17 @@ export function serializeError(err: unknown): Record<string, unknown> {
   };
 }
 
+/** Every string in a log object (any depth) with secrets removed; errors serialized. */
+function scrub(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactSecrets(value);
+  if (value instanceof Error) return serializeError(value);
+  if (value === null || typeof value !== 'object' || depth > 6) return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1);
+  return out;
+}
+
 /** The root logger (pid, hostname); subsystems take `logger.child({ name: 'authd:<subsystem>' })`. */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
@@ -42,6 +53,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       censor: '[redacted]',
     },
     serializers: { err: serializeError, error: serializeError },
+    formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
     hooks: {
       // Every message string, whatever a caller interpolated into it.
       logMethod(args, method) {
