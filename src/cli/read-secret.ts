@@ -11,9 +11,10 @@ interface TtyInput extends Readable {
 }
 
 function fromTerminal(input: TtyInput, prompt: Writable, text: string): Promise<string> {
-  prompt.write(text);
+  // Echo off before the prompt shows: nothing typed after it may reach the screen.
   input.setRawMode?.(true);
   input.setEncoding('utf8');
+  prompt.write(text);
   return new Promise((resolve, reject) => {
     let value = '';
     const done = (err: Error | null) => {
