@@ -5,6 +5,7 @@ import request from 'supertest';
 import { startRedis, type RedisProcess } from '../support/processes';
 import {
   ADMIN_AUTH,
+  eventually,
   JSON_HEADERS,
   rawRequest,
   startTestService,
@@ -72,7 +73,6 @@ it('a stalled Redis answers every check 503 within CHECK_TIMEOUT_MS, the throttl
     redis.resume();
   }
   // Back without a restart.
-  const { eventually } = await import('../support/service');
   await eventually(
     async () => expect((await login('dev', 'wrong-password')).status).toBe(403),
     5000,

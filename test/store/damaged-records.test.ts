@@ -3,6 +3,7 @@
 import request from 'supertest';
 import {
   ADMIN_AUTH,
+  eventually,
   captureLog,
   JSON_HEADERS,
   rawRequest,
@@ -173,7 +174,6 @@ describe('damaged common rules', () => {
       .set(ADMIN_AUTH)
       .send({ acl: [{ pattern: 'devices/%u/#', access: 'readwrite' }] })
       .expect(200);
-    const { eventually } = await import('../support/service');
     await eventually(async () => expect((await acl('devices/own/x')).status).toBe(200));
   });
 });
