@@ -2,12 +2,9 @@
 // line-numbered problems out; a bad line never stops the rest.
 import { isValidRulePattern, type AclRule, type Access } from './acl';
 import { usernameProblem } from './names';
-import { parseLegacyHash } from './legacy-hash';
+import { workOf } from './hash-work';
+import { legacyTooCostly, parseLegacyHash } from './legacy-hash';
 import { parseHash } from './passwd-hash';
-
-/** What a Mosquitto passwd file holds: `$7$`, `$6$`, and argon2id (mosquitto_passwd 2.1). */
-const mosquittoHash = (hash: string) =>
-  parseHash(hash) !== null || parseLegacyHash(hash)?.kind === 'argon2id';
 
 export interface LineProblem {
   line: number;
@@ -20,7 +17,12 @@ export interface PasswdEntry {
   hash: string;
 }
 
-export function parsePasswdLine(text: string, line: number): PasswdEntry | LineProblem | null {
+/** One passwd line; a hash dearer than `maxIterations` is a problem (it could never log in). */
+export function parsePasswdLine(
+  text: string,
+  line: number,
+  maxIterations = Infinity,
+): PasswdEntry | LineProblem | null {
   const raw = text.replace(/\r$/, '');
   if (raw.trim() === '' || raw.startsWith('#')) return null;
   const at = raw.indexOf(':');
@@ -29,8 +31,16 @@ export function parsePasswdLine(text: string, line: number): PasswdEntry | LineP
   const hash = raw.slice(at + 1).trim();
   const problem = usernameProblem(username);
   if (problem) return { line, message: `user name ${problem}` };
-  if (!mosquittoHash(hash))
+  const parsed = parseHash(hash);
+  const legacy = parsed ? null : parseLegacyHash(hash);
+  if (!parsed && legacy?.kind !== 'argon2id')
     return { line, message: `user "${username}": hash is not a valid $7$, $6$ or argon2id hash` };
+  const tooCostly = parsed
+    ? workOf(parsed) > maxIterations &&
+      `it needs ${workOf(parsed)} iterations, above PASSWD_MAX_ITERATIONS (${maxIterations})`
+    : legacyTooCostly(legacy!, maxIterations);
+  if (tooCostly)
+    return { line, message: `user "${username}": hash refused: ${tooCostly}; not imported` };
   return { line, username, hash };
 }
 
@@ -71,8 +81,19 @@ export function parseAclFile(text: string): AclFile {
       return;
     }
     let access: Access = 'readwrite';
-    if (rest[0] !== undefined && ACCESS_WORDS.has(rest[0]) && rest.length > 1)
-      access = rest.shift() as Access;
+    if (rest.length > 1) {
+      // `topic ACCESS PATTERN`: a second word that is not an access word is a typo (`rw`),
+      // never part of the pattern.
+      const word2 = rest.shift() as string;
+      if (!ACCESS_WORDS.has(word2)) {
+        out.problems.push({
+          line,
+          message: `unknown access "${word2}" (expected read, write, readwrite or deny)`,
+        });
+        return;
+      }
+      access = word2 as Access;
+    }
     const pattern = rest.join(' ');
     if (!isValidRulePattern(pattern)) {
       out.problems.push({ line, message: `"${pattern}" is not a valid topic filter` });
