@@ -8,7 +8,7 @@ import {
   toStoredLegacy,
   type SaltEncoding,
 } from '../domain/legacy-hash';
-import type { Progress } from './import-passwd';
+import { importCommon, type Progress } from './import-passwd';
 
 export interface GoAuthImportOptions {
   saltEncoding: SaltEncoding;
@@ -68,29 +68,16 @@ export function importableHash(
   return { hash };
 }
 
-const sameRules = (a: AclRule[], b: AclRule[]) => JSON.stringify(a) === JSON.stringify(b);
-
-/**
- * The passwd importer's rule: go-auth's common rules replace the ones in effect only with
- * `--replace-common`; otherwise the existing ones are kept and the report says so.
- */
+/** go-auth's common rules, under the passwd importer's rule (importCommon). */
 export async function applyCommon(
   devices: DeviceService,
   rules: AclRule[],
   opts: GoAuthImportOptions,
   report: GoAuthReport,
 ): Promise<void> {
-  const current = await devices.getCommonAcl();
-  if (sameRules(current, rules)) return;
-  if (!opts.replaceCommon) {
-    report.notes.push(
-      `go-auth's ${rules.length} common rule(s) would replace the ${current.length} common rule(s) in effect; kept the existing ones, so devices get what those grant (rerun with --replace-common to replace them)`,
-    );
-    return;
-  }
-  if (opts.dryRun) opts.print?.(`set common rules: ${JSON.stringify(rules)}`);
-  else await devices.setCommonAcl(rules);
-  report.commonRules = rules.length;
+  const what = 'go-auth common rule(s) (until then devices get what the current ones grant)';
+  if (await importCommon(devices, rules, what, opts, report.notes))
+    report.commonRules = rules.length;
 }
 
 /** Writes devices with at most `limit` in flight; failures become problems. */

@@ -88,7 +88,12 @@ export async function importPasswd(
   progress?.stop();
 
   if (acl) {
-    if (acl.patterns.length) await importCommon(devices, acl.patterns, opts, report);
+    const what = 'pattern rule(s) in the acl file';
+    if (
+      acl.patterns.length &&
+      (await importCommon(devices, acl.patterns, what, opts, report.notes))
+    )
+      report.commonRules = acl.patterns.length;
     const orphans = [...acl.users.keys()].filter((u) => !seen.has(u));
     if (orphans.length) {
       report.notes.push(
@@ -99,21 +104,27 @@ export async function importPasswd(
   return report;
 }
 
-/** `pattern` lines replace the common rules only when asked to; otherwise the report says so. */
-async function importCommon(
+/**
+ * The rule every importer follows: imported common rules replace the ones in effect only with
+ * `--replace-common`; otherwise the existing ones stay and a note says so. Returns whether
+ * they were (or, in a dry run, would be) replaced.
+ */
+export async function importCommon(
   devices: DeviceService,
-  patterns: AclRule[],
-  opts: ImportOptions,
-  report: ImportReport,
-): Promise<void> {
+  rules: AclRule[],
+  what: string,
+  opts: { replaceCommon?: boolean; dryRun?: boolean; print?: (line: string) => void },
+  notes: string[],
+): Promise<boolean> {
   const current = await devices.getCommonAcl();
-  if (JSON.stringify(current) === JSON.stringify(patterns)) return;
+  if (JSON.stringify(current) === JSON.stringify(rules)) return false;
   if (!opts.replaceCommon) {
-    report.notes.push(
-      `${patterns.length} pattern rule(s) in the acl file would replace the ${current.length} common rule(s) in effect; kept the existing ones (rerun with --replace-common to replace them)`,
+    notes.push(
+      `${rules.length} ${what} would replace the ${current.length} common rule(s) in effect; kept the existing ones (rerun with --replace-common to replace them)`,
     );
-    return;
+    return false;
   }
-  await devices.setCommonAcl(patterns);
-  report.commonRules = patterns.length;
+  if (opts.dryRun) opts.print?.(`set common rules: ${JSON.stringify(rules)}`);
+  else await devices.setCommonAcl(rules);
+  return true;
 }

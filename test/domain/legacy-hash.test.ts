@@ -8,6 +8,7 @@ import {
   parseLegacyHash,
   toStoredLegacy,
 } from '../../src/domain/legacy-hash';
+import { HashWork, overWorkBound } from '../../src/domain/hash-work';
 import { hashScheme, needsRehash, verifyPassword } from '../../src/domain/passwd-hash';
 import { argon2Cli, GO_AUTH_VECTORS, goAuthPbkdf2, htpasswdBcrypt } from '../support/legacy-hashes';
 
@@ -107,6 +108,30 @@ describe('argon2id from the argon2 CLI', () => {
     expect(await verifyPassword('a2-password', huge, 100000)).toBe('unusable');
     const slow = hash.replace(/t=\d+/, 't=1000');
     expect(await verifyPassword('a2-password', slow, 100000)).toBe('unusable');
+  });
+});
+
+describe('through HashWork: the same bound, slow lane and padding as $7$', () => {
+  const work = new HashWork({ maxIterations: 100000, padTo: 101 });
+
+  it('verifies legacy hashes and refuses the dear ones without deriving them', async () => {
+    const bc = htpasswdBcrypt('hw-password');
+    expect(await work.verify('hw-password', bc)).toBe('match');
+    expect(await work.verify('hw-passwore', bc)).toBe('mismatch');
+    expect(await work.verify('hw-password', bc.replace('$05$', '$12$'))).toBe('unusable');
+    const a2 = argon2Cli('hw-password');
+    expect(await work.verify('hw-password', a2)).toBe('match');
+    expect(await work.verify('hw-password', a2.replace(/m=\d+/, 'm=1048576'))).toBe('unusable');
+    const pb = goAuthPbkdf2('hw-password', { iterations: 100001 });
+    expect(await work.verify('hw-password', pb)).toBe('unusable');
+    expect(overWorkBound(pb, 100000)).toBe(true);
+    expect(overWorkBound(bc, 100000)).toBe(false);
+  });
+
+  it('go-auth’s default PBKDF2 (100 000 > 10 × padTo) verifies through the slow lane', async () => {
+    const pb = goAuthPbkdf2('lane-password');
+    const results = await Promise.all([1, 2, 3].map(() => work.verify('lane-password', pb)));
+    expect(results).toEqual(['match', 'match', 'match']);
   });
 });
 
