@@ -3,7 +3,7 @@
 // entries and FILE:LINE problems out; a bad line never stops the rest.
 import type { AclRule } from './acl';
 import { filesRule, isFilesAccess, patternProblem, type FilesAccess } from './goauth-acl';
-import type { LineProblem } from './mosquitto-files';
+import { userLine, type LineProblem } from './mosquitto-files';
 import { usernameProblem } from './names';
 
 export interface GoAuthPasswordLine {
@@ -51,15 +51,7 @@ export function parseGoAuthAclFile(text: string): GoAuthAclFile {
     const word = fields[0] as string;
     if (word === 'user') {
       userSeen = true;
-      const name = s.slice(4).trim();
-      const problem = usernameProblem(name);
-      if (problem) {
-        out.problems.push({ line, message: `user name ${problem}` });
-        user = null;
-        return;
-      }
-      user = name;
-      if (!out.users.has(name)) out.users.set(name, []);
+      user = userLine(s.slice(4).trim(), line, out.users, out.problems);
       return;
     }
     if (word !== 'topic' && word !== 'pattern') {

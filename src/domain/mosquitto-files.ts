@@ -54,6 +54,22 @@ export interface AclFile {
   problems: LineProblem[];
 }
 
+/** A `user NAME` line (both acl dialects): the name, or null (reported) when refused. */
+export function userLine(
+  name: string,
+  line: number,
+  users: Map<string, AclRule[]>,
+  problems: LineProblem[],
+): string | null {
+  const problem = usernameProblem(name);
+  if (problem) {
+    problems.push({ line, message: `user name ${problem}` });
+    return null;
+  }
+  if (!users.has(name)) users.set(name, []);
+  return name;
+}
+
 const ACCESS_WORDS = new Set<string>(['read', 'write', 'readwrite', 'deny']);
 
 export function parseAclFile(text: string): AclFile {
@@ -65,15 +81,7 @@ export function parseAclFile(text: string): AclFile {
     if (s === '' || s.startsWith('#')) return;
     const [word, ...rest] = s.split(/\s+/);
     if (word === 'user') {
-      const name = rest.join(' ');
-      const problem = usernameProblem(name);
-      if (problem) {
-        out.problems.push({ line, message: `user name ${problem}` });
-        user = '\u0000invalid';
-        return;
-      }
-      user = name;
-      if (!out.users.has(name)) out.users.set(name, []);
+      user = userLine(rest.join(' '), line, out.users, out.problems) ?? '\u0000invalid';
       return;
     }
     if (word !== 'topic' && word !== 'pattern') {
