@@ -39,7 +39,9 @@ async function readCommon(source: Redis, report: GoAuthReport): Promise<GoAuthSe
 interface Tally {
   volatile: number;
   foreign: number;
-  orphans: string[];
+  orphans: number;
+  /** The first few orphan keys, for the note. */
+  examples: string[];
 }
 
 export async function importGoAuthRedis(
@@ -54,7 +56,7 @@ export async function importGoAuthRedis(
   await applyCommon(devices, mapped.rules, opts, report);
 
   const writer = new DeviceWriter(devices, opts, report);
-  const tally: Tally = { volatile: 0, foreign: 0, orphans: [] };
+  const tally: Tally = { volatile: 0, foreign: 0, orphans: 0, examples: [] };
   opts.progress?.start(await source.dbsize());
   let scanned = 0;
   let cursor = '0';
@@ -68,9 +70,9 @@ export async function importGoAuthRedis(
   await writer.drain();
   opts.progress?.stop();
 
-  if (tally.orphans.length) {
+  if (tally.orphans) {
     report.notes.push(
-      `${tally.orphans.length} key(s) of users with no password key were not imported (go-auth could not log them in either): ${tally.orphans.slice(0, 10).join(', ')}`,
+      `${tally.orphans} key(s) of users with no password key were not imported (go-auth could not log them in either): ${tally.examples.join(', ')}`,
     );
   }
   if (tally.volatile) {
@@ -102,7 +104,8 @@ async function importBatch(
   }
   const replies = ((await p.exec()) ?? []) as Reply[];
   owners.forEach((k, i) => {
-    if ((replies[i] as Reply)[1] === 0 && tally.orphans.length < 1000) tally.orphans.push(k);
+    if ((replies[i] as Reply)[1] !== 0) return;
+    if (tally.orphans++ < 10) tally.examples.push(k);
   });
   const per = 4 + SET_NAMES.length;
   for (let i = 0; i < users.length; i++) {
