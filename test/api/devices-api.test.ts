@@ -2,14 +2,8 @@
 import request from 'supertest';
 import { createLogger } from '../../src/logger';
 import { buildService } from '../../src/main';
-import {
-  ADMIN_AUTH,
-  JSON_HEADERS,
-  eventually,
-  rawRequest,
-  startTestService,
-  type TestService,
-} from '../support/service';
+import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
+import { JSON_HEADERS, eventually, rawRequest } from '../support/http';
 
 let t: TestService;
 const auth = ADMIN_AUTH;

@@ -4,20 +4,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanPrefix, testPrefix } from '../support/processes';
-import { spawnService } from '../support/spawn-service';
-import {
-  ADMIN,
-  ADMIN_AUTH,
-  eventually,
-  JSON_HEADERS,
-  rawRequest,
-  TEST_REDIS_URL,
-} from '../support/service';
+import { startService } from '../support/processes';
+import { ADMIN, ADMIN_AUTH, TEST_REDIS_URL } from '../support/service';
+import { eventually, JSON_HEADERS, rawRequest } from '../support/http';
 
 it('finishes an in-flight check and flushes a pending export before exiting 0', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'authd-shutdown-'));
   const prefix = testPrefix('shutdown');
-  const s = await spawnService({
+  const s = await startService({
     env: {
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: prefix,

@@ -44,8 +44,10 @@ async function canLogin(port: number, username: string, password: string): Promi
     const c = await connect(port, username, password);
     await c.endAsync();
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // Only a CONNACK refusal is a "no"; a timeout or a dead broker fails the test.
+    if (/^Connection refused: /.test((err as Error).message)) return false;
+    throw err;
   }
 }
 
