@@ -5,16 +5,12 @@
 // devices that should be there. Plus a table of hand-made hostile bodies (huge, deep,
 // prototype keys) and slow clients that must be cut off.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { usernameProblem } from '../../src/domain/names';
 import { readExport } from '../support/export-files';
-import { Faults, report, round, SEED, sized } from '../support/hostile';
+import { Faults, report, round, SEED, sized, stage, type Stage } from '../support/hostile';
 import { bearer, JSON_HEADERS, send, type Answer } from '../support/http';
-import { cleanPrefix, startService, testPrefix, type ServiceProcess } from '../support/processes';
-import { TEST_REDIS_URL } from '../support/service';
+import type { ServiceProcess } from '../support/processes';
 import {
   apiRequest,
   BOSS,
@@ -34,333 +30,313 @@ const S = sized(
 );
 jest.setTimeout(sized(120_000, 900_000));
 
+let st: Stage;
+let svc: ServiceProcess;
+let port: number;
+const steady = { username: `steady-${randomBytes(3).toString('hex')}`, password: GOOD_PW };
+beforeAll(async () => {
+  st = await stage('bad-input');
+  svc = await st.start();
+  port = svc.port;
+  for (const [id, password, superuser] of [
+    [GOOD, GOOD_PW, false],
+    [BOSS, BOSS_PW, true],
+    [steady.username, steady.password, false],
+  ] as const) {
+    const r = await st.api(port, 'POST', '/devices', { id, password, superuser });
+    if (r.status !== 201) throw new Error(`seeding ${id}: ${r.status} ${r.body}`);
+  }
+});
+afterAll(() => st.close());
+
 test('bad input anywhere: a 4xx or a deny, never a 5xx or a crash, never a wrong allow, never a corrupt export; slow clients cut off', async () => {
   const v = new Faults();
-  const redisUrl = TEST_REDIS_URL;
-  const prefix = testPrefix('bad-input');
-  const dir = await mkdtemp(join(tmpdir(), 'authd-bad-'));
-  const token = `bad-admin-${randomBytes(12).toString('hex')}`;
-  const passwdPath = join(dir, 'passwd');
-  const aclPath = join(dir, 'acl');
+  const { token, passwdPath, aclPath } = st;
+  const api = (method: string, path: string, body = '', headers: Record<string, string> = {}) =>
+    st.api(port, method, path, body, { headers });
+  const figures: Record<string, number | string> = { seed: SEED };
   const seed = SEED;
-  const figures: Record<string, number | string> = { seed };
-  let svc: ServiceProcess | undefined;
-  try {
-    svc = await startService({
-      env: {
-        REDIS_URL: redisUrl,
-        REDIS_KEY_PREFIX: prefix,
-        ADMIN_TOKENS: `stress:${token}`,
-        PASSWD_FILE: passwdPath,
-        ACL_FILE: aclPath,
-        PASSWD_ITERATIONS: '101',
-        EXPORT_DEBOUNCE_MS: '50',
-        EXPORT_MAX_DELAY_MS: '300',
-        // Wrong passwords are most of the barrage; a lockout would make the right one a deny.
-        AUTH_FAIL_LIMIT: '1000000',
-      },
-    });
-    const port = svc.port;
-    const api = (method: string, path: string, body = '', headers: Record<string, string> = {}) =>
-      send(port, `/api/v1${path}`, { method, body, headers: { ...bearer(token), ...headers } });
-    const steady = { username: `steady-${randomBytes(3).toString('hex')}`, password: GOOD_PW };
-    for (const [id, password, superuser] of [
-      [GOOD, GOOD_PW, false],
-      [BOSS, BOSS_PW, true],
-      [steady.username, steady.password, false],
-    ] as const) {
-      const r = await api('POST', '/devices', JSON.stringify({ id, password, superuser }));
-      if (r.status !== 201) throw new Error(`seeding ${id}: ${r.status} ${r.body}`);
-    }
 
-    const slow = [
-      ...(S.slowHeaderClients > 0
-        ? [
-            startSlowClients(port, {
-              connections: S.slowHeaderClients,
-              mode: 'headers',
-              path: '/mqtt/user',
-              dripMs: 500,
-              maxWaitMs: 20_000,
-            }),
-          ]
-        : []),
-      ...(S.slowBodyClients > 0
-        ? [
-            startSlowClients(port, {
-              connections: S.slowBodyClients,
-              mode: 'body',
-              path: '/api/v1/devices',
-              dripMs: 500,
-              maxWaitMs: 45_000,
-            }),
-          ]
-        : []),
-    ];
-    const slowStarted = Date.now();
+  const slow = [
+    ...(S.slowHeaderClients > 0
+      ? [
+          startSlowClients(port, {
+            connections: S.slowHeaderClients,
+            mode: 'headers',
+            path: '/mqtt/user',
+            dripMs: 500,
+            maxWaitMs: 20_000,
+          }),
+        ]
+      : []),
+    ...(S.slowBodyClients > 0
+      ? [
+          startSlowClients(port, {
+            connections: S.slowBodyClients,
+            mode: 'body',
+            path: '/api/v1/devices',
+            dripMs: 500,
+            maxWaitMs: 45_000,
+          }),
+        ]
+      : []),
+  ];
+  const slowStarted = Date.now();
 
-    const statuses: Record<string, number> = {};
-    const tally = (what: string, a: Answer) => {
-      const k = `${what} ${a.status}`;
-      statuses[k] = (statuses[k] ?? 0) + 1;
-    };
-    const never5xx = (what: string, a: Answer) => {
-      if (a.status === 0)
-        throw new Error(`${what}: no answer (${a.error}); is the process up? ${svc?.isRunning()}`);
-      if (a.status >= 500) throw new Error(`${what}: ${a.status} ${a.body}`);
-    };
+  const statuses: Record<string, number> = {};
+  const tally = (what: string, a: Answer) => {
+    const k = `${what} ${a.status}`;
+    statuses[k] = (statuses[k] ?? 0) + 1;
+  };
+  const never5xx = (what: string, a: Answer) => {
+    if (a.status === 0)
+      throw new Error(`${what}: no answer (${a.error}); is the process up? ${svc?.isRunning()}`);
+    if (a.status >= 500) throw new Error(`${what}: ${a.status} ${a.body}`);
+  };
 
-    // --- Property 1: broker checks ------------------------------------------------------------
-    const checkProp = fc.asyncProperty(checkRequest, async (r) => {
-      const all = { ...r.extra, ...r.fields };
-      let body: string;
-      let sent: Record<string, unknown> | null = null;
-      let ct = r.contentType;
-      if (r.encoding === 'json') {
-        body = JSON.stringify(all);
-        sent = JSON.parse(body) as Record<string, unknown>;
-      } else if (r.encoding === 'form') {
-        const pairs = Object.entries(all).map(
-          ([k, val]) =>
-            [k, typeof val === 'string' ? val : (JSON.stringify(val) ?? '')] as [string, string],
-        );
-        body = new URLSearchParams(pairs).toString();
-        if (ct?.includes('json')) ct = 'application/x-www-form-urlencoded';
-        sent = {};
-        for (const [k, val] of new URLSearchParams(body)) if (!(k in sent)) sent[k] = val;
-      } else {
-        body = r.raw;
-      }
-      const q = r.mode === null ? '' : `?response=${encodeURIComponent(r.mode)}`;
-      const a = await send(port, `/mqtt/${r.kind}${q}`, {
-        method: r.method,
-        body,
-        headers: ct === undefined ? {} : { 'Content-Type': ct },
-      });
-      tally(`check`, a);
-      never5xx(`/mqtt/${r.kind}`, a);
-      const wellFormedRequest =
-        ['POST', 'GET', 'PUT'].includes(r.method) &&
-        (r.mode === null || ['status', 'text', 'json'].includes(r.mode));
-      const decision = sent && wellFormedRequest ? expectedCheck(r.kind, sent) : null;
-      if (decision === null) {
-        if (a.status === 200 && sent) throw new Error(`200 for a malformed request: ${body}`);
-        if (a.status === 200) {
-          // A raw body that happens to parse: the server must have read a real grant from it.
-          throw new Error(`200 for a raw body: ${JSON.stringify(body)}`);
-        }
-        if (a.status < 400) throw new Error(`${a.status} for a malformed request`);
-      } else {
-        const want = decision ? 200 : 403;
-        if (a.status !== want)
-          throw new Error(`expected ${want}, got ${a.status} ${a.body} for ${body}`);
-      }
-      const mode = r.mode ?? 'status';
-      if (mode === 'json' && a.status !== 400) {
-        const j = JSON.parse(a.body) as { ok?: unknown; error?: unknown };
-        if (j.ok !== (a.status === 200) || typeof j.error !== 'string')
-          throw new Error(`json answer ${a.body} with status ${a.status}`);
-      }
-      if (mode === 'text' && (a.body === 'ok') !== (a.status === 200))
-        throw new Error(`text answer ${JSON.stringify(a.body)} with status ${a.status}`);
-    });
-    const checkRun = await fc.check(checkProp, {
-      numRuns: S.checkRuns,
-      seed,
-      endOnFailure: true,
-    });
-    if (checkRun.failed)
-      v.add(
-        'check property',
-        `${String(checkRun.errorInstance)}\n${fc.defaultReportMessage(checkRun)}`,
+  // --- Property 1: broker checks ------------------------------------------------------------
+  const checkProp = fc.asyncProperty(checkRequest, async (r) => {
+    const all = { ...r.extra, ...r.fields };
+    let body: string;
+    let sent: Record<string, unknown> | null = null;
+    let ct = r.contentType;
+    if (r.encoding === 'json') {
+      body = JSON.stringify(all);
+      sent = JSON.parse(body) as Record<string, unknown>;
+    } else if (r.encoding === 'form') {
+      const pairs = Object.entries(all).map(
+        ([k, val]) =>
+          [k, typeof val === 'string' ? val : (JSON.stringify(val) ?? '')] as [string, string],
       );
-
-    // --- Property 2: management API -----------------------------------------------------------
-    const created: string[] = [GOOD, BOSS];
-    const apiProp = fc.asyncProperty(apiRequest, async (r) => {
-      const [method, template] = r.route.split(' ') as [string, string];
-      const existing = created[r.existing % created.length] as string;
-      const id = r.rawSegment ?? encodePath(r.useExisting ? existing : r.id);
-      let path = template
-        .replace(':id', id)
-        .replace(':kind', encodePath(r.kind))
-        .replace(':name', r.rawSegment ?? encodePath(r.id));
-      const q = new URLSearchParams();
-      for (const [k, val] of Object.entries(r.query)) if (val !== null) q.set(k, val);
-      if (method === 'GET' && q.size) path += `?${q.toString()}`;
-      const hasBody = method !== 'GET' && method !== 'DELETE';
-      const a = await api(
-        method,
-        path,
-        hasBody ? r.body : '',
-        r.contentType ? { 'Content-Type': r.contentType } : {},
-      );
-      tally(r.route, a);
-      never5xx(`${method} ${path}`, a);
-      if (a.headers['x-content-type-options'] !== 'nosniff')
-        throw new Error(`${method} ${path}: no helmet headers`);
-      if (a.status >= 400) {
-        const e = (JSON.parse(a.body) as { error?: { code?: unknown; message?: unknown } }).error;
-        if (typeof e?.code !== 'string' || typeof e.message !== 'string')
-          throw new Error(`${method} ${path}: ${a.status} without a JSON error: ${a.body}`);
+      body = new URLSearchParams(pairs).toString();
+      if (ct?.includes('json')) ct = 'application/x-www-form-urlencoded';
+      sent = {};
+      for (const [k, val] of new URLSearchParams(body)) if (!(k in sent)) sent[k] = val;
+    } else {
+      body = r.raw;
+    }
+    const q = r.mode === null ? '' : `?response=${encodeURIComponent(r.mode)}`;
+    const a = await send(port, `/mqtt/${r.kind}${q}`, {
+      method: r.method,
+      body,
+      headers: ct === undefined ? {} : { 'Content-Type': ct },
+    });
+    tally(`check`, a);
+    never5xx(`/mqtt/${r.kind}`, a);
+    const wellFormedRequest =
+      ['POST', 'GET', 'PUT'].includes(r.method) &&
+      (r.mode === null || ['status', 'text', 'json'].includes(r.mode));
+    const decision = sent && wellFormedRequest ? expectedCheck(r.kind, sent) : null;
+    if (decision === null) {
+      if (a.status === 200 && sent) throw new Error(`200 for a malformed request: ${body}`);
+      if (a.status === 200) {
+        // A raw body that happens to parse: the server must have read a real grant from it.
+        throw new Error(`200 for a raw body: ${JSON.stringify(body)}`);
       }
-      if (a.status === 201) {
-        const d = JSON.parse(a.body) as { id: string; password?: string; hash?: unknown };
-        const problem = usernameProblem(d.id);
-        if (problem) throw new Error(`created a device named ${JSON.stringify(d.id)}: ${problem}`);
-        if (!d.password || d.hash !== undefined) throw new Error(`201 body: ${a.body}`);
-        created.push(d.id);
-      }
-      if (a.status === 200 && a.body.includes('$7$')) throw new Error(`a hash leaked: ${a.body}`);
-    });
-    const apiRun = await fc.check(apiProp, { numRuns: S.apiRuns, seed, endOnFailure: true });
-    if (apiRun.failed)
-      v.add('api property', `${String(apiRun.errorInstance)}\n${fc.defaultReportMessage(apiRun)}`);
-
-    // --- Hand-made hostile bodies --------------------------------------------------------------
-    const deepArray = '['.repeat(100_000) + ']'.repeat(100_000);
-    const deepObject = '{"a":'.repeat(40_000) + '1' + '}'.repeat(40_000);
-    const huge = JSON.stringify({ username: GOOD, password: 'x'.repeat(300 * 1024) });
-    const table: [string, string, string, string, (s: number) => boolean][] = [
-      ['deep array → check', 'POST', '/mqtt/user', deepArray, (s) => s === 400],
-      ['deep object → check', 'POST', '/mqtt/acl', deepObject, (s) => s === 400],
-      ['300 KiB → check', 'POST', '/mqtt/user', huge, (s) => s === 413],
-      ['deep array → api', 'POST', '/api/v1/devices', deepArray, (s) => s === 400],
-      ['deep object → api', 'POST', '/api/v1/devices', deepObject, (s) => s === 400],
-      ['300 KiB → api', 'POST', '/api/v1/devices', huge, (s) => s === 413],
-      [
-        '__proto__ in check',
-        'POST',
-        '/mqtt/superuser',
-        '{"__proto__":{"username":"' + BOSS + '"}}',
-        (s) => s === 400,
-      ],
-      [
-        'invalid UTF-8',
-        'POST',
-        '/mqtt/user',
-        '{"username":"\xff\xfe","password":"x"}',
-        (s) => s === 403,
-      ],
-      // A rule is one acl_file line: a line break would inject lines, a blank end be trimmed.
-      [
-        'line break in a rule',
-        'PUT',
-        '/api/v1/acl/common',
-        JSON.stringify({
-          acl: [{ pattern: 'x\nuser victim\ntopic readwrite x/#', access: 'read' }],
-        }),
-        (s) => s === 400,
-      ],
-      [
-        'blank-ended deny rule',
-        'POST',
-        '/api/v1/devices',
-        JSON.stringify({ id: 'blank-deny', acl: [{ pattern: ' secret', access: 'deny' }] }),
-        (s) => s === 400,
-      ],
-    ];
-    for (const [what, method, path, body, ok] of table) {
-      const a = await send(port, path, {
-        method,
-        body: what === 'invalid UTF-8' ? Buffer.from(body, 'latin1') : body,
-        headers: { ...JSON_HEADERS, ...(path.startsWith('/api') ? bearer(token) : {}) },
-      });
-      tally(what, a);
-      if (!ok(a.status)) v.add('hostile body', `${what}: ${a.status} ${a.body.slice(0, 200)}`);
+      if (a.status < 400) throw new Error(`${a.status} for a malformed request`);
+    } else {
+      const want = decision ? 200 : 403;
+      if (a.status !== want)
+        throw new Error(`expected ${want}, got ${a.status} ${a.body} for ${body}`);
     }
-    const big = await send(port, '/mqtt/user', {
-      body: Buffer.alloc(20 * 1024 * 1024, 'a'),
-      headers: JSON_HEADERS,
-    });
-    if (big.status !== 413 && big.status !== 0)
-      v.add('hostile body', `20 MiB → check: ${big.status}`);
-    const bigApi = await api('POST', '/devices', 'a'.repeat(20 * 1024 * 1024));
-    if (bigApi.status !== 413 && bigApi.status !== 0)
-      v.add('hostile body', `20 MiB → api: ${bigApi.status}`);
-    // Prototype keys never make a superuser.
-    for (const [id, body] of [
-      ['pp-1', '{"id":"pp-1","__proto__":{"superuser":true}}'],
-      ['pp-2', '{"id":"pp-2","constructor":{"prototype":{"superuser":true}}}'],
-      ['pp-3', '{"id":"pp-3","metadata":{"__proto__":{"superuser":true}}}'],
-    ]) {
-      const a = await api('POST', '/devices', body);
-      if (a.status >= 500) v.add('prototype key', `${id}: ${a.status}`);
-      if (a.status === 201) created.push(id as string);
-      const su = await send(port, '/mqtt/superuser', {
-        body: JSON.stringify({ username: id }),
-        headers: JSON_HEADERS,
-      });
-      if (su.status !== 403) v.add('prototype key made a superuser', `${id}: ${su.status}`);
+    const mode = r.mode ?? 'status';
+    if (mode === 'json' && a.status !== 400) {
+      const j = JSON.parse(a.body) as { ok?: unknown; error?: unknown };
+      if (j.ok !== (a.status === 200) || typeof j.error !== 'string')
+        throw new Error(`json answer ${a.body} with status ${a.status}`);
     }
-    if (({} as Record<string, unknown>).superuser !== undefined)
-      v.add('prototype polluted', 'here');
+    if (mode === 'text' && (a.body === 'ok') !== (a.status === 200))
+      throw new Error(`text answer ${JSON.stringify(a.body)} with status ${a.status}`);
+  });
+  const checkRun = await fc.check(checkProp, {
+    numRuns: S.checkRuns,
+    seed,
+    endOnFailure: true,
+  });
+  if (checkRun.failed)
+    v.add(
+      'check property',
+      `${String(checkRun.errorInstance)}\n${fc.defaultReportMessage(checkRun)}`,
+    );
 
-    // --- Slow clients: cut off, and nobody else waits for them -----------------------------
-    const during = await send(port, '/mqtt/user', {
-      body: JSON.stringify({ ...steady, clientid: 'c' }),
-      headers: JSON_HEADERS,
-    });
-    if (during.status !== 200)
-      v.add('check failed while slow clients were connected', String(during.status));
-    figures.checkMsWithSlowClients = round(during.ms);
-    const slowResults: SlowResult[] = (await Promise.all(slow.map((s) => s.done))).flat();
-    if (slowResults.length) {
-      const cut = slowResults.map((s) => s.closedAfterMs);
-      const never = cut.filter((c) => c === null).length;
-      if (never) v.add('slow client never cut off', `${never} of ${cut.length}`);
-      const times = cut.filter((c): c is number => c !== null);
-      figures.slowClients = slowResults.length;
-      figures.slowCutMinS = round(Math.min(...times) / 1000);
-      figures.slowCutMaxS = round(Math.max(...times) / 1000);
-      figures.slowAnswers = JSON.stringify([...new Set(slowResults.map((s) => s.answer))]);
-      figures.slowWaitedS = round((Date.now() - slowStarted) / 1000);
+  // --- Property 2: management API -----------------------------------------------------------
+  const created: string[] = [GOOD, BOSS];
+  const apiProp = fc.asyncProperty(apiRequest, async (r) => {
+    const [method, template] = r.route.split(' ') as [string, string];
+    const existing = created[r.existing % created.length] as string;
+    const id = r.rawSegment ?? encodePath(r.useExisting ? existing : r.id);
+    let path = template
+      .replace(':id', id)
+      .replace(':kind', encodePath(r.kind))
+      .replace(':name', r.rawSegment ?? encodePath(r.id));
+    const q = new URLSearchParams();
+    for (const [k, val] of Object.entries(r.query)) if (val !== null) q.set(k, val);
+    if (method === 'GET' && q.size) path += `?${q.toString()}`;
+    const hasBody = method !== 'GET' && method !== 'DELETE';
+    const a = await api(
+      method,
+      path,
+      hasBody ? r.body : '',
+      r.contentType ? { 'Content-Type': r.contentType } : {},
+    );
+    tally(r.route, a);
+    never5xx(`${method} ${path}`, a);
+    if (a.headers['x-content-type-options'] !== 'nosniff')
+      throw new Error(`${method} ${path}: no helmet headers`);
+    if (a.status >= 400) {
+      const e = (JSON.parse(a.body) as { error?: { code?: unknown; message?: unknown } }).error;
+      if (typeof e?.code !== 'string' || typeof e.message !== 'string')
+        throw new Error(`${method} ${path}: ${a.status} without a JSON error: ${a.body}`);
     }
+    if (a.status === 201) {
+      const d = JSON.parse(a.body) as { id: string; password?: string; hash?: unknown };
+      const problem = usernameProblem(d.id);
+      if (problem) throw new Error(`created a device named ${JSON.stringify(d.id)}: ${problem}`);
+      if (!d.password || d.hash !== undefined) throw new Error(`201 body: ${a.body}`);
+      created.push(d.id);
+    }
+    if (a.status === 200 && a.body.includes('$7$')) throw new Error(`a hash leaked: ${a.body}`);
+  });
+  const apiRun = await fc.check(apiProp, { numRuns: S.apiRuns, seed, endOnFailure: true });
+  if (apiRun.failed)
+    v.add('api property', `${String(apiRun.errorInstance)}\n${fc.defaultReportMessage(apiRun)}`);
 
-    // --- After the barrage: alive, ready, and the export is sound -------------------------------
-    if (!svc.isRunning()) v.add('process died', svc.logs().slice(-3000));
-    const health = await send(port, '/healthz', { method: 'GET' });
-    if (health.status !== 200) v.add('not healthy after the barrage', String(health.status));
-    const ex = await api('POST', '/export');
-    const status = JSON.parse(ex.body) as { lastError: string | null; users: number };
-    if (ex.status !== 200 || status.lastError) v.add('export failed', ex.body);
-    const devices: { id: string; disabled: boolean; clientIds: string[] }[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await api('GET', `/devices?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
-      const b = JSON.parse(page.body) as { devices: typeof devices; next: string | null };
-      devices.push(...b.devices);
-      cursor = b.next;
-    } while (cursor);
-    const exported = devices
-      .filter((d) => !d.disabled && d.clientIds.length === 0)
-      .map((d) => d.id);
-    const files = await readExport(passwdPath, aclPath);
-    for (const p of files.passwd.problems) v.add('passwd file broken', p);
-    for (const p of files.acl.problems) v.add('acl file broken', p);
-    const sorted = (xs: string[]) => [...xs].sort().join('\n');
-    if (sorted(files.passwd.users) !== sorted(exported))
-      v.add(
-        'passwd users differ from the devices',
-        `${files.passwd.users.length} vs ${exported.length}`,
-      );
-    if (sorted(files.acl.users) !== sorted(exported))
-      v.add('acl users differ from the devices', `${files.acl.users.length} vs ${exported.length}`);
-    Object.assign(figures, {
-      checkRuns: checkRun.numRuns,
-      apiRuns: apiRun.numRuns,
-      devicesCreated: devices.length,
-      devicesExported: exported.length,
-      statuses: JSON.stringify(
-        Object.fromEntries(Object.entries(statuses).sort(([a], [b]) => a.localeCompare(b))),
-      ),
-      processAlive: String(svc.isRunning()),
+  // --- Hand-made hostile bodies --------------------------------------------------------------
+  const deepArray = '['.repeat(100_000) + ']'.repeat(100_000);
+  const deepObject = '{"a":'.repeat(40_000) + '1' + '}'.repeat(40_000);
+  const huge = JSON.stringify({ username: GOOD, password: 'x'.repeat(300 * 1024) });
+  const table: [string, string, string, string, (s: number) => boolean][] = [
+    ['deep array → check', 'POST', '/mqtt/user', deepArray, (s) => s === 400],
+    ['deep object → check', 'POST', '/mqtt/acl', deepObject, (s) => s === 400],
+    ['300 KiB → check', 'POST', '/mqtt/user', huge, (s) => s === 413],
+    ['deep array → api', 'POST', '/api/v1/devices', deepArray, (s) => s === 400],
+    ['deep object → api', 'POST', '/api/v1/devices', deepObject, (s) => s === 400],
+    ['300 KiB → api', 'POST', '/api/v1/devices', huge, (s) => s === 413],
+    [
+      '__proto__ in check',
+      'POST',
+      '/mqtt/superuser',
+      '{"__proto__":{"username":"' + BOSS + '"}}',
+      (s) => s === 400,
+    ],
+    [
+      'invalid UTF-8',
+      'POST',
+      '/mqtt/user',
+      '{"username":"\xff\xfe","password":"x"}',
+      (s) => s === 403,
+    ],
+    // A rule is one acl_file line: a line break would inject lines, a blank end be trimmed.
+    [
+      'line break in a rule',
+      'PUT',
+      '/api/v1/acl/common',
+      JSON.stringify({
+        acl: [{ pattern: 'x\nuser victim\ntopic readwrite x/#', access: 'read' }],
+      }),
+      (s) => s === 400,
+    ],
+    [
+      'blank-ended deny rule',
+      'POST',
+      '/api/v1/devices',
+      JSON.stringify({ id: 'blank-deny', acl: [{ pattern: ' secret', access: 'deny' }] }),
+      (s) => s === 400,
+    ],
+  ];
+  for (const [what, method, path, body, ok] of table) {
+    const a = await send(port, path, {
+      method,
+      body: what === 'invalid UTF-8' ? Buffer.from(body, 'latin1') : body,
+      headers: { ...JSON_HEADERS, ...(path.startsWith('/api') ? bearer(token) : {}) },
     });
-  } finally {
-    await svc?.stop();
-    await cleanPrefix(redisUrl, prefix);
-    await rm(dir, { recursive: true, force: true });
+    tally(what, a);
+    if (!ok(a.status)) v.add('hostile body', `${what}: ${a.status} ${a.body.slice(0, 200)}`);
   }
+  const big = await send(port, '/mqtt/user', {
+    body: Buffer.alloc(20 * 1024 * 1024, 'a'),
+    headers: JSON_HEADERS,
+  });
+  if (big.status !== 413 && big.status !== 0)
+    v.add('hostile body', `20 MiB → check: ${big.status}`);
+  const bigApi = await api('POST', '/devices', 'a'.repeat(20 * 1024 * 1024));
+  if (bigApi.status !== 413 && bigApi.status !== 0)
+    v.add('hostile body', `20 MiB → api: ${bigApi.status}`);
+  // Prototype keys never make a superuser.
+  for (const [id, body] of [
+    ['pp-1', '{"id":"pp-1","__proto__":{"superuser":true}}'],
+    ['pp-2', '{"id":"pp-2","constructor":{"prototype":{"superuser":true}}}'],
+    ['pp-3', '{"id":"pp-3","metadata":{"__proto__":{"superuser":true}}}'],
+  ]) {
+    const a = await api('POST', '/devices', body);
+    if (a.status >= 500) v.add('prototype key', `${id}: ${a.status}`);
+    if (a.status === 201) created.push(id as string);
+    const su = await send(port, '/mqtt/superuser', {
+      body: JSON.stringify({ username: id }),
+      headers: JSON_HEADERS,
+    });
+    if (su.status !== 403) v.add('prototype key made a superuser', `${id}: ${su.status}`);
+  }
+  if (({} as Record<string, unknown>).superuser !== undefined) v.add('prototype polluted', 'here');
+
+  // --- Slow clients: cut off, and nobody else waits for them -----------------------------
+  const during = await send(port, '/mqtt/user', {
+    body: JSON.stringify({ ...steady, clientid: 'c' }),
+    headers: JSON_HEADERS,
+  });
+  if (during.status !== 200)
+    v.add('check failed while slow clients were connected', String(during.status));
+  figures.checkMsWithSlowClients = round(during.ms);
+  const slowResults: SlowResult[] = (await Promise.all(slow.map((s) => s.done))).flat();
+  if (slowResults.length) {
+    const cut = slowResults.map((s) => s.closedAfterMs);
+    const never = cut.filter((c) => c === null).length;
+    if (never) v.add('slow client never cut off', `${never} of ${cut.length}`);
+    const times = cut.filter((c): c is number => c !== null);
+    figures.slowClients = slowResults.length;
+    figures.slowCutMinS = round(Math.min(...times) / 1000);
+    figures.slowCutMaxS = round(Math.max(...times) / 1000);
+    figures.slowAnswers = JSON.stringify([...new Set(slowResults.map((s) => s.answer))]);
+    figures.slowWaitedS = round((Date.now() - slowStarted) / 1000);
+  }
+
+  // --- After the barrage: alive, ready, and the export is sound -------------------------------
+  if (!svc.isRunning()) v.add('process died', svc.logs().slice(-3000));
+  const health = await send(port, '/healthz', { method: 'GET' });
+  if (health.status !== 200) v.add('not healthy after the barrage', String(health.status));
+  const ex = await api('POST', '/export');
+  const status = JSON.parse(ex.body) as { lastError: string | null; users: number };
+  if (ex.status !== 200 || status.lastError) v.add('export failed', ex.body);
+  const devices: { id: string; disabled: boolean; clientIds: string[] }[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await api('GET', `/devices?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+    const b = JSON.parse(page.body) as { devices: typeof devices; next: string | null };
+    devices.push(...b.devices);
+    cursor = b.next;
+  } while (cursor);
+  const exported = devices.filter((d) => !d.disabled && d.clientIds.length === 0).map((d) => d.id);
+  const files = await readExport(passwdPath, aclPath);
+  for (const p of files.passwd.problems) v.add('passwd file broken', p);
+  for (const p of files.acl.problems) v.add('acl file broken', p);
+  const sorted = (xs: string[]) => [...xs].sort().join('\n');
+  if (sorted(files.passwd.users) !== sorted(exported))
+    v.add(
+      'passwd users differ from the devices',
+      `${files.passwd.users.length} vs ${exported.length}`,
+    );
+  if (sorted(files.acl.users) !== sorted(exported))
+    v.add('acl users differ from the devices', `${files.acl.users.length} vs ${exported.length}`);
+  Object.assign(figures, {
+    checkRuns: checkRun.numRuns,
+    apiRuns: apiRun.numRuns,
+    devicesCreated: devices.length,
+    devicesExported: exported.length,
+    statuses: JSON.stringify(
+      Object.fromEntries(Object.entries(statuses).sort(([a], [b]) => a.localeCompare(b))),
+    ),
+    processAlive: String(svc.isRunning()),
+  });
   report('bad-input', figures);
   expect(v.list()).toEqual([]);
   expect(figures.checkRuns).toBe(S.checkRuns);

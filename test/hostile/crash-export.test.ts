@@ -12,19 +12,17 @@
 // the delay is reported (finalReexportMs).
 import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile, stat, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
 import { verifyPassword } from '../../src/domain/passwd-hash';
 import { createLogger } from '../../src/logger';
 import { waitReady } from '../../src/store/redis-client';
 import { readExport, tempFiles } from '../support/export-files';
-import { Faults, report, round, sized } from '../support/hostile';
+import { Faults, report, round, sized, stage } from '../support/hostile';
 import { pool, sleep, waitFor } from '../support/http';
-import { cleanPrefix, startService, testPrefix, type ServiceProcess } from '../support/processes';
-import { TEST_REDIS_URL } from '../support/service';
+import type { ServiceProcess } from '../support/processes';
 
 const S = sized(
   {
@@ -52,24 +50,13 @@ const RULE = (name: string) => `read fleet/${name}/#`;
 
 /** One service+writer pair killed again and again; what it saw, and the faults. */
 async function lane(v: Faults): Promise<Record<string, number | string>> {
-  const redisUrl = TEST_REDIS_URL;
-  const prefix = testPrefix('crash-export');
-  const dir = await mkdtemp(join(tmpdir(), 'authd-crash-'));
-  const passwdPath = join(dir, 'passwd');
-  const aclPath = join(dir, 'acl');
+  const st = await stage('crash-export', { EXPORT_DEBOUNCE_MS: '10', EXPORT_MAX_DELAY_MS: '100' });
+  const { prefix, passwdPath, aclPath, env } = st;
+  const dir = dirname(passwdPath);
   const lockPath = `${passwdPath}.lock`;
   const markerPath = join(dir, '.mqtt-authd-export.json');
   const salt = randomBytes(6).toString('hex');
   const passwordOf = (name: string) => `pw-${name}-${salt}`;
-  const env = {
-    REDIS_URL: redisUrl,
-    REDIS_KEY_PREFIX: prefix,
-    PASSWD_FILE: passwdPath,
-    ACL_FILE: aclPath,
-    PASSWD_ITERATIONS: '101',
-    EXPORT_DEBOUNCE_MS: '10',
-    EXPORT_MAX_DELAY_MS: '100',
-  };
   const config = readConfig({ ...env, LOG_LEVEL: 'silent' });
   const ctx: AppContext = createContext(config, {
     adminTokens: [],
@@ -124,14 +111,14 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
     };
 
     // A first clean export gives the time one export takes.
-    svc = await startService({ env });
+    svc = await st.start();
     const firstMs = await waitFor(
       async () => (await readExport(passwdPath, aclPath).catch(() => null)) !== null,
       15000,
     );
     if (firstMs === null) throw new Error(`no first export:\n${svc.logs()}`);
     await svc.kill('SIGTERM');
-    svc = await startService({ env });
+    svc = await st.start();
     await nextTemp(svc.pid, 0, 5000);
     const tempAt = temps.find((t) => t.pid === svc?.pid)?.at ?? Date.now();
     await waitFor(async () => (await stat(lockPath).catch(() => null)) === null, 5000, 2);
@@ -207,7 +194,7 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
         agedLocks++;
       }
       const spawnedAt = Date.now();
-      svc = await startService({ env });
+      svc = await st.start();
       spawnTotal += Date.now() - spawnedAt;
       const mode = kills % 3;
       if (mode === 0) {
@@ -242,7 +229,7 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
         const past = new Date(Date.now() - 30_000);
         await utimes(lockPath, past, past);
       }
-      svc = await startService({ env });
+      svc = await st.start();
       await nextTemp(svc.pid, 0, 3000);
       await svc.kill('SIGKILL');
       kills++;
@@ -253,7 +240,7 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
     const all = await ctx.redis.zrange(`${prefix}users`, 0, -1);
     const revision = await ctx.store.revision();
     const restartAt = Date.now();
-    svc = await startService({ env });
+    svc = await st.start();
     const finalMs = await waitFor(
       async () => {
         const e = await readExport(passwdPath, aclPath).catch(() => null);
@@ -305,8 +292,7 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
     watcher?.close();
     await svc?.kill('SIGKILL');
     await ctx.close();
-    await cleanPrefix(redisUrl, prefix);
-    await rm(dir, { recursive: true, force: true });
+    await st.close();
   }
   return figures;
 }

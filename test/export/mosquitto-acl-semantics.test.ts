@@ -19,7 +19,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { mosquittoPasswd, startMosquitto, type MosquittoProcess } from './processes';
+import { mosquittoPasswd, startMosquitto, type MosquittoProcess } from '../support/processes';
 
 let seq = 0;
 
