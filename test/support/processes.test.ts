@@ -5,8 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import mqtt from 'mqtt';
+import { eventually } from './http';
 import {
   cleanPrefix,
+  commandSync,
+  runCommand,
   freePort,
   mosquittoPasswd,
   startMosquitto,
@@ -132,6 +135,38 @@ describe('startRedis', () => {
     await redis.restart();
     expect(alive(redis.pid)).toBe(true);
   });
+});
+
+test('startRedis takes args and a conf file: a replica (--replicaof) follows its primary', async () => {
+  const primary = await startRedis();
+  const replica = await startRedis({
+    conf: 'replica-read-only yes\n',
+    args: ['--replicaof', '127.0.0.1', String(primary.port)],
+  });
+  try {
+    expect((await primary.cli('SET', 'k', 'v')).stdout.trim()).toBe('OK');
+    await eventually(
+      async () => expect((await replica.cli('GET', 'k')).stdout.trim()).toBe('v'),
+      10_000,
+    );
+    expect((await replica.cli('CONFIG', 'GET', 'replica-read-only')).stdout).toMatch(/yes/);
+    expect((await replica.cli('SET', 'k', 'w')).stdout).toMatch(/READONLY/);
+  } finally {
+    await replica.stop();
+    await primary.stop();
+  }
+});
+
+test('runCommand reports exit codes and output and feeds stdin; it never rejects', async () => {
+  expect(await runCommand('/bin/sh', ['-c', 'cat; echo err >&2; exit 3'], { input: 'in' })).toEqual(
+    {
+      code: 3,
+      stdout: 'in',
+      stderr: 'err\n',
+    },
+  );
+  expect((await runCommand('/nonexistent/binary', [])).code).not.toBe(0);
+  expect(commandSync('/bin/sh', ['-c', 'echo hi']).stdout).toBe('hi\n');
 });
 
 describe('startMosquitto with a password_file', () => {
