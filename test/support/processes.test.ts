@@ -157,6 +157,32 @@ test('startRedis takes args and a conf file: a replica (--replicaof) follows its
   }
 });
 
+test('startRedis with sentinel: true runs a Sentinel from a conf it may rewrite', async () => {
+  const primary = await startRedis();
+  const sentinel = await startRedis({
+    conf: `sentinel monitor m 127.0.0.1 ${primary.port} 1\n`,
+    sentinel: true,
+  });
+  try {
+    const addr = await sentinel.cli('SENTINEL', 'get-master-addr-by-name', 'm');
+    expect(addr.stdout.split('\n').slice(0, 2)).toEqual(['127.0.0.1', String(primary.port)]);
+  } finally {
+    await sentinel.stop();
+    await primary.stop();
+  }
+});
+
+test('startRedis with --cluster-enabled yes gives a cluster node (its bus port fits)', async () => {
+  const node = await startRedis({ args: ['--cluster-enabled', 'yes'] });
+  try {
+    expect(node.port + 10000).toBeLessThanOrEqual(65535);
+    expect((await node.cli('CLUSTER', 'INFO')).stdout).toMatch(/cluster_state:fail/); // no slots yet
+    expect((await node.cli('CLUSTER', 'MYID')).stdout.trim()).toMatch(/^[0-9a-f]{40}$/);
+  } finally {
+    await node.stop();
+  }
+});
+
 test('runCommand reports exit codes and output and feeds stdin; it never rejects', async () => {
   expect(await runCommand('/bin/sh', ['-c', 'cat; echo err >&2; exit 3'], { input: 'in' })).toEqual(
     {

@@ -7,7 +7,7 @@
 //   startProcess(cmd, args, { cwd, env })   any long-running child → Proc
 //   runCommand(cmd, args, { input, env })   a one-shot command → { code, stdout, stderr }
 //   commandSync(cmd, args)                  the same, synchronously (module-level probes)
-//   startRedis({ args, conf, sentinel, port, dir })
+//   startRedis({ args, conf, sentinel, port, timeoutMs })
 //       redis-server on a free port (≤ 55535, so a cluster bus port +10000 fits), ready when
 //       it answers PING. `conf` is written to <dir>/redis.conf and passed first (a sentinel
 //       rewrites it); `args` are `--name value` pairs (`--replicaof 127.0.0.1 6380`,
