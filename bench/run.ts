@@ -21,8 +21,9 @@ import { createKeys, type Keys } from '../src/store/keys';
 import { encodeFields } from '../src/store/records';
 import { cleanPrefix, ROOT, startNode, startService } from '../test/support/processes';
 import { sleep } from '../test/support/http';
-import { measured, pacedLoad, peakLoad, type MeasureContext, type RunResult } from './load';
-import { renderReport, type CheckRow, type PacedRow, type Report, type SizeRow } from './report';
+import { measureChecks, peakRun, type Target } from './checks';
+import { peakLoad, type MeasureContext, type RunResult } from './load';
+import { renderReport, type Report, type SizeRow } from './report';
 import * as w from './workloads';
 
 const env = process.env;
@@ -122,38 +123,6 @@ async function measureExport(prefix: string) {
   }
 }
 
-interface Target {
-  url: string;
-  m: MeasureContext;
-}
-
-const peakRun = (
-  t: Target,
-  what: string,
-  ok: number[],
-  build: (a: number) => w.CheckRequest[][],
-  extra?: { amount?: number; before?: () => Promise<void> },
-) =>
-  measured(what, ok, t.m, async (attempt) => {
-    await extra?.before?.();
-    return peakLoad(t.url, build(attempt), { ...settings, amount: extra?.amount });
-  });
-const pacedRun = (t: Target, what: string, rate: number, ok: number[], build: (a: number) => w.CheckRequest[], before?: () => Promise<void>) =>
-  measured(`${what} at ${rate}/s`, ok, t.m, async (attempt) => {
-    await before?.();
-    return pacedLoad(t.url, build(attempt), { ...settings, rate });
-  }); // prettier-ignore
-
-async function sanityCheck(url: string, devices: number): Promise<void> {
-  const wrong: string[] = [];
-  for (const [what, r, want] of w.sanityCases(devices)) {
-    const res = await fetch(url + r.path, { method: 'POST', headers: r.headers, body: r.body });
-    await res.arrayBuffer();
-    if (res.status !== want) wrong.push(`${what}: got ${res.status}, want ${want}`);
-  }
-  if (wrong.length) throw new Error(`sanity check failed:\n  ${wrong.join('\n  ')}`);
-}
-
 async function main(): Promise<void> {
   const config = readConfig({ ...env, REDIS_URL: settings.redisUrl });
   const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 1 });
@@ -208,7 +177,7 @@ async function main(): Promise<void> {
     await peakLoad(ceiling.url, w.buildWorkload('acl-json', base, 9), { ...settings, seconds: 2 }); // warm-up
     const ceilingPeak = {} as Record<string, RunResult>;
     for (const id of ['acl-json', 'acl-form', 'user-warm', 'superuser'] as const)
-      ceilingPeak[id] = await peakRun(ceiling, `ceiling ${id}`, [200], (a) =>
+      ceilingPeak[id] = await peakRun(settings, ceiling, `ceiling ${id}`, [200], (a) =>
         w.buildWorkload(id, base, a * 100),
       );
 
@@ -243,6 +212,7 @@ async function main(): Promise<void> {
       }); // prettier-ignore
       try {
         const f = await measureChecks(
+          settings,
           { url: authd.url, m: context(authd.pid) },
           n,
           keys,
@@ -289,55 +259,6 @@ async function waitForLine(logs: () => string, re: RegExp): Promise<string> {
   }
   throw new Error(`never logged ${re}:\n${logs()}`);
 }
-
-/** The check workloads against one mqtt-authd: peaks (each against the ceiling's), paced
- *  runs at half of the peak (repeated on the ceiling), cold logins against the PBKDF2 bound. */
-async function measureChecks(
-  authd: Target, n: number, keys: Keys, redis: Redis, ceiling: Target, ceilingPeak: Record<string, RunResult>, bound: number,
-): Promise<{ checks: CheckRow[]; paced: PacedRow[] }> {
-  const shape: w.Shape = { devices: n, connections: settings.connections, warmSet: settings.warmSet };
-  const checks: CheckRow[] = [];
-  const paced: PacedRow[] = [];
-  const tag = (id: string) => `${id} @ ${n.toLocaleString('en-US')}`;
-  // Empties the user cache, as any change to the common rules does (one PUBLISH).
-  const clearCache = async () => {
-    if ((await redis.publish(keys.events, 'bench-resync')) < 1) throw new Error('mqtt-authd is not subscribed to its change feed');
-    await sleep(100);
-  };
-  await sanityCheck(authd.url, n);
-  await peakLoad(authd.url, w.buildWorkload('acl-json', shape, 9), { ...settings, seconds: 2 }); // warm-up
-  const peak = async (id: 'acl-json' | 'acl-form' | 'superuser' | 'user-warm', ok: number[], before?: () => Promise<void>) => {
-    const r = await peakRun(authd, tag(id), ok, (a) => w.buildWorkload(id, shape, a * 100), { before });
-    checks.push({ workload: id, devices: n, authd: r, ceiling: ceilingPeak[id] as RunResult });
-    return r;
-  };
-  const pace = async (id: 'acl-json' | 'user-warm', rate: number, ok: number[], before?: () => Promise<void>) => {
-    const build = (a: number) => w.interleave(w.buildWorkload(id, shape, a * 100 + 1));
-    const r = await pacedRun(authd, tag(id), rate, ok, build, before);
-    const same = await pacedRun(ceiling, `ceiling ${tag(id)}`, rate, [200], build);
-    paced.push({ workload: id, devices: n, authd: r, ceiling: same });
-  };
-  const acl = await peak('acl-json', [200, 403]);
-  await peak('acl-form', [200, 403]);
-  await pace('acl-json', Math.round(acl.rps / 2), [200, 403]);
-  await peak('superuser', [200, 403]);
-  // Cold: a duration run when there are devices enough, else each device once; the cache is
-  // emptied first, so no device has a verified password in it.
-  const sets = w.coldRequests(shape, n);
-  const total = sets.reduce((a, s) => a + s.length, 0);
-  const amount = total < bound * settings.seconds * 1.5 ? total : undefined;
-  const cold = await peakRun(authd, tag('user-cold'), [200], () => sets, { amount, before: clearCache });
-  checks.push({ workload: 'user-cold', devices: n, authd: cold, ceiling: cold, amount });
-  // Warm: the warm set verified afresh (empty cache, one correct login each), then measured.
-  const warmUp = async () => {
-    await clearCache();
-    const r = await peakLoad(authd.url, w.warmSetRequests(shape), { ...settings, seconds: 60, amount: w.warmSetSize(shape) });
-    if (r.statuses[200] !== w.warmSetSize(shape)) throw new Error(`warm-up: ${JSON.stringify(r.statuses)}`);
-  };
-  const warm = await peak('user-warm', [200], warmUp);
-  await pace('user-warm', Math.round(warm.rps / 2), [200], warmUp);
-  return { checks, paced };
-} // prettier-ignore
 
 const stop = (signal: NodeJS.Signals) => {
   console.error(`\n${signal}: removing bench keys`);
