@@ -1,5 +1,5 @@
-// How a device is stored in its Redis hash, and what a damaged hash decodes to: every
-// doubt falls on the side of refusing (disabled, deny-all rules, no client id matches).
+// How a device is stored in its Redis hash, and what a damaged hash decodes to: every doubt
+// falls on the side of refusing (test/store/damaged-records.test.ts: the same through checks).
 import {
   decodeRecord,
   encodeFields,
@@ -35,21 +35,26 @@ test('an empty hash is no user', () => {
   expect(decodeRecord('ghost', {})).toBeNull();
 });
 
-test.each([
-  ['missing fields take the safe defaults', { hash: 'h' }, { superuser: false, disabled: false, acl: [], clientIds: [], metadata: {} }],
-  ['disabled is anything but an explicit 0', { hash: 'h', disabled: 'yes' }, { disabled: true }],
-  ['disabled "" also disables', { hash: 'h', disabled: '' }, { disabled: true }],
-  ['superuser only for exactly 1', { hash: 'h', superuser: 'true' }, { superuser: false }],
-  ['a corrupt ACL denies everything', { hash: 'h', acl: '[{' }, { acl: [{ pattern: '#', access: 'deny' }] }],
-  ['an ACL that is not a list denies everything', { hash: 'h', acl: '{"pattern":"#"}' }, { acl: [{ pattern: '#', access: 'deny' }] }],
-  ['corrupt client ids match no client', { hash: 'h', clientIds: 'x' }, { clientIds: ['\u0000corrupt'] }],
-  ['corrupt metadata is dropped, not fatal', { hash: 'h', metadata: '{' }, { metadata: {} }],
-])('%s', (_what, hash: Record<string, string>, expected) => {
-  expect(decodeRecord('dev', hash)).toMatchObject(expected);
+test('missing optional fields take the safe defaults and are not damage', () => {
+  expect(decodeRecord('dev', { hash: 'h' })).toEqual({
+    username: 'dev', hash: 'h', superuser: false, disabled: false, acl: [], clientIds: [],
+    metadata: {}, createdAt: '', updatedAt: '',
+  });
 }); // prettier-ignore
 
-test('a hash without a password hash still decodes (and then can never verify)', () => {
-  expect(decodeRecord('dev', { superuser: '1' })).toMatchObject({ hash: '', superuser: true });
+// Any damaged field: the record is disabled, never a superuser, and says which field.
+test.each([
+  ['disabled other than 0/1', { hash: 'h', disabled: 'yes' }, 'disabled'],
+  ['superuser other than 0/1', { hash: 'h', superuser: 'true' }, 'superuser'],
+  ['an ACL that is not JSON', { hash: 'h', superuser: '1', acl: '[{' }, 'acl'],
+  ['an ACL that is not a list', { hash: 'h', acl: '{"pattern":"#"}' }, 'acl'],
+  ['client ids that are not a list', { hash: 'h', clientIds: '"x"' }, 'clientIds'],
+  ['metadata that is not JSON', { hash: 'h', metadata: '{' }, 'metadata'],
+  ['no password hash', { superuser: '1' }, 'hash'],
+])('%s: disabled, not a superuser, damage named', (_what, hash: Record<string, string>, field) => {
+  const rec = decodeRecord('dev', hash);
+  expect(rec).toMatchObject({ disabled: true, superuser: false });
+  expect(rec?.damaged?.map((d) => d.field)).toEqual([field]);
 });
 
 test('pairsToObject reads a Lua HGETALL reply and tolerates anything else', () => {

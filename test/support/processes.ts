@@ -4,7 +4,7 @@
 // gets SIGINT/SIGTERM/SIGHUP is SIGCONTed and SIGKILLed (one exit hook for all).
 //
 // API
-//   startProcess(cmd, args, { cwd, env })   any long-running child → Proc
+//   startProcess(cmd, args, { cwd, env, stdin })   any long-running child → Proc
 //   runCommand(cmd, args, { input, env })   a one-shot command → { code, stdout, stderr }
 //   commandSync(cmd, args)                  the same, synchronously (module-level probes)
 //   startRedis({ args, conf, sentinel, port, timeoutMs })
@@ -94,26 +94,28 @@ export interface Proc {
   resume(): void;
   /** Any other signal (SIGHUP for a reload). */
   signal(sig: NodeJS.Signals): void;
+  /** Writes to its stdin (started with `stdin: true`; typing into a terminal program). */
+  input(data: string): void;
 }
 
 export function startProcess(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: boolean } = {},
 ): Proc {
   hookExit();
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
     env: opts.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let log = '';
   const append = (chunk: Buffer | string) => {
     log += chunk.toString();
     if (log.length > MAX_LOG_CHARS) log = log.slice(-MAX_LOG_CHARS / 2);
   };
-  child.stdout.on('data', append);
-  child.stderr.on('data', append);
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
   // A server a failed test forgot must not keep Jest waiting: the exit hook kills it.
   child.unref();
   for (const s of [child.stdout, child.stderr]) (s as unknown as net.Socket).unref();
@@ -164,6 +166,7 @@ export function startProcess(
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
     signal,
+    input: (data) => void child.stdin?.write(data),
   };
 }
 
