@@ -2,7 +2,8 @@
 // a rotation racing the login always wins and the old password never comes back.
 import request from 'supertest';
 import { htpasswdBcrypt } from '../support/legacy-hashes';
-import { ADMIN_AUTH, eventually, startTestService, type TestService } from '../support/service';
+import { eventually } from '../support/http';
+import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
 
 jest.setTimeout(60_000);
 

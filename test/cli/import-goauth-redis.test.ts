@@ -17,7 +17,8 @@ import {
   type MosquittoProcess,
   type RedisProcess,
 } from '../support/processes';
-import { ADMIN_AUTH, eventually, startTestService, type TestService } from '../support/service';
+import { eventually } from '../support/http';
+import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
 
 jest.setTimeout(60_000);
 
