@@ -2,33 +2,30 @@
 // as go-auth lays it out (db 1, its default), hashes from the real tools, the import, the
 // broker checks, the upgrade to $7$ at the first login, the export, and a real mosquitto
 // reading the exported passwd file.
-import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import mqtt from 'mqtt';
 import request from 'supertest';
 import { importGoAuth } from '../../src/cli/import-goauth';
 import { argon2Cli, GO_AUTH_VECTORS, goAuthPbkdf2, htpasswdBcrypt } from '../support/legacy-hashes';
-import {
-  startMosquitto,
-  startRedis,
-  type MosquittoProcess,
-  type RedisProcess,
-} from '../support/processes';
+import { startRedis, type MosquittoProcess, type RedisProcess } from '../support/processes';
 import { eventually } from '../support/http';
-import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
+import {
+  ADMIN_AUTH,
+  startFallbackSetup,
+  type FallbackSetup,
+  type TestService,
+} from '../support/service';
 
 jest.setTimeout(60_000);
 
-const uid = execFileSync('id', ['-u', 'mosquitto']).toString().trim();
-const gid = execFileSync('id', ['-g', 'mosquitto']).toString().trim();
 let dir: string;
 let src: RedisProcess;
 let goauth: Redis;
 let t: TestService;
 let broker: MosquittoProcess;
+let setup: FallbackSetup;
 
 // username → [password, hash] as go-auth stored them
 const [vectorPw, vectorHash] = GO_AUTH_VECTORS[0]!;
@@ -41,8 +38,6 @@ const DEVICES: Record<string, [string, string]> = {
 };
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'authd-goauth-'));
-  await chmod(dir, 0o755);
   src = await startRedis();
   goauth = new Redis(`${src.url}/1`);
   const m = goauth.multi();
@@ -59,30 +54,13 @@ beforeAll(async () => {
   m.sadd('ghost:racls', 'a/b'); // no password key
   await m.exec();
 
-  t = await startTestService('goauth-redis', {
-    PASSWD_FILE: join(dir, 'passwd'),
-    ACL_FILE: join(dir, 'acl'),
-    EXPORT_OWNER: `${uid}:${gid}`,
-    EXPORT_DEBOUNCE_MS: '20',
-    EXPORT_MAX_DELAY_MS: '200',
-    MOSQUITTO_RELOAD: `pidfile:${join(dir, 'mosquitto.pid')}`,
-  });
-  await t.service.exporter.run(true);
-  broker = await startMosquitto({
-    dir,
-    dropPrivileges: true,
-    config: [`password_file ${join(dir, 'passwd')}`, 'allow_anonymous false'].join('\n'),
-  });
-  await import('node:fs/promises').then((fs) =>
-    fs.writeFile(join(dir, 'mosquitto.pid'), String(broker.pid)),
-  );
+  setup = await startFallbackSetup('goauth-redis');
+  ({ dir, t, broker } = setup);
 });
 afterAll(async () => {
-  await broker?.stop();
   goauth?.disconnect();
   await src?.stop();
-  await t?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await setup?.stop();
 });
 
 const run = (args: Parameters<typeof importGoAuth>[1], print?: (l: string) => void) =>

@@ -1,56 +1,33 @@
 // End to end through a real Mosquitto that knows nothing of us but our exported files:
 // register, publish, rotate, delete, import — each reaching the broker via export + SIGHUP.
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import request from 'supertest';
 import { importPasswd } from '../../src/cli/import-passwd';
+import { mosquittoPasswd, type MosquittoProcess } from '../support/processes';
 import {
-  commandSync,
-  mosquittoPasswd,
-  startMosquitto,
-  type MosquittoProcess,
-} from '../support/processes';
-import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
+  ADMIN_AUTH,
+  startFallbackSetup,
+  type FallbackSetup,
+  type TestService,
+} from '../support/service';
 import { eventually } from '../support/http';
 
 const auth = ADMIN_AUTH;
-const uid = commandSync('id', ['-u', 'mosquitto']).stdout.trim();
-const gid = commandSync('id', ['-g', 'mosquitto']).stdout.trim();
 let dir: string;
 let t: TestService;
 let broker: MosquittoProcess;
+let setup: FallbackSetup;
 const clients: MqttClient[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'authd-e2e-'));
-  await chmod(dir, 0o755);
-  t = await startTestService('e2e', {
-    PASSWD_FILE: join(dir, 'passwd'),
-    ACL_FILE: join(dir, 'acl'),
-    EXPORT_OWNER: `${uid}:${gid}`, // the broker drops to `mosquitto` before reading the files
-    EXPORT_DEBOUNCE_MS: '20',
-    EXPORT_MAX_DELAY_MS: '200',
-    MOSQUITTO_RELOAD: `pidfile:${join(dir, 'mosquitto.pid')}`,
-  });
-  await t.service.exporter.run(true);
-  broker = await startMosquitto({
-    dir,
-    dropPrivileges: true,
-    config: [
-      `password_file ${join(dir, 'passwd')}`,
-      `acl_file ${join(dir, 'acl')}`,
-      'allow_anonymous false',
-    ].join('\n'),
-  });
-  await writeFile(join(dir, 'mosquitto.pid'), String(broker.pid)); // pid_file is only written by -d
+  setup = await startFallbackSetup('e2e');
+  ({ dir, t, broker } = setup);
 });
 afterAll(async () => {
   for (const c of clients) c.end(true);
-  await broker?.stop();
-  await t?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await setup?.stop();
 });
 
 const connect = async (username: string, password: string) => {

@@ -1,11 +1,20 @@
 // Starts the real service in-process against the real Redis, under a key prefix of its own.
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { buildService } from '../../src/main';
 import type { FullService as Service } from '../../src/main';
 import { waitReady } from '../../src/store/redis-client';
 import { sleep } from './http';
-import { cleanPrefix, testPrefix } from './processes';
+import {
+  cleanPrefix,
+  commandSync,
+  startMosquitto,
+  testPrefix,
+  type MosquittoProcess,
+} from './processes';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const ADMIN = { name: 'test-admin', token: 'test-admin-token-0123456789' };
@@ -72,4 +81,55 @@ export async function startTestService(
 export async function waitFeed(service: Service, ms = 5000): Promise<void> {
   const until = Date.now() + ms;
   while (!service.ctx.feed.isUp && Date.now() < until) await sleep(10);
+}
+
+export interface FallbackSetup {
+  dir: string;
+  t: TestService;
+  broker: MosquittoProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * The service exporting passwd and acl files into a fresh directory and a real mosquitto
+ * reading them, reloaded by SIGHUP after each export (pidfile), as in fallback mode.
+ */
+export async function startFallbackSetup(
+  name: string,
+  env: Record<string, string> = {},
+): Promise<FallbackSetup> {
+  const uid = commandSync('id', ['-u', 'mosquitto']).stdout.trim();
+  const gid = commandSync('id', ['-g', 'mosquitto']).stdout.trim();
+  const dir = await mkdtemp(join(tmpdir(), `authd-${name}-`));
+  await chmod(dir, 0o755);
+  const t = await startTestService(name, {
+    PASSWD_FILE: join(dir, 'passwd'),
+    ACL_FILE: join(dir, 'acl'),
+    EXPORT_OWNER: `${uid}:${gid}`, // the broker drops to `mosquitto` before reading the files
+    EXPORT_DEBOUNCE_MS: '20',
+    EXPORT_MAX_DELAY_MS: '200',
+    MOSQUITTO_RELOAD: `pidfile:${join(dir, 'mosquitto.pid')}`,
+    ...env,
+  });
+  await t.service.exporter.run(true);
+  const broker = await startMosquitto({
+    dir,
+    dropPrivileges: true,
+    config: [
+      `password_file ${join(dir, 'passwd')}`,
+      `acl_file ${join(dir, 'acl')}`,
+      'allow_anonymous false',
+    ].join('\n'),
+  });
+  await writeFile(join(dir, 'mosquitto.pid'), String(broker.pid)); // pid_file is only written by -d
+  return {
+    dir,
+    t,
+    broker,
+    async stop() {
+      await broker.stop();
+      await t.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
