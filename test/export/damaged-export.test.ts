@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import request from 'supertest';
 import { commandSync, startMosquitto, type MosquittoProcess } from '../support/processes';
-import { ADMIN_AUTH, captureLog, startTestService, type TestService } from '../support/service';
+import {
+  ADMIN_AUTH,
+  captureLog,
+  fallbackConfig,
+  startTestService,
+  type TestService,
+} from '../support/service';
 
 jest.setTimeout(30_000);
 const uid = commandSync('id', ['-u', 'mosquitto']).stdout.trim();
@@ -90,11 +96,7 @@ it('the exported files load in a real mosquitto, which lets the good device in',
   broker = await startMosquitto({
     dir,
     dropPrivileges: true,
-    config: [
-      `password_file ${join(dir, 'passwd')}`,
-      `acl_file ${join(dir, 'acl')}`,
-      'allow_anonymous false',
-    ].join('\n'),
+    config: fallbackConfig(dir),
   });
   const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
     username: 'fine',

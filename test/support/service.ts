@@ -83,6 +83,14 @@ export async function waitFeed(service: Service, ms = 5000): Promise<void> {
   while (!service.ctx.feed.isUp && Date.now() < until) await sleep(10);
 }
 
+/** mosquitto.conf lines of a broker reading the files exported into `dir`. */
+export const fallbackConfig = (dir: string): string =>
+  [
+    `password_file ${join(dir, 'passwd')}`,
+    `acl_file ${join(dir, 'acl')}`,
+    'allow_anonymous false',
+  ].join('\n');
+
 export interface FallbackSetup {
   dir: string;
   t: TestService;
@@ -115,11 +123,7 @@ export async function startFallbackSetup(
   const broker = await startMosquitto({
     dir,
     dropPrivileges: true,
-    config: [
-      `password_file ${join(dir, 'passwd')}`,
-      `acl_file ${join(dir, 'acl')}`,
-      'allow_anonymous false',
-    ].join('\n'),
+    config: fallbackConfig(dir),
   });
   await writeFile(join(dir, 'mosquitto.pid'), String(broker.pid)); // pid_file is only written by -d
   return {
