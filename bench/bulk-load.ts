@@ -7,7 +7,7 @@ import { encodeFields } from '../src/store/records';
 import { COMMON_RULES, deviceName, isSuperuser, ownRules, PASSWORD_COUNT } from './devices';
 import { encodeCommand, RespPipe } from './resp-pipe';
 
-/** Devices per batch: as many HSETs, plus one ZADD carrying all of their names. */
+/** Devices per batch: as many HSETs, plus one ZADD per index bucket carrying their names. */
 const BATCH = 10_000;
 const IN_FLIGHT = 3;
 
@@ -27,7 +27,7 @@ function encodeBatch(keys: Keys, from: number, to: number, hashes: readonly stri
   });
   const sameResp = encodeCommand(same).replace(/^\*\d+\r\n/, '');
   const parts: string[] = [];
-  const zadd = ['ZADD', keys.index];
+  const zadds = new Map<number, string[]>();
   for (let i = from; i < to; i++) {
     const name = deviceName(i);
     const own = encodeFields({
@@ -38,10 +38,13 @@ function encodeBatch(keys: Keys, from: number, to: number, hashes: readonly stri
     const head = encodeCommand(['HSET', keys.user(name), ...own]);
     const argc = 2 + own.length + same.length;
     parts.push(head.replace(/^\*\d+/, `*${argc}`), sameResp);
+    const b = keys.bucketOf(name);
+    const zadd = zadds.get(b) ?? ['ZADD', keys.index(b)];
     zadd.push('0', name);
+    zadds.set(b, zadd);
   }
-  parts.push(encodeCommand(zadd));
-  return parts.join('');
+  for (const zadd of zadds.values()) parts.push(encodeCommand(zadd));
+  return { resp: parts.join(''), replies: to - from + zadds.size };
 }
 
 /** Loads devices 0 … count-1 and the common rules. `hashes[k]` is the hash of password k. */
@@ -61,7 +64,8 @@ export async function bulkLoad(
       while (next < count) {
         const from = next;
         next = Math.min(count, from + BATCH);
-        await pipe.send(encodeBatch(keys, from, next, hashes, now), next - from + 1);
+        const { resp, replies } = encodeBatch(keys, from, next, hashes, now);
+        await pipe.send(resp, replies);
       }
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));

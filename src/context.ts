@@ -1,17 +1,17 @@
 // One place builds everything from config: Redis clients, store, caches, services. Tests
 // build the same context with their own config (own key prefix, own Redis).
-import type Redis from 'ioredis';
 import { readAdminTokens, type AdminToken, type Config } from './config';
 import { CheckService } from './checks/check-service';
 import { LoginThrottle } from './checks/throttle';
 import { UserCache } from './checks/user-cache';
 import { DeviceService } from './devices/device-service';
+import { StoreUnavailableError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './ops/metrics';
 import { ChangeFeed } from './store/change-feed';
 import type { CredentialStore } from './store/credential-store';
 import { createKeys, type Keys } from './store/keys';
-import { createRedisClient } from './store/redis-client';
+import { createRedisClient, createSubscriberClient, type RedisClient } from './store/redis-client';
 import { RedisCredentialStore } from './store/redis-credential-store';
 import { withTimeout } from './store/with-timeout';
 
@@ -20,9 +20,9 @@ export interface AppContext {
   logger: Logger;
   metrics: Metrics;
   keys: Keys;
-  redis: Redis;
-  /** Longer timeouts, for exports and imports that move many records. */
-  redisBulk: Redis;
+  redis: RedisClient;
+  /** Longer timeouts, for exports, imports, and writes with their WAIT for the replicas. */
+  redisBulk: RedisClient;
   store: CredentialStore;
   bulkStore: CredentialStore;
   feed: ChangeFeed;
@@ -44,13 +44,32 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const metrics = createMetrics();
   const keys = createKeys(config.REDIS_KEY_PREFIX);
   const redisLog = logger.child({ name: 'authd:redis' });
-  const client = (name: string, commandTimeoutMs?: number) =>
-    createRedisClient({ url: config.REDIS_URL, name, commandTimeoutMs, logger: redisLog });
-  const redis = client('main', Math.max(config.CHECK_TIMEOUT_MS, 1000));
-  const redisBulk = client('bulk', 30000);
-  const redisSub = client('events');
-  const store = new RedisCredentialStore(redis, keys, config.COMMON_ACL_DEFAULT);
-  const bulkStore = new RedisCredentialStore(redisBulk, keys, config.COMMON_ACL_DEFAULT);
+  const opts = (name: string, commandTimeoutMs?: number) => ({
+    settings: config,
+    name,
+    commandTimeoutMs,
+    logger: redisLog,
+  });
+  const redis = createRedisClient(opts('main', Math.max(config.CHECK_TIMEOUT_MS, 1000)));
+  const redisBulk = createRedisClient(opts('bulk', 30000));
+  const redisSub = createSubscriberClient(opts('events'));
+  const durability = {
+    minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
+    waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+  };
+  const store = new RedisCredentialStore(
+    redis,
+    keys,
+    config.COMMON_ACL_DEFAULT,
+    durability,
+    redisBulk,
+  );
+  const bulkStore = new RedisCredentialStore(
+    redisBulk,
+    keys,
+    config.COMMON_ACL_DEFAULT,
+    durability,
+  );
   const feed = new ChangeFeed(redisSub, keys.events, redisLog);
   const [hit, miss] = [metrics.cacheLookups.labels('hit'), metrics.cacheLookups.labels('miss')];
   const cache = new UserCache(
@@ -59,6 +78,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       ttlMs: config.CACHE_TTL_MS,
       maxUsers: config.CACHE_MAX_USERS,
       onLookup: (isHit) => (isHit ? hit : miss).inc(),
+      serveStaleMs: config.CACHE_SERVE_STALE_MS,
     },
     feed,
   );
@@ -83,7 +103,13 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
   const checks = new CheckService(
     cache,
-    (username) => withTimeout(cache.load(username), config.CHECK_TIMEOUT_MS),
+    (username) =>
+      withTimeout(cache.load(username), config.CHECK_TIMEOUT_MS).catch((err: unknown) => {
+        const stale = err instanceof StoreUnavailableError ? cache.stale(username) : undefined;
+        if (!stale) throw err;
+        metrics.staleAnswers.inc();
+        return stale;
+      }),
     config.PASSWD_ITERATIONS,
     logger.child({ name: 'authd:checks' }),
     throttle,
