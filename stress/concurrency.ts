@@ -9,9 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { verifyPassword } from '../src/domain/passwd-hash';
-import { cleanPrefix, testPrefix } from '../test/support/processes';
+import { createKeys } from '../src/store/keys';
+import { testPrefix } from '../test/support/processes';
+import { cleanTestPrefix, testRedisClient, testRedisEnv } from '../test/support/topology';
+import { allIndexed } from './store-view';
 import { spawnService, type SpawnedService } from '../test/support/spawn-service';
 import { readExport } from './export-files';
 import {
@@ -58,19 +60,18 @@ interface Step {
 export async function runConcurrency(opts: ConcurrencyOptions): Promise<Report> {
   const log = opts.log ?? (() => undefined);
   const v = new Violations();
-  const redisUrl = opts.redisUrl ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = testPrefix('concurrency');
+  const keys = createKeys(prefix);
   const dir = await mkdtemp(join(tmpdir(), 'authd-conc-'));
   const token = `conc-admin-${randomBytes(12).toString('hex')}`;
   const passwdPath = join(dir, 'passwd');
   const aclPath = join(dir, 'acl');
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
+  const redis = testRedisClient();
   const services: SpawnedService[] = [];
   const agents: http.Agent[] = [];
   const figures: Record<string, number | string> = {};
   const env = {
-    REDIS_URL: redisUrl,
+    ...testRedisEnv(),
     REDIS_KEY_PREFIX: prefix,
     ADMIN_TOKENS: `stress:${token}`,
     PASSWD_FILE: passwdPath,
@@ -101,7 +102,7 @@ export async function runConcurrency(opts: ConcurrencyOptions): Promise<Report> 
         agent: agents[svc],
       }).then((a) => a.status);
     const anySvc = () => Math.floor(Math.random() * services.length);
-    const hashOf = (id: string) => redis.hget(`${prefix}user:{${id}}`, 'hash');
+    const hashOf = (id: string) => redis.hget(keys.user(id), 'hash');
 
     // --- Phase A: concurrent registrations with overlapping ids ------------------------------
     const started = Date.now();
@@ -144,7 +145,7 @@ export async function runConcurrency(opts: ConcurrencyOptions): Promise<Report> 
     }
     for (const id of perId.keys())
       if (!winners.has(id)) v.add('id never created', `${id} (${perId.get(id)} attempts)`);
-    const inRedis = await redis.zrange(`${prefix}users`, 0, -1);
+    const inRedis = await allIndexed(redis, keys);
     const created = [...winners.keys()].sort();
     if (inRedis.join(',') !== [...created].sort().join(','))
       v.add(
@@ -280,8 +281,8 @@ export async function runConcurrency(opts: ConcurrencyOptions): Promise<Report> 
       if (gone) {
         final.delete(id);
         if (
-          (await redis.exists(`${prefix}user:{${id}}`)) !== 0 ||
-          (await redis.zscore(`${prefix}users`, id)) !== null
+          (await redis.exists(keys.user(id))) !== 0 ||
+          (await redis.zscore(keys.index(keys.bucketOf(id)), id)) !== null
         )
           v.add('deleted device came back', id);
         continue;
@@ -350,7 +351,7 @@ export async function runConcurrency(opts: ConcurrencyOptions): Promise<Report> 
     for (const a of agents) a.destroy();
     await Promise.all(services.map((s) => s.stop()));
     redis.disconnect();
-    await cleanPrefix(redisUrl, prefix);
+    await cleanTestPrefix(prefix);
     await rm(dir, { recursive: true, force: true });
   }
   return { scenario: 'concurrency', figures, violations: v.list() };

@@ -10,6 +10,7 @@
 // kills impossible, so between kills the scenario ages a dead holder's lock (sets its mtime
 // 30 s back: what waiting would do, nothing else). The last kill is waited out for real and
 // the delay is reported (finalReexportMs).
+import { allIndexed } from './store-view';
 import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises';
@@ -243,7 +244,7 @@ export async function runCrashExport(opts: CrashOptions): Promise<Report> {
       await checkSnapshot('final kill');
     }
     if (!lockLeft) v.add('could not kill mid-export', 'no lock left after 20 tries');
-    const all = await ctx.redis.zrange(`${prefix}users`, 0, -1);
+    const all = await allIndexed(ctx.redis, ctx.keys);
     const revision = await ctx.store.revision();
     const restartAt = Date.now();
     svc = await spawnService({ env });

@@ -3,6 +3,7 @@
 // anything not allowed; the process stays up and /readyz says not ready; once Redis is back
 // (same port, AOF with fsync always) the service recovers by itself within seconds, and every
 // registration acknowledged with 201 before the crash is still there.
+import { createKeys } from '../src/store/keys';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
@@ -266,7 +267,7 @@ export async function runOutage(opts: OutageOptions): Promise<Report> {
     await direct.connect();
     let lost = 0;
     for (const a of acked) {
-      const hash = await direct.hget(`${prefix}user:{${a.id}}`, 'hash');
+      const hash = await direct.hget(createKeys(prefix).user(a.id), 'hash');
       if (!hash) {
         lost++;
         v.add('acknowledged registration lost', `${a.id} (201 at ${a.endedAt})`);

@@ -438,3 +438,171 @@ export async function cleanPrefix(redisUrl: string, prefix: string): Promise<num
     await redis.quit().catch(() => redis.disconnect());
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Redis Sentinel and Redis Cluster, from the same redis-server binary
+
+/** A free port ≤ 55535: a cluster node's bus listens on port + 10000. */
+async function lowFreePort(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p <= 55535) return p;
+  }
+}
+
+async function redisCommand(port: number, ...args: (string | number)[]): Promise<unknown> {
+  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return await r.call(String(args[0]), ...args.slice(1).map(String));
+  } finally {
+    r.disconnect();
+  }
+}
+
+export interface SentinelProcess {
+  port: number;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** `redis-server <conf> --sentinel` with `conf` (a real file: sentinels rewrite it). */
+export async function startSentinel(conf: string, port?: number): Promise<SentinelProcess> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mqtt-authd-sentinel-'));
+  const p0 = port ?? (await freePort());
+  const file = path.join(dir, 'sentinel.conf');
+  await writeFile(file, `port ${p0}\nbind 127.0.0.1\ndir ${dir}\n${conf}\n`);
+  const p = spawnTracked(REDIS_SERVER, [file, '--sentinel'], dir);
+  await waitUntil(`sentinel on port ${p0}`, p, () => redisPing(p0), 10000);
+  return {
+    port: p0,
+    logs: p.logs,
+    async stop() {
+      await terminate(p);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SentinelSet {
+  name: string;
+  primary: RedisProcess;
+  replica: RedisProcess;
+  sentinels: SentinelProcess[];
+  /** REDIS_SENTINELS for the service. */
+  sentinelList: string;
+  /** The port the sentinels currently name as primary. */
+  currentPrimaryPort(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** A primary, one replica and three sentinels (quorum 2) that fail over after ~1 s. */
+export async function startSentinelSet(name = 'authd'): Promise<SentinelSet> {
+  const primary = await startRedis();
+  const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+  const conf = [
+    `sentinel monitor ${name} 127.0.0.1 ${primary.port} 2`,
+    `sentinel down-after-milliseconds ${name} 1000`,
+    `sentinel failover-timeout ${name} 5000`,
+    `sentinel parallel-syncs ${name} 1`,
+  ].join('\n');
+  const sentinels = await Promise.all([0, 1, 2].map(() => startSentinel(conf)));
+  const set: SentinelSet = {
+    name,
+    primary,
+    replica,
+    sentinels,
+    sentinelList: sentinels.map((s) => `127.0.0.1:${s.port}`).join(','),
+    async currentPrimaryPort() {
+      for (const s of sentinels) {
+        const addr = await redisCommand(s.port, 'SENTINEL', 'get-master-addr-by-name', name).catch(
+          () => null,
+        );
+        if (Array.isArray(addr)) return Number(addr[1]);
+      }
+      throw new Error('no sentinel answers');
+    },
+    async stop() {
+      await Promise.all([...sentinels.map((s) => s.stop()), primary.stop(), replica.stop()]);
+    },
+  };
+  // Until the replica is in sync and every sentinel knows it, a failover has nowhere to go.
+  const until = Date.now() + 15000;
+  for (;;) {
+    const info = String(await redisCommand(replica.port, 'INFO', 'replication').catch(() => ''));
+    const known = await Promise.all(
+      sentinels.map((s) =>
+        redisCommand(s.port, 'SENTINEL', 'replicas', name).then(
+          (r) => Array.isArray(r) && r.length > 0,
+          () => false,
+        ),
+      ),
+    );
+    if (/master_link_status:up/.test(info) && known.every(Boolean)) break;
+    if (Date.now() > until) throw new Error('sentinel set did not settle in 15 s');
+    await sleep(100);
+  }
+  return set;
+}
+
+export interface ClusterNodes {
+  /** Primaries first, then replicas, as created. */
+  nodes: RedisProcess[];
+  /** REDIS_CLUSTER_NODES for the service. */
+  seedList: string;
+  /** Ports of the nodes that are primaries serving slots right now. */
+  primaryPorts(): Promise<number[]>;
+  /** Resolves once every live node reports cluster_state:ok. */
+  waitOk(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** 3 primaries + 3 replicas on loopback (`redis-cli --cluster create … --cluster-replicas 1`). */
+export async function startCluster(): Promise<ClusterNodes> {
+  const args = (port: number) => [
+    '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
+    '--cluster-node-timeout', '1000', '--cluster-replica-validity-factor', '0',
+  ]; // prettier-ignore
+  const nodes: RedisProcess[] = [];
+  for (let i = 0; i < 6; i++) {
+    const port = await lowFreePort();
+    nodes.push(await startRedis({ port, args: args(port) }));
+  }
+  await run('redis-cli', [
+    '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`),
+    '--cluster-replicas', '1', '--cluster-yes',
+  ]); // prettier-ignore
+  const live = async () => {
+    const up = await Promise.all(nodes.map((n) => redisPing(n.port)));
+    return nodes.filter((_, i) => up[i]);
+  };
+  const handle: ClusterNodes = {
+    nodes,
+    seedList: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+    async primaryPorts() {
+      const out: number[] = [];
+      for (const n of await live()) {
+        const role = (await redisCommand(n.port, 'ROLE').catch(() => null)) as unknown[] | null;
+        if (role?.[0] === 'master') out.push(n.port);
+      }
+      return out.sort();
+    },
+    async waitOk(timeoutMs = 20000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const infos = await Promise.all(
+          (await live()).map((n) => redisCommand(n.port, 'CLUSTER', 'INFO').catch(() => '')),
+        );
+        if (infos.length > 0 && infos.every((i) => /cluster_state:ok/.test(String(i)))) return;
+        if (Date.now() > until) throw new Error(`cluster not ok after ${timeoutMs} ms`);
+        await sleep(100);
+      }
+    },
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+  await handle.waitOk();
+  return handle;
+}
