@@ -11,7 +11,12 @@ import { createMetrics, type Metrics } from './ops/metrics';
 import { ChangeFeed } from './store/change-feed';
 import type { CredentialStore } from './store/credential-store';
 import { createKeys, type Keys } from './store/keys';
-import { createRedisClient, createSubscriberClient, type RedisClient } from './store/redis-client';
+import {
+  closeClient,
+  createRedisClient,
+  createSubscriberClient,
+  type RedisClient,
+} from './store/redis-client';
 import { RedisCredentialStore } from './store/redis-credential-store';
 import { withTimeout } from './store/with-timeout';
 
@@ -125,8 +130,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     throttle,
     devices,
     async close() {
-      await Promise.allSettled([redis.quit(), redisBulk.quit(), redisSub.quit()]);
-      for (const c of [redis, redisBulk, redisSub]) c.disconnect();
+      await Promise.all([redis, redisBulk, redisSub].map(closeClient));
     },
   };
 }

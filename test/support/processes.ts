@@ -199,7 +199,7 @@ export interface RedisProcess {
   /** Sends `signal` (default SIGKILL, a crash) and waits for the exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts a fresh, empty server on the same port (stopping the old one if it still runs). */
-  restart(): Promise<void>;
+  restart(extraArgs?: string[]): Promise<void>;
   /** SIGSTOP: connections stay open but nothing is answered, as in a hung server. */
   pause(): void;
   /** SIGCONT. */
@@ -219,11 +219,11 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisPro
   let port = opts.port ?? (await freePort());
   let current: Spawned | undefined;
 
-  const launch = async () => {
+  const launch = async (extra: string[] = []) => {
     await mkdir(dir, { recursive: true }); // stop() removed it
     const args = [
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', dir, '--daemonize', 'no', '--logfile', '', ...(opts.args ?? []),
+      '--dir', dir, '--daemonize', 'no', '--logfile', '', ...(opts.args ?? []), ...extra,
     ]; // prettier-ignore
     const p = spawnTracked(REDIS_SERVER, args, dir);
     current = p;
@@ -267,9 +267,9 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisPro
       current.child.kill(signal);
       await waitExit(current);
     },
-    async restart() {
+    async restart(extraArgs?: string[]) {
       if (current) await terminate(current);
-      await launch();
+      await launch(extraArgs);
     },
     pause() {
       current?.child.kill('SIGSTOP');
@@ -494,6 +494,8 @@ export interface SentinelSet {
   sentinelList: string;
   /** The port the sentinels currently name as primary. */
   currentPrimaryPort(): Promise<number>;
+  /** The port every sentinel names as primary, or null while they disagree. */
+  agreedPrimaryPort(): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -522,6 +524,17 @@ export async function startSentinelSet(name = 'authd'): Promise<SentinelSet> {
         if (Array.isArray(addr)) return Number(addr[1]);
       }
       throw new Error('no sentinel answers');
+    },
+    async agreedPrimaryPort() {
+      const ports = await Promise.all(
+        sentinels.map((s) =>
+          redisCommand(s.port, 'SENTINEL', 'get-master-addr-by-name', name).then(
+            (a) => (Array.isArray(a) ? Number(a[1]) : null),
+            () => null,
+          ),
+        ),
+      );
+      return ports.every((p) => p === ports[0]) ? (ports[0] ?? null) : null;
     },
     async stop() {
       await Promise.all([...sentinels.map((s) => s.stop()), primary.stop(), replica.stop()]);
@@ -604,5 +617,15 @@ export async function startCluster(): Promise<ClusterNodes> {
     },
   };
   await handle.waitOk();
+  // Writes wait for a replica (REDIS_MIN_REPLICAS_ACK): every replica in sync first.
+  const until = Date.now() + 20000;
+  for (const n of nodes.slice(3)) {
+    while (
+      !/master_link_status:up/.test(String(await redisCommand(n.port, 'INFO', 'replication')))
+    ) {
+      if (Date.now() > until) throw new Error(`replica ${n.port} not in sync after 20 s`);
+      await sleep(50);
+    }
+  }
   return handle;
 }
