@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // The `mqtt-authd` command: parses arguments, calls the functions in cli/, prints.
+import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ConfigError, readConfig } from './config';
 import { createContext, type AppContext } from './context';
-import { AppError } from './errors';
-import { buildService } from './main';
-import { describeRedis, waitReady } from './store/redis-client';
+import { redactSecrets } from './redact';
+import { attachAudit, buildService } from './main';
+import { readSecret } from './cli/read-secret';
+import { waitReady } from './store/redis-client';
+import { describeRedis } from './store/redis-client';
 import { legacyLayoutPresent, migrateStore } from './store/migrate-store';
 import { RedisCredentialStore } from './store/redis-credential-store';
 import { deviceAdd, deviceList, exportOnce, hashLine, parseRuleArg } from './cli/commands';
@@ -53,7 +56,16 @@ async function serve(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-/** Runs `fn` with a connected context (as actor `cli`), then closes it. */
+/** Who the audit trail names for CLI changes: `cli:<login name>`. */
+function cliActor(): string {
+  try {
+    return `cli:${os.userInfo().username}`;
+  } catch {
+    return `cli:uid-${process.getuid?.() ?? '?'}`;
+  }
+}
+
+/** Runs `fn` with a connected context (as actor `cli:<user>`, audited), then closes it. */
 async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   const config = readConfig();
   const ctx = createContext(config, { adminTokens: [] });
@@ -64,19 +76,11 @@ async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
       );
     });
     await waitReady(ctx.redisBulk, 5000);
-    return await fn({ ...ctx, devices: ctx.devices.as('cli') });
+    attachAudit(ctx);
+    return await fn({ ...ctx, devices: ctx.devices.as(cliActor()) });
   } finally {
     await ctx.close();
   }
-}
-
-async function readSecret(prompt: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  if (process.stdin.isTTY) process.stderr.write(prompt);
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
 }
 
 function progressBar(label = 'import'): Progress | undefined {
@@ -134,10 +138,14 @@ export function buildProgram(): Command {
     .command('import-passwd')
     .argument('<file>', 'a Mosquitto passwd file ($7$ and $6$ hashes are kept as they are)')
     .option('--acl <file>', 'a Mosquitto acl_file: user topic rules and pattern rules')
+    .option('--replace-common', "let the acl file's pattern lines replace the common rules")
     .description('import users (idempotent); bad lines are reported with their number and skipped')
-    .action((file: string, opts: { acl?: string }) =>
+    .action((file: string, opts: { acl?: string; replaceCommon?: boolean }) =>
       withContext(async (ctx) => {
-        const report = await importPasswd(ctx.devices, file, opts.acl, progressBar());
+        const report = await importPasswd(ctx.devices, file, opts.acl, progressBar(), {
+          replaceCommon: opts.replaceCommon,
+          maxIterations: ctx.config.PASSWD_MAX_ITERATIONS,
+        });
         for (const p of report.problems)
           process.stderr.write(`${p.file}:${p.line}: ${p.message}\n`);
         for (const n of report.notes) process.stderr.write(`note: ${n}\n`);
@@ -229,7 +237,6 @@ export function buildProgram(): Command {
       async (username: string | undefined, o: { iterations?: number; saltBytes?: number }) => {
         const config = readConfig();
         const password = await readSecret('password: ');
-        if (!password) throw new AppError(400, 'bad_request', 'empty password on stdin');
         print(
           await hashLine(
             password,
@@ -250,7 +257,7 @@ if (require.main === module) {
     .parseAsync(process.argv)
     .catch((err: unknown) => {
       const code = err instanceof ConfigError ? 2 : 1;
-      process.stderr.write(`mqtt-authd: ${(err as Error).message ?? String(err)}\n`);
+      process.stderr.write(`mqtt-authd: ${redactSecrets((err as Error).message ?? String(err))}\n`);
       process.exit(code);
     });
 }

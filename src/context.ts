@@ -5,7 +5,6 @@ import { CheckService } from './checks/check-service';
 import { LoginThrottle } from './checks/throttle';
 import { UserCache } from './checks/user-cache';
 import { DeviceService } from './devices/device-service';
-import { StoreUnavailableError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './ops/metrics';
 import { ChangeFeed } from './store/change-feed';
@@ -18,7 +17,8 @@ import {
   type RedisClient,
 } from './store/redis-client';
 import { RedisCredentialStore } from './store/redis-credential-store';
-import { withTimeout } from './store/with-timeout';
+import { HashWork } from './domain/hash-work';
+import { COMMON, describeDamage } from './store/records';
 
 export interface AppContext {
   config: Config;
@@ -62,10 +62,20 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
     waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
   };
+  const storeLog = logger.child({ name: 'authd:store' });
+  // One error line per read of a record that does not decode (a cache miss, an export).
+  const onDamaged = (target: string, damage: readonly { field: string; reason: string }[]) =>
+    storeLog.error(
+      { username: target, fields: damage.map((d) => d.field) },
+      target === COMMON
+        ? `stored common rules do not decode (${describeDamage(damage)}); they grant nothing`
+        : `stored record of ${JSON.stringify(target)} does not decode (${describeDamage(damage)}); it is denied everything`,
+    );
   const store = new RedisCredentialStore(
     redis,
     keys,
     config.COMMON_ACL_DEFAULT,
+    onDamaged,
     durability,
     redisBulk,
   );
@@ -73,6 +83,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     redisBulk,
     keys,
     config.COMMON_ACL_DEFAULT,
+    onDamaged,
     durability,
   );
   const feed = new ChangeFeed(redisSub, keys.events, redisLog);
@@ -108,17 +119,17 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
   const checks = new CheckService(
     cache,
-    (username) =>
-      withTimeout(cache.load(username), config.CHECK_TIMEOUT_MS).catch((err: unknown) => {
-        const stale = err instanceof StoreUnavailableError ? cache.stale(username) : undefined;
-        if (!stale) throw err;
-        metrics.staleAnswers.inc();
-        return stale;
-      }),
-    config.PASSWD_ITERATIONS,
+    (username) => cache.load(username),
+    new HashWork({ maxIterations: config.PASSWD_MAX_ITERATIONS, padTo: config.PASSWD_ITERATIONS }),
+    config.CHECK_TIMEOUT_MS,
     logger.child({ name: 'authd:checks' }),
     throttle,
     () => metrics.throttled.inc(),
+    (username) => {
+      const entry = cache.stale(username);
+      if (entry) metrics.staleAnswers.inc();
+      return entry;
+    },
   );
   const devices = new DeviceService(store, {
     iterations: config.PASSWD_ITERATIONS,

@@ -5,6 +5,7 @@
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { parseHostList, type Config, type Topology } from '../config';
 import type { Logger } from '../logger';
+import { redactUrlValue } from '../redact';
 
 /** A client of any topology: the commands, pipelines and scripts we use exist on both. */
 export type RedisClient = Redis | Cluster;
@@ -29,14 +30,12 @@ export interface RedisClientOptions {
   logger: Logger;
 }
 
-const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
-
 /** Where the client points, for log lines and errors (never a password). */
 export function describeRedis(s: RedisSettings): string {
   if (s.REDIS_TOPOLOGY === 'sentinel')
     return `Sentinel ${s.REDIS_SENTINELS} (master "${s.REDIS_SENTINEL_NAME}")`;
   if (s.REDIS_TOPOLOGY === 'cluster') return `Cluster ${s.REDIS_CLUSTER_NODES}`;
-  return redactUrl(s.REDIS_URL);
+  return redactUrlValue(s.REDIS_URL);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Cluster, ReplyError, type ChainableCommander } from 'ioredis';
+import { Cluster, type ChainableCommander } from 'ioredis';
 import type { AclRule } from '../domain/acl';
 import { AppError, badRequest, StoreUnavailableError } from '../errors';
 import type { CredentialStore, Page, WriteOutcome } from './credential-store';
@@ -6,9 +6,13 @@ import { BUCKETS, type Keys } from './keys';
 import { chunkFor, IndexMerge } from './merged-index';
 import type { RedisClient } from './redis-client';
 import {
+  COMMON,
+  decodeCommon,
   decodeRecord,
   encodeFields,
   pairsToObject,
+  wrongTypeRecord,
+  type Damage,
   type DeviceFields,
   type DeviceRecord,
 } from './records';
@@ -20,28 +24,26 @@ interface Scripts {
   setCommon(...args: string[]): ChainableCommander;
 }
 
-// Replies that mean "no primary for this slot right now" (failover, resharding, a replica that
-// was a primary, a node still loading): the store is unavailable, not broken (→ 503).
-const TRANSIENT = /^(READONLY|LOADING|TRYAGAIN|MOVED|ASK|CLUSTERDOWN|MASTERDOWN|NOREPLICAS|BUSY)\b/;
-
-/** Connection-level failures become StoreUnavailableError (→ 503); other replies pass. */
+/** Every Redis failure, error replies included, becomes StoreUnavailableError (→ 503). */
 async function guard<T>(op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (err) {
-    if (err instanceof ReplyError && TRANSIENT.test((err as Error).message)) {
-      throw new StoreUnavailableError(err);
-    }
-    if (err instanceof ReplyError || (err as { status?: number }).status) throw err;
+    if ((err as { status?: number }).status) throw err; // our own AppErrors
     throw new StoreUnavailableError(err);
   }
 }
 
-/** The replies of a pipeline, or its first error. */
-async function run(p: ChainableCommander): Promise<unknown[]> {
+/** The [error, reply] pairs of a pipeline. */
+async function run(p: ChainableCommander): Promise<[Error | null, unknown][]> {
   const res = await p.exec();
   if (!res) throw new Error('pipeline aborted');
-  return res.map(([err, reply]) => {
+  return res;
+}
+
+/** The replies of a pipeline, or its first error. */
+async function replies(p: ChainableCommander): Promise<unknown[]> {
+  return (await run(p)).map(([err, reply]) => {
     if (err) throw err;
     return reply;
   });
@@ -61,6 +63,13 @@ export const unconfirmedWrite = (acked: number, opts: DurabilityOptions) =>
       `confirmed it within ${opts.waitTimeoutMs} ms: it may or may not survive a failover; ` +
       're-read the device and retry if needed',
   );
+
+const isWrongType = (err: unknown): boolean =>
+  (err as Error | null)?.name === 'ReplyError' &&
+  String((err as Error).message).startsWith('WRONGTYPE');
+
+/** Told once per read of a record or common rules that did not decode (an error log line). */
+export type DamageListener = (target: string, damage: readonly Damage[]) => void;
 
 function zip(fields: readonly string[], values: (string | null)[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -89,6 +98,7 @@ export class RedisCredentialStore implements CredentialStore {
     private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly defaultCommon: readonly AclRule[],
+    private readonly onDamaged: DamageListener = () => undefined,
     private readonly durability: DurabilityOptions = { minReplicasAck: 0, waitTimeoutMs: 1000 },
     private readonly writer: RedisClient = redis,
   ) {
@@ -109,7 +119,7 @@ export class RedisCredentialStore implements CredentialStore {
     const p = this.writer.pipeline() as ChainableCommander & Scripts;
     p[name](...args);
     if (minReplicasAck > 0) p.wait(minReplicasAck, waitTimeoutMs);
-    const [reply, acked] = await guard(() => run(p));
+    const [reply, acked] = await guard(() => replies(p));
     const r = reply as ScriptReply;
     if (r[0] === 'OK' && minReplicasAck > 0 && Number(acked) < minReplicasAck) {
       throw unconfirmedWrite(Number(acked), this.durability);
@@ -118,35 +128,64 @@ export class RedisCredentialStore implements CredentialStore {
   }
 
   private parseCommon(text: string | null): AclRule[] {
-    if (text === null || text === '') return [...this.defaultCommon];
-    try {
-      const rules = JSON.parse(text) as unknown;
-      if (Array.isArray(rules)) return rules as AclRule[];
-    } catch {
-      /* fall through: fail closed */
-    }
-    return [{ pattern: '#', access: 'deny' }];
+    const { rules, damaged } = decodeCommon(text, this.defaultCommon);
+    if (damaged) this.onDamaged(COMMON, damaged);
+    return rules;
+  }
+
+  /** The one decode of a user read: damaged records are reported here, once per read. */
+  private decode(username: string, h: Record<string, string>): DeviceRecord | null {
+    const rec = decodeRecord(username, h);
+    if (rec?.damaged) this.onDamaged(username, rec.damaged);
+    return rec;
+  }
+
+  private wrongType(username: string): DeviceRecord {
+    const rec = wrongTypeRecord(username);
+    this.onDamaged(username, rec.damaged ?? []);
+    return rec;
   }
 
   getUser(username: string): Promise<DeviceRecord | null> {
-    return guard(async () =>
-      decodeRecord(username, await this.redis.hgetall(this.keys.user(username))),
-    );
+    return guard(async () => {
+      try {
+        return this.decode(username, await this.redis.hgetall(this.keys.user(username)));
+      } catch (err) {
+        if (isWrongType(err)) return this.wrongType(username);
+        throw err;
+      }
+    });
   }
 
   getUserWithCommon(username: string) {
     // Two slots (in Cluster two nodes, maybe): sent together, answered in one round trip's time.
     return guard(async () => {
-      const [h, common] = await Promise.all([
+      const [u, c] = await Promise.allSettled([
         this.redis.hgetall(this.keys.user(username)),
         this.redis.get(this.keys.commonAcl),
       ]);
-      return { user: decodeRecord(username, h), common: this.parseCommon(common) };
+      for (const r of [u, c]) if (r.status === 'rejected' && !isWrongType(r.reason)) throw r.reason;
+      return {
+        user: u.status === 'rejected' ? this.wrongType(username) : this.decode(username, u.value),
+        common: c.status === 'rejected' ? this.commonWrongType() : this.parseCommon(c.value),
+      };
     });
   }
 
   getCommonAcl(): Promise<AclRule[]> {
-    return guard(async () => this.parseCommon(await this.redis.get(this.keys.commonAcl)));
+    return guard(async () => {
+      try {
+        return this.parseCommon(await this.redis.get(this.keys.commonAcl));
+      } catch (err) {
+        if (!isWrongType(err)) throw err;
+        return this.commonWrongType();
+      }
+    });
+  }
+
+  private commonWrongType(): AclRule[] {
+    this.onDamaged(COMMON, [{ field: 'key', reason: 'not a string (WRONGTYPE)' }]);
+    return [];
   }
 
   private async write(
@@ -174,7 +213,7 @@ export class RedisCredentialStore implements CredentialStore {
   private outcome(reply: ScriptReply, username: string): WriteOutcome {
     const [code, revision, old] = reply;
     if (code !== 'OK') throw toError(code, `device "${username}"`);
-    return { before: decodeRecord(username, pairsToObject(old)), revision: Number(revision) };
+    return { before: this.decode(username, pairsToObject(old)), revision: Number(revision) };
   }
 
   createUser(record: DeviceRecord): Promise<WriteOutcome> {
@@ -245,7 +284,7 @@ export class RedisCredentialStore implements CredentialStore {
       if (list) list.push(n);
       else groups.set(g, [n]);
     }
-    const replies = new Map<string, unknown>();
+    const got = new Map<string, [Error | null, unknown]>();
     await Promise.all(
       [...groups.values()].map(async (group) => {
         const p = this.redis.pipeline();
@@ -253,17 +292,22 @@ export class RedisCredentialStore implements CredentialStore {
           if (fields) p.hmget(this.keys.user(n), ...fields);
           else p.hgetall(this.keys.user(n));
         }
-        (await run(p)).forEach((reply, i) => replies.set(group[i] as string, reply));
+        (await run(p)).forEach((pair, i) => got.set(group[i] as string, pair));
       }),
     );
     const out: DeviceRecord[] = [];
     for (const name of names) {
-      const reply = replies.get(name);
+      const [err, reply] = got.get(name) ?? [null, null];
+      if (err) {
+        if (!isWrongType(err)) throw err;
+        out.push(this.wrongType(name));
+        continue;
+      }
       const h = fields
         ? zip(fields, reply as (string | null)[])
         : (reply as Record<string, string>);
       // A name deleted between ZRANGE and the read is simply gone from this page.
-      const rec = decodeRecord(name, h);
+      const rec = this.decode(name, h);
       if (rec) out.push(rec);
     }
     return out;
@@ -325,7 +369,7 @@ export class RedisCredentialStore implements CredentialStore {
     if (!this.cluster) {
       const p = this.redis.pipeline();
       for (const k of keys) p[cmd](k);
-      return (await run(p)).map((v) => Number(v ?? 0));
+      return (await replies(p)).map((v) => Number(v ?? 0));
     }
     return Promise.all(keys.map(async (k) => Number((await this.redis[cmd](k)) ?? 0)));
   }
