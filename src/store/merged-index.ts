@@ -13,6 +13,8 @@ interface Head {
   at: number;
   done: boolean;
   last: string | null;
+  /** When the bucket was last read (a sequence number over all reads of this merge). */
+  seq: number;
 }
 
 const less = (a: Head, b: Head) => Buffer.compare(a.bytes[a.at]!, b.bytes[b.at]!) < 0;
@@ -22,6 +24,9 @@ export class IndexMerge {
   /** Min-heap of the heads that hold a name, by that name. */
   private heap: Head[] = [];
   private started = false;
+  private seq = 0;
+  /** The read that produced the last name handed out. */
+  private emittedSeq = 0;
 
   constructor(
     buckets: number,
@@ -30,11 +35,12 @@ export class IndexMerge {
     private readonly chunk: number,
   ) {
     for (let b = 0; b < buckets; b++) {
-      this.heads.push({ bucket: b, names: [], bytes: [], at: 0, done: false, last: after });
+      this.heads.push({ bucket: b, names: [], bytes: [], at: 0, done: false, last: after, seq: 0 });
     }
   }
 
-  private async refill(h: Head): Promise<void> {
+  private async refill(h: Head, seq = ++this.seq): Promise<void> {
+    h.seq = seq;
     h.names = await this.fetch(h.bucket, h.last, this.chunk);
     h.bytes = h.names.map((n) => Buffer.from(n, 'utf8'));
     h.at = 0;
@@ -76,13 +82,29 @@ export class IndexMerge {
   async next(limit: number): Promise<string[]> {
     if (!this.started) {
       this.started = true;
-      await Promise.all(this.heads.map((h) => this.refill(h)));
+      const seq = ++this.seq;
+      await Promise.all(this.heads.map((h) => this.refill(h, seq)));
       for (const h of this.heads) if (h.names.length > 0) this.push(h);
     }
     const out: string[] = [];
     while (out.length < limit) {
+      // A bucket found empty before the next name was read may have gained names below it
+      // since (a device added meanwhile): read it again first. Then a device added before
+      // another is never listed without it, as with one index; the re-reads stop once the
+      // exhausted buckets are newer than every name still to come.
+      const top = this.heap[0];
+      const stale = this.heads.filter(
+        (h) => h.done && h.at >= h.names.length && h.seq < (top?.seq ?? this.emittedSeq),
+      );
+      if (stale.length > 0) {
+        const seq = ++this.seq;
+        await Promise.all(stale.map((h) => this.refill(h, seq)));
+        for (const h of stale) if (h.names.length > 0) this.push(h);
+        continue;
+      }
       const h = this.pop();
       if (!h) break;
+      this.emittedSeq = Math.max(this.emittedSeq, h.seq);
       out.push(h.names[h.at++]!);
       // A bucket that ran dry is read again before its next name can be compared.
       if (h.at >= h.names.length && !h.done) await this.refill(h);

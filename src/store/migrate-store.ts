@@ -36,6 +36,7 @@ export async function migrateStore(
   keys: Keys,
   store: RedisCredentialStore,
   progress?: MigrateProgress,
+  batch = BATCH,
 ): Promise<MigrateReport> {
   const l = keys.legacy;
   const report: MigrateReport = { copied: 0, kept: 0, dangling: 0, commonAcl: 'none' };
@@ -60,7 +61,7 @@ export async function migrateStore(
   let done = 0;
   for (;;) {
     // Always from the start: what is done has been removed from the old index.
-    const names = await redis.zrangebylex(l.index, '-', '+', 'LIMIT', 0, BATCH);
+    const names = await redis.zrangebylex(l.index, '-', '+', 'LIMIT', 0, batch);
     if (names.length === 0) break;
     await Promise.all(
       names.map(async (name) => {

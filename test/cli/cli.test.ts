@@ -142,4 +142,12 @@ const BIN = join(__dirname, '../../dist/src/cli.js');
     expect((bad as { code: number }).code).toBe(2);
     expect((bad as { stderr: string }).stderr).toMatch(/PORT="x"/);
   });
+
+  it('serve with two Redis topologies exits 2 naming both', async () => {
+    const bad = await run('node', [BIN, 'serve'], {
+      env: { PATH: process.env.PATH, REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'n:7000' },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((bad as { code: number }).code).toBe(2);
+    expect((bad as { stderr: string }).stderr).toMatch(/REDIS_URL and REDIS_CLUSTER_NODES/);
+  });
 });

@@ -19,7 +19,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { readAdminTokens, readConfig } from '../../src/config';
-import { freePort, mosquittoPasswd, startMosquitto } from '../support/processes';
+import {
+  freePort,
+  mosquittoPasswd,
+  startMosquitto,
+  startRedis,
+  startSentinel,
+} from '../support/processes';
+import Redis from 'ioredis';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -367,6 +374,73 @@ describeFallback('mosquitto/fallback.conf with fallback-start.sh, as in the cont
       }
     } finally {
       await broker.stop();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// docker-compose.ha.yml and deploy/sentinel.conf
+
+describeCompose('docker-compose.ha.yml', () => {
+  const HA = ['-f', 'docker-compose.ha.yml'];
+
+  test('is valid, and holds no admin secret', async () => {
+    const r = await compose([...HA, 'config', '-q'], { ADMIN_TOKENS: DUMMY_TOKENS });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const bare = await compose([...HA, 'config', '-q'], { ADMIN_TOKENS: undefined });
+    expect(bare.code).not.toBe(0);
+  });
+
+  test('two mqtt-authd replicas on Sentinel, two brokers, a primary, a replica, 3 sentinels', async () => {
+    const r = await compose([...HA, 'config'], { ADMIN_TOKENS: DUMMY_TOKENS });
+    expect(r.code).toBe(0);
+    for (const svc of ['redis-primary', 'redis-replica', 'mosquitto-a', 'mosquitto-b'])
+      expect(r.stdout).toContain(`\n  ${svc}:\n`);
+    const sentinelConf = read('deploy/sentinel.conf');
+    const monitor = /^sentinel monitor (\S+) (\S+) (\d+) (\d+)$/m.exec(sentinelConf);
+    expect(monitor).not.toBeNull();
+    for (const svc of ['mqtt-authd-a', 'mqtt-authd-b']) {
+      const config = readConfig(serviceEnv(r.stdout, svc));
+      expect(config.REDIS_TOPOLOGY).toBe('sentinel');
+      expect(config.REDIS_MIN_REPLICAS_ACK).toBe(1);
+      expect(config.REDIS_SENTINEL_NAME).toBe(monitor?.[1]);
+      for (const s of (config.REDIS_SENTINELS ?? '').split(',')) {
+        expect(r.stdout).toContain(`\n  ${s.split(':')[0]}:\n`); // a sentinel service
+        expect(s.endsWith(':26379')).toBe(true);
+      }
+    }
+    expect(r.stdout).toContain(`\n  ${monitor?.[2]}:\n`); // the monitored primary is a service
+    // go-auth.conf asks `mqtt-authd`: both replicas answer to that name.
+    expect(r.stdout.match(/- mqtt-authd\n/g)?.length).toBe(2);
+  });
+
+  test('a real redis-server --sentinel loads deploy/sentinel.conf and monitors the primary', async () => {
+    const primary = await startRedis();
+    const port = await freePort();
+    // The file as is, but for the addresses: the compose host name and ports become loopback.
+    const conf = read('deploy/sentinel.conf')
+      .replace(/^port .*$/m, '')
+      .replace(/^(sentinel monitor \S+) redis-primary 6379/m, `$1 127.0.0.1 ${primary.port}`);
+    const sentinel = await startSentinel(conf, port);
+    const c = new Redis({ port, lazyConnect: true });
+    try {
+      await c.connect();
+      const flat = (await c.call('SENTINEL', 'MASTER', 'authd')) as string[];
+      const master = Object.fromEntries(
+        flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])),
+      );
+      expect(master).toMatchObject({
+        ip: '127.0.0.1',
+        port: String(primary.port),
+        quorum: '2',
+        'down-after-milliseconds': '5000',
+        'failover-timeout': '30000',
+      });
+      expect(master.flags).toBe('master');
+    } finally {
+      c.disconnect();
+      await sentinel.stop();
+      await primary.stop();
     }
   });
 });
