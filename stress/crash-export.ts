@@ -74,7 +74,7 @@ export async function runCrashExport(opts: CrashOptions): Promise<Report> {
   let writing = true;
   let writer: Promise<void> = Promise.resolve();
   try {
-    await waitReady(ctx.redis, 5000);
+    await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
     // Seeds (acknowledged before any kill), then a writer registering in name order: names
     // only grow, so a paginated export of any moment is a prefix of `expected`.
     const expected: string[] = Array.from({ length: opts.seedUsers }, (_, i) => `d-0-${pad(i)}`);

@@ -29,8 +29,7 @@ beforeAll(async () => {
     ACL_FILE: join(dir, 'acl'),
   });
   ctx = createContext(config, { logger: createLogger('silent'), adminTokens: [] });
-  await waitReady(ctx.redis, 5000);
-  await waitReady(ctx.redisBulk, 5000);
+  await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
 });
 afterAll(async () => {
   await ctx.close();
