@@ -4,14 +4,8 @@
 // service comes back by itself once its replica is promoted.
 import Redis from 'ioredis';
 import { startCluster, type ClusterNodes } from '../support/processes';
-import { figures, startLoad } from '../support/failover-load';
-import {
-  eventually,
-  JSON_HEADERS,
-  rawRequest,
-  startTestService,
-  type TestService,
-} from '../support/service';
+import { figures, login, startLoad } from '../support/failover-load';
+import { eventually, rawRequest, startTestService, type TestService } from '../support/service';
 
 jest.setTimeout(90_000);
 
@@ -32,14 +26,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const login = (id: string) =>
-  rawRequest(
-    t.port,
-    'POST',
-    '/mqtt/user',
-    JSON.stringify({ username: id, password: id, clientid: `c-${id}` }),
-    JSON_HEADERS,
-  );
+const loginT = (id: string) => login(t.port, id);
 
 async function keysOn(port: number): Promise<number> {
   const c = new Redis({ port, lazyConnect: true });
@@ -69,7 +56,7 @@ it('devices land on all three primaries', async () => {
 });
 
 it('kill -9 of a primary under load: 503s meanwhile, never an allow for a deleted device, no acknowledged write lost, back without a restart', async () => {
-  for (const id of DEVICES) expect((await login(id)).status).toBe(200);
+  for (const id of DEVICES) expect((await loginT(id)).status).toBe(200);
   await t.service.ctx.devices.remove('gone');
   const load = startLoad({ ports: [t.port], devices: DEVICES, gone: 'gone' });
   await new Promise((r) => setTimeout(r, 500));
@@ -86,7 +73,7 @@ it('kill -9 of a primary under load: 503s meanwhile, never an allow for a delete
   const promotedMs = Date.now() - killedAt;
   // Every device answers again, whichever slot it is in.
   await eventually(async () => {
-    for (const id of DEVICES) expect((await login(id)).status).toBe(200);
+    for (const id of DEVICES) expect((await loginT(id)).status).toBe(200);
   }, 15000);
   const allBackMs = Date.now() - killedAt;
   await new Promise((r) => setTimeout(r, 300));

@@ -4,7 +4,7 @@
 // survives, and service comes back by itself once the sentinels promote the replica. Then a
 // graceful SENTINEL FAILOVER, with the old primary back as a replica.
 import { startSentinelSet, type SentinelSet } from '../support/processes';
-import { figures, startLoad } from '../support/failover-load';
+import { figures, login, startLoad } from '../support/failover-load';
 import {
   ADMIN_AUTH,
   eventually,
@@ -45,14 +45,6 @@ const readyz = async (port: number) => {
   const r = await rawRequest(port, 'GET', '/readyz');
   return { status: r.status, body: JSON.parse(r.body) as { redis: { primaries: string[] } } };
 };
-const login = (port: number, id: string) =>
-  rawRequest(
-    port,
-    'POST',
-    '/mqtt/user',
-    JSON.stringify({ username: id, password: id, clientid: `c-${id}` }),
-    JSON_HEADERS,
-  );
 
 it('/readyz names the topology and the primary the sentinels chose', async () => {
   const r = await readyz(t.port);

@@ -29,7 +29,8 @@ export interface Load {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const login = (port: number, id: string, password: string) =>
+/** A user check of `id` with `password` (default: the id); status 0 when nothing answered. */
+export const login = (port: number, id: string, password = id) =>
   rawRequest(
     port,
     'POST',
