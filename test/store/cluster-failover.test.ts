@@ -5,7 +5,8 @@
 import Redis from 'ioredis';
 import { startCluster, type ClusterNodes } from '../support/processes';
 import { figures, login, startLoad } from '../support/failover-load';
-import { eventually, rawRequest, startTestService, type TestService } from '../support/service';
+import { startTestService, type TestService } from '../support/service';
+import { eventually, rawRequest } from '../support/http';
 
 jest.setTimeout(90_000);
 

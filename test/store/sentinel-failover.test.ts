@@ -5,14 +5,8 @@
 // graceful SENTINEL FAILOVER, with the old primary back as a replica.
 import { startSentinelSet, type SentinelSet } from '../support/processes';
 import { figures, login, startLoad } from '../support/failover-load';
-import {
-  ADMIN_AUTH,
-  eventually,
-  JSON_HEADERS,
-  rawRequest,
-  startTestService,
-  type TestService,
-} from '../support/service';
+import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
+import { eventually, JSON_HEADERS, rawRequest } from '../support/http';
 
 jest.setTimeout(90_000);
 
@@ -102,7 +96,8 @@ it('kill -9 of the primary under load: 503s meanwhile, never an allow for a dele
   // replica of the new one, and the sentinels take it in: writes are confirmed again. (Brought
   // back as an empty *primary*, it is one until the sentinels reconfigure it, ~10 s: see
   // docs/high-availability.md.)
-  await set.primary.restart(['--replicaof', '127.0.0.1', String(set.replica.port)]);
+  await set.primary.restart();
+  await set.primary.cli('REPLICAOF', '127.0.0.1', String(set.replica.port));
   await eventually(async () => {
     const back = load.answers.filter((a) => a.at > killedAt);
     expect(

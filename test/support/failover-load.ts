@@ -1,7 +1,8 @@
 // A steady load of broker checks and registrations against one or more service ports while a
 // test fails Redis over: records every answer with its time, so a test can state what was
 // answered meanwhile and when service came back.
-import { ADMIN_AUTH, JSON_HEADERS, rawRequest } from './service';
+import { ADMIN_AUTH } from './service';
+import { JSON_HEADERS, rawRequest } from './http';
 
 export interface LoadOptions {
   ports: number[];

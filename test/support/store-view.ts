@@ -1,6 +1,6 @@
 // What the store holds, read straight from Redis for the scenarios' assertions.
-import type { RedisClient } from '../src/store/redis-client';
-import { BUCKETS, type Keys } from '../src/store/keys';
+import type { RedisClient } from '../../src/store/redis-client';
+import { BUCKETS, type Keys } from '../../src/store/keys';
 
 /** Every username in the index (all buckets), sorted. */
 export async function allIndexed(redis: RedisClient, keys: Keys): Promise<string[]> {
