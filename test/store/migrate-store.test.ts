@@ -5,8 +5,8 @@
 import { createKeys } from '../../src/store/keys';
 import { legacyLayoutPresent, migrateStore } from '../../src/store/migrate-store';
 import { RedisCredentialStore } from '../../src/store/redis-credential-store';
-import { testPrefix } from '../support/processes';
-import { cleanTestPrefix, testRedisClient } from '../support/topology';
+import { CLI, freePort, startNode, testPrefix } from '../support/processes';
+import { cleanTestPrefix, testRedisClient, testRedisEnv } from '../support/topology';
 import { hashPassword, verifyPassword } from '../../src/domain/passwd-hash';
 
 const prefix = testPrefix('migrate');
@@ -44,6 +44,15 @@ async function writeLegacy(n: number, stem = 'old'): Promise<string> {
 it('moves every device, the common rules and the revision; idempotent; the new copy wins', async () => {
   const hash = await writeLegacy(250);
   expect(await legacyLayoutPresent(redis, keys)).toBe(true);
+  // No service answers from half a layout: `serve` refuses to start and names the command.
+  const serve = startNode([CLI, 'serve'], {
+    ...testRedisEnv(),
+    REDIS_KEY_PREFIX: prefix,
+    PORT: String(await freePort()),
+    ADMIN_TOKENS: 'ci:0123456789abcdef0123',
+  });
+  expect((await serve.exited).code).toBe(1);
+  expect(serve.logs()).toMatch(/run `mqtt-authd migrate-store`/);
   // Written by a new service before the migration ran: kept.
   await store.createUser({
     username: 'old-007',
