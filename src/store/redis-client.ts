@@ -127,22 +127,11 @@ function watch<C extends RedisClient>(client: C, opts: RedisClientOptions): C {
     if (down) opts.logger.info({ client: opts.name }, `Redis at ${where} is reachable again`);
     down = false;
   });
-  // ioredis 5.11 gives up (status "end") when the failover detector disconnects a Sentinel
-  // client that is already reconnecting after its primary died. Only closeClient() may end one.
-  client.on('end', () => {
-    if (closing.has(client)) return;
-    setTimeout(() => {
-      if (!closing.has(client) && client.status === 'end') void client.connect().catch(() => {});
-    }, 100).unref();
-  });
   return client;
 }
 
-const closing = new WeakSet<RedisClient>();
-
 /** Quits (or, when that fails, drops) the connection for good. */
 export async function closeClient(client: RedisClient): Promise<void> {
-  closing.add(client);
   await client.quit().catch(() => undefined);
   client.disconnect();
 }
