@@ -130,6 +130,15 @@ it('kill -9 of the primary under load: 503s meanwhile, never an allow for a dele
   expect(plain.checksBackMs).not.toBeNull();
   // A stated bound: back within 5 s of the promotion.
   expect(plain.checksBackMs!).toBeLessThan(promotedMs + 5000);
+  // The stale answers were counted (CACHE_SERVE_STALE_MS), and only on the service that allows them.
+  const staleCount = async (svc: TestService) =>
+    Number(
+      /^mqtt_authd_stale_answers_total (\d+)/m.exec(
+        await svc.service.ctx.metrics.registry.metrics(),
+      )?.[1],
+    );
+  expect(await staleCount(s)).toBeGreaterThan(0);
+  expect(await staleCount(t)).toBe(0);
   // Every acknowledged registration is on the new primary.
   for (const id of load.acked()) expect(await t.service.ctx.store.getUser(id)).not.toBeNull();
   expect((await readyz(t.port)).body.redis.primaries).toEqual([`127.0.0.1:${set.replica.port}`]);
