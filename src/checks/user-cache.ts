@@ -11,6 +11,8 @@ export interface CachedUser {
   record: DeviceRecord | null;
   acl: CompiledAcl | null;
   verified?: Buffer;
+  /** When it was read from Redis (ms since the epoch). */
+  loadedAt: number;
   expires: number;
 }
 
@@ -19,6 +21,11 @@ export interface UserCacheOptions {
   maxUsers: number;
   /** Told of every lookup (metrics). */
   onLookup?: (hit: boolean) => void;
+  /**
+   * CACHE_SERVE_STALE_MS: while Redis cannot be asked, an entry read less than this long ago
+   * may still answer (see stale()). 0: never; entries are dropped as soon as the feed drops.
+   */
+  serveStaleMs?: number;
 }
 
 export class UserCache {
@@ -40,7 +47,8 @@ export class UserCache {
   }
 
   private setEnabled(on: boolean): void {
-    this.clear();
+    if (on || !this.opts.serveStaleMs) this.clear();
+    else this.generation++; // kept only for stale(); no read in flight may add to them
     this.enabled = on && this.opts.maxUsers > 0 && this.opts.ttlMs > 0;
   }
 
@@ -65,6 +73,17 @@ export class UserCache {
     return undefined;
   }
 
+  /**
+   * The entry read less than CACHE_SERVE_STALE_MS ago, for when Redis cannot be asked (the
+   * caller counts every answer given from it). Changes heard before the outage removed their
+   * entries; changes made during it are unknown: that is the trade-off the setting accepts.
+   */
+  stale(username: string): CachedUser | undefined {
+    const max = this.opts.serveStaleMs ?? 0;
+    const hit = max > 0 ? this.users.get(username) : undefined;
+    return hit && hit.loadedAt + max > Date.now() ? hit : undefined;
+  }
+
   /** A fresh entry from the store (a miss); kept when no change raced the read. */
   async load(username: string): Promise<CachedUser> {
     const now = Date.now();
@@ -81,6 +100,7 @@ export class UserCache {
     const entry: CachedUser = {
       record,
       acl: record ? compileAcl([...record.acl, ...common], username) : null,
+      loadedAt: now,
       expires: now + this.opts.ttlMs,
     };
     if (this.enabled && gen === this.generation) {

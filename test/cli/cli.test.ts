@@ -27,8 +27,7 @@ beforeAll(async () => {
     ACL_FILE: join(dir, 'acl'),
   });
   ctx = createContext(config, { logger: createLogger('silent'), adminTokens: [] });
-  await waitReady(ctx.redis, 5000);
-  await waitReady(ctx.redisBulk, 5000);
+  await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
 });
 afterAll(async () => {
   await ctx.close();
@@ -166,5 +165,13 @@ const BIN = join(__dirname, '../../dist/src/cli.js');
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(`${file}:2: user "bin2": not a go-auth password hash`);
     expect(res.stdout).toMatch(/imported: 1 created/);
+  });
+
+  it('serve with two Redis topologies exits 2 naming both', async () => {
+    const bad = await runCommand(process.execPath, [BIN, 'serve'], {
+      env: { PATH: process.env.PATH, REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'n:7000' },
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/REDIS_URL and REDIS_CLUSTER_NODES/);
   });
 });
