@@ -15,6 +15,8 @@ export interface Keys {
   audit: string;
   /** Prefix given to rate-limiter-flexible for failed-login counters and lockouts. */
   rateLimit: string;
+  /** ZSET: current lockouts, `<u|c>:<digest>\t<name, first 256 chars>` scored by their end (ms). */
+  lockouts: string;
 }
 
 export function createKeys(prefix: string): Keys {
@@ -27,5 +29,6 @@ export function createKeys(prefix: string): Keys {
     events: `${prefix}events`,
     audit: `${prefix}audit`,
     rateLimit: `${prefix}rl`,
+    lockouts: `${prefix}lockouts`,
   };
 }
