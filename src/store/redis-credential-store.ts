@@ -190,13 +190,17 @@ export class RedisCredentialStore implements CredentialStore {
     cursor: string | undefined,
     limit: number,
     fields?: readonly string[],
+    prefix = '',
   ): Promise<Page> {
     return guard(async () => {
       const after = cursor ? decodeCursor(cursor) : null;
+      // 0xFF never occurs in UTF-8: every name starting with the prefix sorts below it.
+      const end = prefix ? Buffer.concat([Buffer.from(`[${prefix}`), Buffer.from([0xff])]) : '+';
+      const start = after !== null && after >= prefix ? `(${after}` : prefix ? `[${prefix}` : '-';
       const names = await this.redis.zrangebylex(
         this.keys.index,
-        after === null ? '-' : `(${after}`,
-        '+',
+        start,
+        end,
         'LIMIT',
         0,
         limit,
@@ -210,8 +214,8 @@ export class RedisCredentialStore implements CredentialStore {
     });
   }
 
-  listUsers(opts: { cursor?: string; limit: number }): Promise<Page> {
-    return this.page(opts.cursor, opts.limit);
+  listUsers(opts: { cursor?: string; limit: number; prefix?: string }): Promise<Page> {
+    return this.page(opts.cursor, opts.limit, undefined, opts.prefix);
   }
 
   async *iterateUsers(batch: number, fields?: readonly string[]): AsyncGenerator<DeviceRecord[]> {
