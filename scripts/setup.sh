@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes this machine able to run and test mqtt-authd: installs Redis and Mosquitto (Debian
-# packages) when missing and starts Redis on 127.0.0.1:6379 when nothing answers there.
+# Makes this machine able to run and test mqtt-authd: installs Redis, Mosquitto and Chromium
+# (Debian packages) when missing and starts Redis on 127.0.0.1:6379 when nothing answers there.
 # Idempotent: a machine that has both running is left as it is. Needs root (or sudo) only
 # when something must be installed.
 set -euo pipefail
@@ -14,6 +14,8 @@ command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v mosquitto >/dev/null || missing+=(mosquitto)
 command -v mosquitto_passwd >/dev/null || missing+=(mosquitto)
 command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
+# The console's browser tests drive Debian's Chromium (playwright-core downloads no browser).
+command -v chromium >/dev/null || missing+=(chromium)
 # Only used to validate docker-compose.yml in the tests; optional.
 command -v docker-compose >/dev/null || optional+=(docker-compose)
 
