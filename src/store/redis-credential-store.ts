@@ -197,14 +197,7 @@ export class RedisCredentialStore implements CredentialStore {
       // 0xFF never occurs in UTF-8: every name starting with the prefix sorts below it.
       const end = prefix ? Buffer.concat([Buffer.from(`[${prefix}`), Buffer.from([0xff])]) : '+';
       const start = after !== null && after >= prefix ? `(${after}` : prefix ? `[${prefix}` : '-';
-      const names = await this.redis.zrangebylex(
-        this.keys.index,
-        start,
-        end,
-        'LIMIT',
-        0,
-        limit,
-      );
+      const names = await this.redis.zrangebylex(this.keys.index, start, end, 'LIMIT', 0, limit);
       const users = await this.fetchMany(names, fields);
       const last = names[names.length - 1];
       return {

@@ -220,6 +220,10 @@ describe('the operator console', () => {
     await expect(deciding.getAttribute('aria-current')).resolves.toBe('true');
     await checkA11y('test-access-allowed');
     await shoot('05-test-access-allowed');
+    // The README's picture: CONSOLE_README_SCREENSHOT=1 npx jest test/api/console-browser
+    if (process.env.CONSOLE_README_SCREENSHOT === '1') {
+      await page.screenshot({ path: path.join(__dirname, '..', '..', 'docs', 'console.png') });
+    }
 
     await page.getByLabel('Topic or filter').fill('elsewhere/x');
     await page.getByRole('button', { name: 'Explain' }).click();
