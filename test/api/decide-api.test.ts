@@ -315,6 +315,19 @@ describe('GET /api/v1/lockouts', () => {
   });
 });
 
+describe('GET /api/v1/stats/checks', () => {
+  it('counts the broker checks this process answered, by result and kind', async () => {
+    const before = (await api().get('/api/v1/stats/checks').set(ADMIN_AUTH).expect(200)).body;
+    await brokerAcl('bound-1', 'bound-1-main', 'devices/bound-1/x', 2); // allow
+    await brokerAcl('own-1', 'c1', 'nowhere', 2); // deny
+    const after = (await api().get('/api/v1/stats/checks').set(ADMIN_AUTH).expect(200)).body;
+    expect(after.total.allow - before.total.allow).toBe(1);
+    expect(after.total.deny - before.total.deny).toBe(1);
+    expect(after.byKind.acl.allow).toBeGreaterThanOrEqual(1);
+    expect(Date.parse(after.at)).toBeGreaterThanOrEqual(Date.parse(before.at));
+  });
+});
+
 describe('OpenAPI', () => {
   it('documents /decide and /lockouts', async () => {
     const doc = await api().get('/api/v1/openapi.json').expect(200);
