@@ -8,13 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { consoleDir } from '../../src/api/console-router';
-import {
-  ADMIN,
-  JSON_HEADERS,
-  rawRequest,
-  startTestService,
-  type TestService,
-} from '../support/service';
+import { ADMIN, checkUser, startTestService, type TestService } from '../support/service';
 
 jest.setTimeout(120_000);
 
@@ -35,13 +29,7 @@ const failed: string[] = [];
 const expectedFailures: string[] = [];
 
 const login = (username: string, password: string, clientid = 'c1') =>
-  rawRequest(
-    t.port,
-    'POST',
-    '/mqtt/user',
-    JSON.stringify({ username, password, clientid }),
-    JSON_HEADERS,
-  ).then((r) => r.status);
+  checkUser(t.port, username, password, clientid).then((r) => r.status);
 
 async function shoot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });

@@ -3,6 +3,7 @@
 import request from 'supertest';
 import {
   ADMIN_AUTH,
+  checkUser,
   JSON_HEADERS,
   rawRequest,
   startTestService,
@@ -22,13 +23,7 @@ const brokerAcl = (username: string, clientid: string, topic: string, acc: numbe
     JSON_HEADERS,
   );
 const login = (username: string, password: string, clientid: string) =>
-  rawRequest(
-    t.port,
-    'POST',
-    '/mqtt/user',
-    JSON.stringify({ username, password, clientid }),
-    JSON_HEADERS,
-  );
+  checkUser(t.port, username, password, clientid);
 const create = (body: Record<string, unknown>) =>
   api().post('/api/v1/devices').set(ADMIN_AUTH).send(body).expect(201);
 

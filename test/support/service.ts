@@ -106,6 +106,17 @@ export const FORM_HEADERS = {
   'User-Agent': 'Go-http-client/1.1',
 };
 
+/** The go-auth user (CONNECT) check, as the plugin sends it in json mode. */
+export function checkUser(port: number, username: string, password: string, clientid = 'c') {
+  return rawRequest(
+    port,
+    'POST',
+    '/mqtt/user',
+    JSON.stringify({ username, password, clientid }),
+    JSON_HEADERS,
+  );
+}
+
 export async function eventually(assertion: () => Promise<void>, ms = 2000): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {

@@ -78,3 +78,70 @@ export function Table({ label, children }: { label: string; children: ComponentC
 
 export const when = (iso: string | null | undefined) =>
   iso ? new Date(iso).toLocaleString() : 'never';
+
+/** Cursor paging: the cursor of this page and a stack of the pages before it. */
+export function useCursor() {
+  const [before, setBefore] = useState<(string | undefined)[]>([]);
+  const [cursor, setCursor] = useState<string | undefined>();
+  return {
+    cursor,
+    reset() {
+      setBefore([]);
+      setCursor(undefined);
+    },
+    pager(next: string | null | undefined) {
+      return (
+        <div class="row pager">
+          <button
+            type="button"
+            disabled={before.length === 0}
+            onClick={() => {
+              const prev = [...before];
+              setCursor(prev.pop());
+              setBefore(prev);
+            }}
+          >
+            Previous page
+          </button>
+          <button
+            type="button"
+            disabled={!next}
+            onClick={() => {
+              if (!next) return;
+              setBefore([...before, cursor]);
+              setCursor(next);
+            }}
+          >
+            Next page
+          </button>
+        </div>
+      );
+    },
+  };
+}
+
+/** A form's outcome: an error said in words, or a status line once the action succeeded. */
+export function useOutcome() {
+  const [error, setError] = useState<unknown>(null);
+  const [status, setStatus] = useState('');
+  return {
+    error,
+    status,
+    setError,
+    async run(action: () => Promise<string | void>): Promise<void> {
+      setError(null);
+      setStatus('');
+      try {
+        setStatus((await action()) ?? '');
+      } catch (err) {
+        setError(err);
+      }
+    },
+    view: (
+      <>
+        <ErrorText error={error} />
+        <p role="status">{status}</p>
+      </>
+    ),
+  };
+}

@@ -1,27 +1,22 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, enc, type AclRule, type Device } from '../api';
 import { go, href } from '../router';
-import { Badge, ErrorText, OneTimePassword, Page, when } from '../ui';
+import { Badge, ErrorText, OneTimePassword, Page, useOutcome, when } from '../ui';
 import { AclEditor } from './acl-editor';
 
 function ClientIds({ device, patch }: { device: Device; patch: (b: object) => Promise<void> }) {
   const [text, setText] = useState(device.clientIds.join('\n'));
-  const [error, setError] = useState<unknown>(null);
-  const [status, setStatus] = useState('');
-  const submit = async (e: Event) => {
+  const outcome = useOutcome();
+  const submit = (e: Event) => {
     e.preventDefault();
-    setError(null);
-    setStatus('');
     const clientIds = text
       .split('\n')
       .map((s) => s.trim())
       .filter(Boolean);
-    try {
+    void outcome.run(async () => {
       await patch({ clientIds });
-      setStatus(clientIds.length ? 'Client ids saved.' : 'Saved: any client id may connect.');
-    } catch (err) {
-      setError(err);
-    }
+      return clientIds.length ? 'Client ids saved.' : 'Saved: any client id may connect.';
+    });
   };
   return (
     <form onSubmit={submit} aria-label="Client ids">
@@ -34,33 +29,26 @@ function ClientIds({ device, patch }: { device: Device; patch: (b: object) => Pr
       />
       <p class="help">Empty: the device may connect with any client id.</p>
       <button type="submit">Save client ids</button>
-      <ErrorText error={error} />
-      <p role="status">{status}</p>
+      {outcome.view}
     </form>
   );
 }
 
 function Metadata({ device, patch }: { device: Device; patch: (b: object) => Promise<void> }) {
   const [text, setText] = useState(JSON.stringify(device.metadata, null, 2));
-  const [error, setError] = useState<unknown>(null);
-  const [status, setStatus] = useState('');
-  const submit = async (e: Event) => {
+  const outcome = useOutcome();
+  const submit = (e: Event) => {
     e.preventDefault();
-    setError(null);
-    setStatus('');
-    let metadata: unknown;
-    try {
-      metadata = JSON.parse(text || '{}');
-    } catch {
-      setError(new Error('Metadata must be a JSON object, for example {"site": "north"}.'));
-      return;
-    }
-    try {
+    void outcome.run(async () => {
+      let metadata: unknown;
+      try {
+        metadata = JSON.parse(text || '{}');
+      } catch {
+        throw new Error('Metadata must be a JSON object, for example {"site": "north"}.');
+      }
       await patch({ metadata });
-      setStatus('Metadata saved.');
-    } catch (err) {
-      setError(err);
-    }
+      return 'Metadata saved.';
+    });
   };
   return (
     <form onSubmit={submit} aria-label="Metadata">
@@ -72,43 +60,33 @@ function Metadata({ device, patch }: { device: Device; patch: (b: object) => Pro
         onInput={(e) => setText(e.currentTarget.value)}
       />
       <button type="submit">Save metadata</button>
-      <ErrorText error={error} />
-      <p role="status">{status}</p>
+      {outcome.view}
     </form>
   );
 }
 
 export function DevicePage({ id }: { id: string }) {
   const [device, setDevice] = useState<Device | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [password, setPassword] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
-  const [status, setStatus] = useState('');
+  const outcome = useOutcome();
+  const act = outcome.run;
   const path = `/devices/${enc(id)}`;
 
   useEffect(() => {
     setDevice(null);
     setPassword(null);
-    call<Device>('GET', path).then(setDevice, setError);
+    call<Device>('GET', path).then(setDevice, outcome.setError);
   }, [path]);
 
   const patch = async (body: object) => {
     setDevice(await call<Device>('PATCH', path, body));
   };
-  const act = async (fn: () => Promise<void>) => {
-    setError(null);
-    setStatus('');
-    try {
-      await fn();
-    } catch (err) {
-      setError(err);
-    }
-  };
 
   if (!device) {
     return (
       <Page title={`Device ${id}`}>
-        {error ? <ErrorText error={error} /> : <p role="status">Loading…</p>}
+        {outcome.error ? <ErrorText error={outcome.error} /> : <p role="status">Loading…</p>}
         <p>
           <a href="#/devices">Back to devices</a>
         </p>
@@ -130,9 +108,9 @@ export function DevicePage({ id }: { id: string }) {
           onClick={() =>
             act(async () => {
               await patch({ disabled: !device.disabled });
-              setStatus(
-                device.disabled ? 'Device enabled.' : 'Device disabled: it is refused from now on.',
-              );
+              return device.disabled
+                ? 'Device enabled.'
+                : 'Device disabled: it is refused from now on.';
             })
           }
         >
@@ -144,7 +122,7 @@ export function DevicePage({ id }: { id: string }) {
             act(async () => {
               const d = await call<Device>('POST', `${path}/password`, {});
               setPassword(d.password ?? null);
-              setStatus('Password rotated: the old one is refused from now on.');
+              return 'Password rotated: the old one is refused from now on.';
             })
           }
         >
@@ -179,8 +157,7 @@ export function DevicePage({ id }: { id: string }) {
           </button>
         </div>
       ) : null}
-      <p role="status">{status}</p>
-      <ErrorText error={error} />
+      {outcome.view}
       {password ? <OneTimePassword id={device.id} password={password} /> : null}
       <h2>Own rules</h2>
       <AclEditor

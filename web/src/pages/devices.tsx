@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, type Device } from '../api';
 import { href } from '../router';
-import { Badge, Empty, ErrorText, OneTimePassword, Page, Table, when } from '../ui';
+import { Badge, Empty, ErrorText, OneTimePassword, Page, Table, useCursor, when } from '../ui';
 
 interface List {
   devices: Device[];
@@ -43,8 +43,7 @@ function NewDevice({ onCreated }: { onCreated: (d: Device) => void }) {
 
 export function DevicesPage() {
   const [prefix, setPrefix] = useState('');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([]); // of the pages before
-  const [cursor, setCursor] = useState<string | undefined>();
+  const { cursor, reset, pager } = useCursor();
   const [list, setList] = useState<List | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<Device | null>(null);
@@ -67,8 +66,7 @@ export function DevicesPage() {
 
   const search = (value: string) => {
     setPrefix(value);
-    setCursors([]);
-    setCursor(undefined);
+    reset();
   };
 
   return (
@@ -135,30 +133,7 @@ export function DevicesPage() {
           </tbody>
         </Table>
       ) : null}
-      <div class="row pager">
-        <button
-          type="button"
-          disabled={cursors.length === 0}
-          onClick={() => {
-            const prev = [...cursors];
-            setCursor(prev.pop());
-            setCursors(prev);
-          }}
-        >
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!list?.next}
-          onClick={() => {
-            if (!list?.next) return;
-            setCursors([...cursors, cursor]);
-            setCursor(list.next);
-          }}
-        >
-          Next page
-        </button>
-      </div>
+      {pager(list?.next)}
     </Page>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, enc } from '../api';
-import { Empty, ErrorText, Page, Table } from '../ui';
+import { Empty, ErrorText, Page, Table, useCursor } from '../ui';
 
 interface Lockout {
   kind: 'username' | 'clientid';
@@ -11,8 +11,7 @@ interface Lockout {
 }
 
 export function LockoutsPage() {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([]);
-  const [cursor, setCursor] = useState<string | undefined>();
+  const { cursor, pager } = useCursor();
   const [page, setPage] = useState<{ lockouts: Lockout[]; next: string | null } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [status, setStatus] = useState('');
@@ -79,30 +78,7 @@ export function LockoutsPage() {
           </tbody>
         </Table>
       ) : null}
-      <div class="row pager">
-        <button
-          type="button"
-          disabled={cursors.length === 0}
-          onClick={() => {
-            const prev = [...cursors];
-            setCursor(prev.pop());
-            setCursors(prev);
-          }}
-        >
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!page?.next}
-          onClick={() => {
-            if (!page?.next) return;
-            setCursors([...cursors, cursor]);
-            setCursor(page.next);
-          }}
-        >
-          Next page
-        </button>
-      </div>
+      {pager(page?.next)}
     </Page>
   );
 }
