@@ -4,6 +4,7 @@
 import { explainAcl } from '../domain/acl-explain';
 import type { Acc, AclRule, Access } from '../domain/acl';
 import type { CredentialStore } from '../store/credential-store';
+import type { DeviceRecord } from '../store/records';
 import { clientIdAllowed, isSuperuser, usableAcl } from './check-service';
 import type { LockState, LoginThrottle } from './throttle';
 import { cachedUser } from './user-cache';
@@ -46,7 +47,7 @@ export interface DecideAnswer {
 type Throttle = Pick<LoginThrottle, 'state'>;
 
 function connectState(
-  rec: ReturnType<typeof cachedUser>['record'],
+  rec: DeviceRecord | null,
   input: DecideInput,
   lockout: ConnectState['lockout'],
 ): ConnectState {

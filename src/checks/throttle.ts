@@ -66,7 +66,11 @@ export class LoginThrottle
   }
 
   async state(kind: LockKind, name: string): Promise<LockState> {
-    const res = await this.limiter.get(keyOf(kind, name)).catch(unavailable);
+    return this.stateOf(keyOf(kind, name));
+  }
+
+  private async stateOf(key: string): Promise<LockState> {
+    const res = await this.limiter.get(key).catch(unavailable);
     const failures = res?.consumedPoints ?? 0;
     return {
       locked: failures > this.opts.limit,
@@ -168,17 +172,15 @@ export class LoginThrottle
   private async lockoutOf(member: string, score: number): Promise<Lockout | null> {
     const tab = member.indexOf('\t');
     const key = member.slice(0, tab);
-    const res = await this.limiter.get(key);
-    const failures = res?.consumedPoints ?? 0;
-    if (!res || failures <= this.opts.limit) return null; // cleared or expired meanwhile
+    const state = await this.stateOf(key);
+    if (!state.locked) return null; // cleared or expired meanwhile
+    const kind: LockKind = key.startsWith('u:') ? 'username' : 'clientid';
     const name = member.slice(tab + 1);
     return {
-      kind: key.startsWith('u:') ? 'username' : 'clientid',
+      kind,
       name,
-      truncated: keyOf(key.startsWith('u:') ? 'username' : 'clientid', name) !== key,
-      locked: true,
-      failures,
-      retryAfterS: Math.ceil(res.msBeforeNext / 1000),
+      truncated: keyOf(kind, name) !== key,
+      ...state,
       until: new Date(score).toISOString(),
     };
   }

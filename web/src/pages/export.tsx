@@ -11,7 +11,10 @@ interface ExportStatus {
   lastError: string | null;
   lastDurationMs: number | null;
   users: number | null;
-  skipped?: Record<string, number | string[]> | string[] | null;
+  /** Records left out of the files, counted by reason (a disabled device, a bound client id…). */
+  skipped?: Record<string, number>;
+  /** Records left out because what Redis holds does not decode (when the service reports them). */
+  damaged?: { username: string; reason: string }[];
   consecutiveFailures: number;
 }
 interface Counts {
@@ -96,10 +99,12 @@ function LiveChecks() {
   );
 }
 
-function skippedList(s: ExportStatus['skipped']): string[] {
-  if (!s) return [];
-  if (Array.isArray(s)) return s.map(String);
-  return Object.entries(s).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`);
+function skippedList(status: ExportStatus | null): string[] {
+  const counts = Object.entries(status?.skipped ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${n} × ${reason}`);
+  const damaged = (status?.damaged ?? []).map((d) => `${d.username}: damaged record, ${d.reason}`);
+  return [...counts, ...damaged];
 }
 
 export function ExportPage() {
@@ -116,11 +121,13 @@ export function ExportPage() {
       setStatus(await call<ExportStatus>('POST', '/export'));
     } catch (err) {
       setError(err);
+      // A failed run still changed the status (last error, failures in a row).
+      call<ExportStatus>('GET', '/export').then(setStatus, () => undefined);
     } finally {
       setBusy(false);
     }
   };
-  const skipped = skippedList(status?.skipped);
+  const skipped = skippedList(status);
   return (
     <Page title="Export and checks">
       <ErrorText error={error} />
