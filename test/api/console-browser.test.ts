@@ -4,7 +4,8 @@
 // whole file. It walks the flow an operator does, and on every page asserts: no console
 // errors, no CSP violations, no request leaving the service, no serious or critical axe
 // violations. Screenshots go to test-output/console-browser/ (not committed).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { consoleDir } from '../../src/api/console-router';
@@ -18,6 +19,7 @@ const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const DEV = 'console-dev-1';
 
 let t: TestService;
+let exportDir: string;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -60,7 +62,13 @@ beforeAll(async () => {
     throw new Error(`no Chromium at ${CHROMIUM}: run scripts/setup.sh (apt-get install chromium)`);
   }
   mkdirSync(SHOTS, { recursive: true });
-  t = await startTestService('console', { AUTH_FAIL_LIMIT: '2', AUTH_LOCK_S: '600' });
+  exportDir = mkdtempSync(path.join(tmpdir(), 'authd-console-'));
+  t = await startTestService('console', {
+    AUTH_FAIL_LIMIT: '2',
+    AUTH_LOCK_S: '600',
+    PASSWD_FILE: path.join(exportDir, 'passwd'),
+    ACL_FILE: path.join(exportDir, 'acl'),
+  });
   origin = `http://127.0.0.1:${t.port}`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -101,6 +109,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await t?.stop();
+  if (exportDir) rmSync(exportDir, { recursive: true, force: true });
 });
 
 afterEach(() => {
@@ -126,16 +135,19 @@ describe('the operator console', () => {
     await shoot('01-sign-in');
   });
 
-  it('refuses a wrong token in words, then signs in; the token stays in sessionStorage', async () => {
+  it('signs in by keyboard, refusing a wrong token in words; the token stays in sessionStorage', async () => {
     expectedFailures.push('401 GET /api/v1/devices');
-    await page.getByLabel('Admin token').fill('wrong-token-wrong-token');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // By keyboard alone: focus starts on the heading, Tab reaches the field, Enter submits.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
+    await page.keyboard.type('wrong-token-wrong-token');
+    await page.keyboard.press('Enter');
     await page
       .getByRole('alert')
       .getByText(/That token was refused/)
       .waitFor();
     await page.getByLabel('Admin token').fill(ADMIN.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Admin token').press('Enter');
     await heading().getByText('Devices').waitFor();
     await page.getByText('No devices are registered yet.').waitFor();
     const storage = await page.evaluate(() => ({
@@ -272,6 +284,10 @@ describe('the operator console', () => {
 
     await navTo('Export and checks');
     await page.getByText('Last success').waitFor();
+    await page.getByRole('button', { name: 'Export now' }).click();
+    // The disabled device is left out of the passwd file, and the page says so.
+    await page.getByText('1 × disabled').waitFor();
+    expect(readFileSync(path.join(exportDir, 'passwd'), 'utf8')).not.toContain(DEV);
     await page.getByTestId('rates').waitFor({ timeout: 10_000 });
     await checkA11y('export');
     await shoot('10-export');
