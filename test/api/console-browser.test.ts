@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { consoleDir } from '../../src/api/console-router';
-import { ADMIN, checkUser, startTestService, type TestService } from '../support/service';
+import {
+  ADMIN,
+  checkUser,
+  JSON_HEADERS,
+  rawRequest,
+  startTestService,
+  type TestService,
+} from '../support/service';
 
 jest.setTimeout(120_000);
 
@@ -289,6 +296,22 @@ describe('the operator console', () => {
     await page.getByText('1 × disabled').waitFor();
     expect(readFileSync(path.join(exportDir, 'passwd'), 'utf8')).not.toContain(DEV);
     await page.getByTestId('rates').waitFor({ timeout: 10_000 });
+    // Denied superuser checks show up as a deny rate within a couple of samples.
+    const denyRate = page.getByTestId('rates').locator('.stat-deny dd');
+    await expect(denyRate.textContent()).resolves.toBe('0.0/s');
+    const load = setInterval(() => {
+      for (let i = 0; i < 5; i++)
+        void rawRequest(t.port, 'POST', '/mqtt/superuser', '{"username":"nobody-1"}', JSON_HEADERS);
+    }, 100);
+    try {
+      await page.waitForFunction(
+        () => document.querySelector('.stat-deny dd')?.textContent !== '0.0/s',
+        undefined,
+        { timeout: 10_000 },
+      );
+    } finally {
+      clearInterval(load);
+    }
     await checkA11y('export');
     await shoot('10-export');
   });
