@@ -11,8 +11,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-# Only src/: tsconfig.build.json also lists bench/ and stress/, which tsc skips when absent
-# (they are dev tools that import test helpers, excluded by .dockerignore).
+# tsconfig.build.json compiles src/ only (bench/ and stress/ build with tsconfig.tools.json).
 COPY src ./src
 # The operator console (/admin): web/ bundled by esbuild into dist/admin.
 COPY web ./web

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The `mqtt-authd` command: parses arguments, calls the functions in cli/, prints.
+import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ConfigError, readConfig } from './config';
 import { createContext, type AppContext } from './context';
-import { AppError } from './errors';
-import { buildService } from './main';
+import { redactSecrets, redactUrl } from './redact';
+import { attachAudit, buildService } from './main';
+import { readSecret } from './cli/read-secret';
 import { waitReady } from './store/redis-client';
 import {
   decide,
@@ -48,30 +50,29 @@ async function serve(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-/** Runs `fn` with a connected context (as actor `cli`), then closes it. */
+/** Who the audit trail names for CLI changes: `cli:<login name>`. */
+function cliActor(): string {
+  try {
+    return `cli:${os.userInfo().username}`;
+  } catch {
+    return `cli:uid-${process.getuid?.() ?? '?'}`;
+  }
+}
+
+/** Runs `fn` with a connected context (as actor `cli:<user>`, audited), then closes it. */
 async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   const config = readConfig();
   const ctx = createContext(config, { adminTokens: [] });
   try {
     await waitReady(ctx.redis, 5000).catch(() => {
-      throw new Error(
-        `cannot reach Redis at ${config.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@')} (set REDIS_URL)`,
-      );
+      throw new Error(`cannot reach Redis at ${redactUrl(config.REDIS_URL)} (set REDIS_URL)`);
     });
     await waitReady(ctx.redisBulk, 5000);
-    return await fn({ ...ctx, devices: ctx.devices.as('cli') });
+    attachAudit(ctx);
+    return await fn({ ...ctx, devices: ctx.devices.as(cliActor()) });
   } finally {
     await ctx.close();
   }
-}
-
-async function readSecret(prompt: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  if (process.stdin.isTTY) process.stderr.write(prompt);
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
 }
 
 function progressBar(): Progress | undefined {
@@ -108,10 +109,14 @@ export function buildProgram(): Command {
     .command('import-passwd')
     .argument('<file>', 'a Mosquitto passwd file ($7$ and $6$ hashes are kept as they are)')
     .option('--acl <file>', 'a Mosquitto acl_file: user topic rules and pattern rules')
+    .option('--replace-common', "let the acl file's pattern lines replace the common rules")
     .description('import users (idempotent); bad lines are reported with their number and skipped')
-    .action((file: string, opts: { acl?: string }) =>
+    .action((file: string, opts: { acl?: string; replaceCommon?: boolean }) =>
       withContext(async (ctx) => {
-        const report = await importPasswd(ctx.devices, file, opts.acl, progressBar());
+        const report = await importPasswd(ctx.devices, file, opts.acl, progressBar(), {
+          replaceCommon: opts.replaceCommon,
+          maxIterations: ctx.config.PASSWD_MAX_ITERATIONS,
+        });
         for (const p of report.problems)
           process.stderr.write(`${p.file}:${p.line}: ${p.message}\n`);
         for (const n of report.notes) process.stderr.write(`note: ${n}\n`);
@@ -204,7 +209,6 @@ export function buildProgram(): Command {
       async (username: string | undefined, o: { iterations?: number; saltBytes?: number }) => {
         const config = readConfig();
         const password = await readSecret('password: ');
-        if (!password) throw new AppError(400, 'bad_request', 'empty password on stdin');
         print(
           await hashLine(
             password,
@@ -225,7 +229,7 @@ if (require.main === module) {
     .parseAsync(process.argv)
     .catch((err: unknown) => {
       const code = err instanceof ConfigError ? 2 : 1;
-      process.stderr.write(`mqtt-authd: ${(err as Error).message ?? String(err)}\n`);
+      process.stderr.write(`mqtt-authd: ${redactSecrets((err as Error).message ?? String(err))}\n`);
       process.exit(code);
     });
 }

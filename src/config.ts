@@ -3,28 +3,15 @@
 // read apart, in readAdminTokens(), and never printed.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ACCESS, isValidRulePattern, type AclRule } from './domain/acl';
+import type { AclRule } from './domain/acl';
+import { aclRuleSchema } from './domain/device-schemas';
+import { redactUrlValue } from './redact';
 
 export const RESPONSE_MODES = ['status', 'text', 'json'] as const;
 export type ResponseMode = (typeof RESPONSE_MODES)[number];
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-
-export const aclRuleSchema = z
-  .object({
-    pattern: z
-      .string()
-      .min(1)
-      .max(1024)
-      .refine(isValidRulePattern, {
-        message:
-          'must be an MQTT topic filter: "+" and "#" only as whole levels, "#" last; ' +
-          'no control characters, no blanks at either end',
-      }),
-    access: z.enum(ACCESS),
-  })
-  .strict();
 
 const DEFAULT_COMMON_ACL: AclRule[] = [{ pattern: 'devices/%u/#', access: 'readwrite' }];
 
@@ -46,11 +33,14 @@ const schema = z.object({
     .default('mqtt-authd:'),
   CHECK_RESPONSE_MODE: z.enum(RESPONSE_MODES).default('status'),
   CHECK_TIMEOUT_MS: int(10, 60000).default(250),
+  MANAGEMENT_TIMEOUT_MS: int(100, 600000).default(5000),
   CHECK_MAX_INFLIGHT: int(1, 1000000).default(2000),
   CHECK_BODY_LIMIT_BYTES: int(256, 16 * 1024 * 1024).default(256 * 1024),
   CACHE_TTL_MS: int(0, 86400000).default(60000),
   CACHE_MAX_USERS: int(0, 100000000).default(200000),
   PASSWD_ITERATIONS: int(1, 10000000).default(1000),
+  // The bound on hashing work per check (src/domain/hash-work.ts): 100 times the default cost.
+  PASSWD_MAX_ITERATIONS: int(1, 100000000).default(100000),
   PASSWD_SALT_BYTES: int(12, 64).default(12),
   COMMON_ACL_DEFAULT: z
     .string()
@@ -101,9 +91,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const name = String(i.path[0] ?? '?');
-      return `  ${name}=${JSON.stringify(picked[name] ?? '')}: ${i.message}`;
+      return `  ${name}=${JSON.stringify(redactUrlValue(picked[name] ?? ''))}: ${i.message}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (parsed.data.PASSWD_ITERATIONS > parsed.data.PASSWD_MAX_ITERATIONS) {
+    throw new ConfigError(
+      `invalid configuration:\n  PASSWD_ITERATIONS=${parsed.data.PASSWD_ITERATIONS}: must not exceed PASSWD_MAX_ITERATIONS (${parsed.data.PASSWD_MAX_ITERATIONS})`,
+    );
   }
   return Object.freeze(parsed.data);
 }

@@ -13,7 +13,8 @@ import type { CredentialStore } from './store/credential-store';
 import { createKeys, type Keys } from './store/keys';
 import { createRedisClient } from './store/redis-client';
 import { RedisCredentialStore } from './store/redis-credential-store';
-import { withTimeout } from './store/with-timeout';
+import { HashWork } from './domain/hash-work';
+import { COMMON, describeDamage } from './store/records';
 
 export interface AppContext {
   config: Config;
@@ -49,8 +50,17 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const redis = client('main', Math.max(config.CHECK_TIMEOUT_MS, 1000));
   const redisBulk = client('bulk', 30000);
   const redisSub = client('events');
-  const store = new RedisCredentialStore(redis, keys, config.COMMON_ACL_DEFAULT);
-  const bulkStore = new RedisCredentialStore(redisBulk, keys, config.COMMON_ACL_DEFAULT);
+  const storeLog = logger.child({ name: 'authd:store' });
+  // One error line per read of a record that does not decode (a cache miss, an export).
+  const onDamaged = (target: string, damage: readonly { field: string; reason: string }[]) =>
+    storeLog.error(
+      { username: target, fields: damage.map((d) => d.field) },
+      target === COMMON
+        ? `stored common rules do not decode (${describeDamage(damage)}); they grant nothing`
+        : `stored record of ${JSON.stringify(target)} does not decode (${describeDamage(damage)}); it is denied everything`,
+    );
+  const store = new RedisCredentialStore(redis, keys, config.COMMON_ACL_DEFAULT, onDamaged);
+  const bulkStore = new RedisCredentialStore(redisBulk, keys, config.COMMON_ACL_DEFAULT, onDamaged);
   const feed = new ChangeFeed(redisSub, keys.events, redisLog);
   const [hit, miss] = [metrics.cacheLookups.labels('hit'), metrics.cacheLookups.labels('miss')];
   const cache = new UserCache(
@@ -88,8 +98,9 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
   const checks = new CheckService(
     cache,
-    (username) => withTimeout(cache.load(username), config.CHECK_TIMEOUT_MS),
-    config.PASSWD_ITERATIONS,
+    (username) => cache.load(username),
+    new HashWork({ maxIterations: config.PASSWD_MAX_ITERATIONS, padTo: config.PASSWD_ITERATIONS }),
+    config.CHECK_TIMEOUT_MS,
     logger.child({ name: 'authd:checks' }),
     throttle,
     () => metrics.throttled.inc(),

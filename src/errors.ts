@@ -18,12 +18,49 @@ export const validationError = (message: string, details?: unknown) =>
 export const unauthorized = (message: string) => new AppError(401, 'unauthorized', message);
 export const notFound = (message: string) => new AppError(404, 'not_found', message);
 export const conflict = (message: string) => new AppError(409, 'conflict', message);
-export const storeUnavailable = () =>
-  new AppError(503, 'store_unavailable', 'the credential store (Redis) is unreachable; retry');
+export const exportFailed = (why: string) =>
+  new AppError(503, 'export_failed', `the export failed: ${why}; it will be retried`);
+export const damagedRecord = (message: string) => new AppError(409, 'damaged_record', message);
+export const storeUnavailable = (why?: string) =>
+  new AppError(
+    503,
+    'store_unavailable',
+    why
+      ? `the credential store (Redis) refused the command: ${why}; retry later`
+      : 'the credential store (Redis) is unreachable; retry',
+  );
 
-/** Raised by the store when Redis cannot be reached or did not answer in time. */
+/**
+ * Raised by the store when Redis cannot be reached, did not answer in time, or answered with
+ * an error reply (OOM, READONLY, LOADING, …). `reply` is that reply's text: the first line
+ * only, never the command or its arguments (an ioredis error carries those: hashes).
+ */
 export class StoreUnavailableError extends Error {
+  readonly reply: string | null;
   constructor(cause: unknown) {
-    super(`store unavailable: ${(cause as Error)?.message ?? String(cause)}`);
+    const reply = redisReplyText(cause);
+    super(`store unavailable: ${reply ?? (cause as Error)?.message ?? String(cause)}`);
+    this.reply = reply;
   }
 }
+
+/** The text of a Redis error reply (`OOM command not allowed…`), or null for other errors. */
+export function redisReplyText(err: unknown): string | null {
+  const e = err as { name?: string; message?: unknown } | null;
+  if (!e || e.name !== 'ReplyError' || typeof e.message !== 'string') return null;
+  return (e.message.split('\n')[0] ?? '').slice(0, 200);
+}
+
+/** Any error that comes from talking to Redis (a reply, a timeout, a closed connection). */
+export function isRedisError(err: unknown): boolean {
+  const e = err as { name?: string; message?: unknown } | null;
+  if (!e || typeof e.message !== 'string') return false;
+  return (
+    e.name === 'ReplyError' ||
+    e.name === 'MaxRetriesPerRequestError' ||
+    /^(Connection is closed|Command timed out|Stream isn't writeable)/.test(e.message)
+  );
+}
+
+/** More work queued than the service accepts (slow password hashes): 503, retry later. */
+export class OverloadedError extends Error {}

@@ -25,19 +25,25 @@ export function createExporter(ctx: AppContext): Exporter {
   });
 }
 
+/** The audit trail, told of every change made through `ctx.devices` (API, CLI, imports). */
+export function attachAudit(ctx: AppContext): AuditLog {
+  const audit = new AuditLog(
+    ctx.redis,
+    ctx.keys.audit,
+    ctx.config.AUDIT_MAX_ENTRIES,
+    ctx.logger.child({ name: 'authd:audit' }),
+  );
+  ctx.devices.onChange((change) => audit.record(change));
+  return audit;
+}
+
 export async function buildService(
   config: Config,
   overrides: ContextOverrides = {},
 ): Promise<FullService> {
   const ctx = createContext(config, overrides);
   const exporter = createExporter(ctx);
-  const audit = new AuditLog(
-    ctx.redis,
-    ctx.keys.audit,
-    config.AUDIT_MAX_ENTRIES,
-    ctx.logger.child({ name: 'authd:audit' }),
-  );
-  ctx.devices.onChange((change) => audit.record(change));
+  const audit = attachAudit(ctx);
   ctx.throttle.on('lockout', (kind, name) => {
     void audit.record({
       action: 'lockout',

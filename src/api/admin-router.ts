@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DeviceService } from '../devices/device-service';
 import type { Exporter } from '../export/exporter';
 import type { AuditLog } from '../ops/audit';
+import { exportFailed } from '../errors';
 import { aclBody, aclRules, auditQuery, errorBody } from './schemas';
 import { actorOf, route } from './routes';
 
@@ -17,6 +18,9 @@ const exportStatus = z.object({
   lastRevision: z.number().nullable(),
   users: z.number().nullable(),
   skipped: z.record(z.string(), z.number()),
+  damaged: z
+    .array(z.object({ username: z.string(), reason: z.string() }))
+    .describe('Records left out because what Redis holds does not decode (first 100)'),
   consecutiveFailures: z.number(),
 });
 const auditEntries = z.object({
@@ -82,11 +86,17 @@ export function createAdminRouter(
     {
       method: 'post',
       path: '/export',
-      summary: 'Export now and answer with the resulting status',
-      responses: { 200: { description: 'Status', schema: exportStatus } },
+      summary: 'Export now and answer with the resulting status (503 when the export failed)',
+      responses: {
+        200: { description: 'Status', schema: exportStatus },
+        503: { description: 'The export failed; the message says why', schema: errorBody },
+      },
     },
     async () => {
       await exporter.run(true);
+      // A success resets the count: non-zero after our run means our run failed.
+      if (exporter.status.enabled && exporter.status.consecutiveFailures > 0)
+        throw exportFailed(exporter.status.lastError ?? 'unknown error');
       return { status: 200, body: exporter.status };
     },
   );

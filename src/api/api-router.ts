@@ -7,6 +7,7 @@ import type { AuditLog } from '../ops/audit';
 import { createAdminRouter } from './admin-router';
 import { createDecideRouter } from './decide-router';
 import { requireAdmin } from './auth';
+import { deadline } from './deadline';
 import { createDevicesRouter } from './devices-router';
 import { buildOpenApi } from './openapi';
 import { ROUTES } from './routes';
@@ -49,6 +50,7 @@ export function createApiRouter(ctx: AppContext, deps: ApiDeps): Router {
     });
     next();
   });
+  api.use(deadline(ctx.config.MANAGEMENT_TIMEOUT_MS));
   // The token first: no body is read for anyone without one.
   api.use(requireAdmin(ctx.adminTokens));
   api.use(express.json({ limit: '256kb', strict: true }));

@@ -36,6 +36,7 @@ export const decideAnswer = z.object({
   connect: z.object({
     exists: z.boolean(),
     disabled: z.boolean(),
+    damaged: z.array(z.object({ field: z.string(), reason: z.string() })),
     superuser: z.boolean(),
     clientIdAllowed: z.boolean(),
     lockout: z.object({ username: lockState, clientid: lockState }),

@@ -1,13 +1,26 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { AppError, storeUnavailable, StoreUnavailableError } from '../errors';
+import {
+  AppError,
+  isRedisError,
+  redisReplyText,
+  storeUnavailable,
+  StoreUnavailableError,
+} from '../errors';
 import type { Logger } from '../logger';
 
 /** Last in the chain: known errors as {"error":{code,message}}, unknown ones as a bare 500. */
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
+    if (res.headersSent) {
+      // The deadline answered already; the late failure is only logged.
+      logger.warn({ err }, 'management call failed after its deadline answered');
+      return;
+    }
     let known: AppError | null = err instanceof AppError ? err : null;
-    if (err instanceof StoreUnavailableError) known = storeUnavailable();
+    // Redis trouble of any kind (down, slow, OOM, READONLY, LOADING…) is a clean 503.
+    if (err instanceof StoreUnavailableError) known = storeUnavailable(err.reply ?? undefined);
+    else if (isRedisError(err)) known = storeUnavailable(redisReplyText(err) ?? undefined);
     if (err instanceof ZodError) {
       const i = err.issues[0];
       known = new AppError(

@@ -51,6 +51,7 @@ export function route<B = undefined, Q = undefined>(
     const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : (undefined as B);
     const query = spec.query ? parse(spec.query, req.query, 'query') : (undefined as Q);
     const out = await handler(req, { body, query });
+    if (res.headersSent) return; // answered 503 by the deadline meanwhile
     res.setHeader('Cache-Control', 'no-store');
     if (out.body === undefined) res.status(out.status).end();
     else res.status(out.status).json(out.body);

@@ -1,7 +1,13 @@
 // Request and response schemas of the management API: they validate requests at the route
 // and they are the OpenAPI document (api/openapi.ts), so the two cannot drift.
 import { z } from 'zod';
-import { aclRuleSchema } from '../config';
+import {
+  aclList,
+  aclRuleSchema,
+  clientIdList as clientIds,
+  metadataSchema as metadata,
+  passwordSchema as password,
+} from '../domain/device-schemas';
 import { usernameProblem, MAX_NAME_LENGTH } from '../domain/names';
 
 export { aclRuleSchema };
@@ -16,27 +22,6 @@ export const deviceId = z
   .describe(
     'Device id, also its MQTT username. No ":", whitespace, control characters, "+", "#" or "/".',
   );
-
-const password = z
-  .string()
-  .min(8)
-  .max(256)
-  .describe('At least 8 characters; omit to have one generated.');
-const aclList = z.array(aclRuleSchema).max(1000);
-const clientIds = z
-  .array(
-    z
-      .string()
-      .min(1)
-      .max(256)
-      .regex(/^[^\u0000]*$/, 'must not contain NUL'),
-  )
-  .max(100)
-  .describe('Client ids this device may connect with (exact; %u is the username). Empty: any.');
-const metadata = z
-  .record(z.string().max(128), z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]))
-  .refine((m) => Object.keys(m).length <= 64, { message: 'at most 64 keys' })
-  .describe('Free-form string, number or boolean values, for the provisioning system.');
 
 export const createDeviceBody = z
   .object({
@@ -71,12 +56,22 @@ export const listQuery = z
   })
   .strict();
 
+const U64_MAX = 2n ** 64n - 1n;
+/** A stream id Redis accepts as an exclusive upper bound: both parts u64, not 0-0. */
+function isPagingId(id: string): boolean {
+  if (!/^\d+-\d+$/.test(id)) return true; // the regex reports it (zod runs both checks)
+  const [ms, seq] = id.split('-').map((p) => BigInt(p)) as [bigint, bigint];
+  return ms <= U64_MAX && seq <= U64_MAX && ms + seq > 0n;
+}
+
 export const auditQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     before: z
       .string()
+      .max(41)
       .regex(/^\d+-\d+$/, 'must be an audit entry id such as 1700000000000-0')
+      .refine(isPagingId, 'must be an audit entry id above 0-0, each part below 2^64')
       .optional(),
   })
   .strict();
@@ -91,6 +86,13 @@ export const device = z.object({
   metadata: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
   updatedAt: z.string(),
+  damaged: z
+    .array(z.object({ field: z.string(), reason: z.string() }))
+    .optional()
+    .describe(
+      'Present when what Redis holds for this device does not decode: the fields named read ' +
+        'as empty, and the device is refused every check until they are rewritten.',
+    ),
 });
 export const deviceWithPassword = device.extend({
   password: z.string().describe('Shown this once; only its hash is stored.'),

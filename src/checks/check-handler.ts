@@ -3,7 +3,7 @@
 // Express, no helmet, no JSON body parser. Management routes go through Express as usual.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_MODES, type Config, type ResponseMode } from '../config';
-import { StoreUnavailableError } from '../errors';
+import { OverloadedError, StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../ops/metrics';
 import { parseCheckBody, type CheckKind } from './check-request';
@@ -129,6 +129,8 @@ export function createCheckHandler(deps: CheckHandlerDeps) {
           if (err instanceof StoreUnavailableError) {
             metrics.storeErrors.inc();
             finish(503, 'credential store unavailable', 'error');
+          } else if (err instanceof OverloadedError) {
+            finish(503, `overloaded: ${err.message}`, 'error');
           } else {
             logger.error({ err, kind }, 'check failed unexpectedly');
             finish(500, 'internal error', 'error');

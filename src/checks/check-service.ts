@@ -2,8 +2,10 @@
 // decision; a store failure propagates (the handler answers 5xx: never allow, never deny
 // for a reason that is not true).
 import { aclVerdict, isAcc, verdictReason, type CompiledAcl } from '../domain/acl';
-import { dummyVerify, verifyPassword } from '../domain/passwd-hash';
+import type { HashWork } from '../domain/hash-work';
+import { StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
+import { withTimeout } from '../store/with-timeout';
 import type { DeviceRecord } from '../store/records';
 import type { CheckFields } from './check-request';
 import type { CachedUser, UserCache } from './user-cache';
@@ -32,24 +34,56 @@ export interface Throttle {
 const ALLOW: Decision = { allow: true };
 const deny = (reason: string): Decision => ({ allow: false, reason });
 
+/**
+ * CHECK_TIMEOUT_MS shared by every Redis step of one check (record, lockout state, failure
+ * counters): the whole check waits on Redis for that long at most. Hashing is CPU, not
+ * Redis, and is not charged. Made only on the slow path; a cached answer needs none.
+ */
+class RedisBudget {
+  constructor(private left: number) {}
+  async run<T>(p: Promise<T>): Promise<T> {
+    if (this.left <= 0) {
+      p.catch(() => undefined);
+      throw new StoreUnavailableError('check timeout spent');
+    }
+    const t0 = Date.now();
+    try {
+      return await withTimeout(p, this.left);
+    } finally {
+      this.left -= Date.now() - t0;
+    }
+  }
+}
+
 export class CheckService {
   constructor(
     private readonly cache: UserCache,
-    private readonly fetch: (username: string) => Promise<CachedUser>,
-    private readonly iterations: number,
+    private readonly load: (username: string) => Promise<CachedUser>,
+    private readonly hashing: HashWork,
+    private readonly timeoutMs: number,
     private readonly logger: Logger,
     private readonly throttle?: Throttle,
     private readonly onThrottled?: () => void,
   ) {}
 
+  private fetch(username: string, budget?: RedisBudget): Promise<CachedUser> {
+    return budget
+      ? budget.run(this.load(username))
+      : withTimeout(this.load(username), this.timeoutMs);
+  }
+
   async user(f: CheckFields): Promise<Decision> {
-    const entry = this.cache.peek(f.username) ?? (await this.fetch(f.username));
+    let budget: RedisBudget | undefined;
+    let entry = this.cache.peek(f.username);
+    if (!entry) entry = await this.fetch(f.username, (budget = new RedisBudget(this.timeoutMs)));
     const rec = entry.record;
     // The password that last verified for this record: no hash, no throttle, no Redis.
     if (rec && !rec.disabled && this.cache.isVerified(entry, f.password)) {
       return this.clientIdDecision(rec.clientIds, f);
     }
-    const state = this.throttle ? await this.throttle.inspect(f.username, f.clientid) : null;
+    budget ??= new RedisBudget(this.timeoutMs);
+    const throttle = this.throttle;
+    const state = throttle ? await budget.run(throttle.inspect(f.username, f.clientid)) : null;
     const locked = state?.locked;
     if (locked) {
       this.onThrottled?.();
@@ -57,21 +91,26 @@ export class CheckService {
     }
     let ok = false;
     if (!rec || rec.disabled) {
-      await dummyVerify(f.password, this.iterations);
+      await this.hashing.dummy(f.password);
     } else {
-      const result = await verifyPassword(f.password, rec.hash);
+      const result = await this.hashing.verify(f.password, rec.hash);
       if (result === 'malformed') {
         this.logger.error({ username: f.username }, 'stored password hash is malformed; denying');
+      } else if (result === 'unusable') {
+        this.logger.error(
+          { username: f.username, field: 'hash' },
+          `stored password hash needs more work than PASSWD_MAX_ITERATIONS (${this.hashing.limits.maxIterations}); denying`,
+        );
       }
       ok = result === 'match';
     }
     if (!ok) {
-      await this.throttle?.failed(f.username, f.clientid);
+      if (throttle) await budget.run(throttle.failed(f.username, f.clientid));
       return deny(REASONS.badCredentials);
     }
     this.cache.rememberVerified(entry, f.password);
     // Only when something was counted: a clean login costs no Redis write.
-    if (state?.counted) await this.throttle?.succeeded(f.username, f.clientid);
+    if (throttle && state?.counted) await budget.run(throttle.succeeded(f.username, f.clientid));
     return this.clientIdDecision((rec as DeviceRecord).clientIds, f);
   }
 

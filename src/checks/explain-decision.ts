@@ -28,6 +28,8 @@ export interface DecidingRule {
 export interface ConnectState {
   exists: boolean;
   disabled: boolean;
+  /** The stored fields that do not decode (the device is refused until they are rewritten). */
+  damaged: { field: string; reason: string }[];
   superuser: boolean;
   clientIdAllowed: boolean;
   lockout: { username: LockState; clientid: LockState };
@@ -46,6 +48,13 @@ export interface DecideAnswer {
 
 type Throttle = Pick<LoginThrottle, 'state'>;
 
+/** A damaged record is stored as disabled: say which field, so the operator can rewrite it. */
+function disabledReason(rec: DeviceRecord): string {
+  if (!rec.damaged?.length) return 'the device is disabled';
+  const what = rec.damaged.map((d) => `${d.field}: ${d.reason}`).join('; ');
+  return `the stored record is damaged (${what}); the device is refused until it is rewritten`;
+}
+
 function connectState(
   rec: DeviceRecord | null,
   input: DecideInput,
@@ -54,6 +63,7 @@ function connectState(
   const base = {
     exists: rec !== null,
     disabled: rec?.disabled ?? false,
+    damaged: rec?.damaged ?? [],
     superuser: rec?.superuser ?? false,
     clientIdAllowed: rec ? clientIdAllowed(rec.clientIds, input.username, input.clientid) : false,
     lockout,
@@ -68,7 +78,7 @@ function connectState(
       `client id locked out for ${lockout.clientid.retryAfterS} s more after failed logins`,
     );
   if (!rec) return no(`no device "${input.username}" is registered`);
-  if (rec.disabled) return no('the device is disabled');
+  if (rec.disabled) return no(disabledReason(rec));
   if (!base.clientIdAllowed)
     return no(
       `client id "${input.clientid}" is not one of the device's client ids (${rec.clientIds.join(', ')})`,
@@ -104,10 +114,7 @@ export async function explainDecision(
   const entry = cachedUser(input.username, rec, common, 0);
   const acl = usableAcl(entry);
   if (!rec || !acl) {
-    return answer(
-      false,
-      rec ? 'the device is disabled' : `no device "${input.username}" is registered`,
-    );
+    return answer(false, rec ? disabledReason(rec) : `no device "${input.username}" is registered`);
   }
   const rules: AclRule[] = [...rec.acl, ...common];
   const e = explainAcl(rules, input.username, input.acc, input.topic, input.clientid, acl);

@@ -72,10 +72,12 @@ export class LoginThrottle
   private async stateOf(key: string): Promise<LockState> {
     const res = await this.limiter.get(key).catch(unavailable);
     const failures = res?.consumedPoints ?? 0;
+    const locked = failures >= this.opts.limit;
     return {
-      locked: failures > this.opts.limit,
-      failures,
-      retryAfterS: res && failures > this.opts.limit ? Math.ceil(res.msBeforeNext / 1000) : 0,
+      locked,
+      // A lockout holds one point more than the limit (block()); report the failures seen.
+      failures: Math.min(failures, this.opts.limit),
+      retryAfterS: res && locked ? Math.ceil(res.msBeforeNext / 1000) : 0,
     };
   }
 
@@ -100,20 +102,23 @@ export class LoginThrottle
     return { counted, locked: null };
   }
 
+  /** The Nth failure in the window locks (AUTH_FAIL_LIMIT=N), for AUTH_LOCK_S. */
   private async fail(kind: LockKind, name: string): Promise<void> {
+    const key = keyOf(kind, name);
+    let consumed: number;
     try {
-      await this.limiter.consume(keyOf(kind, name));
+      consumed = (await this.limiter.consume(key)).consumedPoints;
     } catch (res) {
       if (!(res instanceof RateLimiterRes)) unavailable(res);
-      // The failure that crosses the limit starts the lockout: list it and report it once.
-      const r = res as RateLimiterRes;
-      if (r.consumedPoints === this.opts.limit + 1) {
-        await this.redis
-          .zadd(this.lockIndex, Date.now() + r.msBeforeNext, indexMember(kind, name))
-          .catch(unavailable);
-        this.emit('lockout', kind, name);
-      }
+      return; // already past the limit: locked already
     }
+    if (consumed !== this.opts.limit) return;
+    // This failure reaches the limit: the lockout starts now, is listed and reported once.
+    await this.limiter.block(key, this.opts.lockS).catch(unavailable);
+    await this.redis
+      .zadd(this.lockIndex, Date.now() + this.opts.lockS * 1000, indexMember(kind, name))
+      .catch(unavailable);
+    this.emit('lockout', kind, name);
   }
 
   async failed(username: string, clientid: string): Promise<void> {

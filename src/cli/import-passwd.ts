@@ -21,6 +21,13 @@ export interface Progress {
   stop(): void;
 }
 
+export interface ImportOptions {
+  /** The acl file's `pattern` lines may replace the common rules in effect. */
+  replaceCommon?: boolean;
+  /** PASSWD_MAX_ITERATIONS: dearer hashes are reported, not imported. */
+  maxIterations?: number;
+}
+
 const CONCURRENCY = 64;
 
 export async function importPasswd(
@@ -28,6 +35,7 @@ export async function importPasswd(
   passwdPath: string,
   aclPath: string | undefined,
   progress?: Progress,
+  opts: ImportOptions = {},
 ): Promise<ImportReport> {
   const report: ImportReport = { created: 0, updated: 0, problems: [], commonRules: 0, notes: [] };
   const acl = aclPath ? parseAclFile(await readFile(aclPath, 'utf8')) : null;
@@ -53,7 +61,7 @@ export async function importPasswd(
   for await (const text of lines) {
     lineNo++;
     bytes += Buffer.byteLength(text) + 1;
-    const entry = parsePasswdLine(text, lineNo);
+    const entry = parsePasswdLine(text, lineNo, opts.maxIterations);
     if (entry === null) continue;
     if (!('username' in entry)) {
       report.problems.push({ ...entry, file: passwdPath });
@@ -80,10 +88,7 @@ export async function importPasswd(
   progress?.stop();
 
   if (acl) {
-    if (acl.patterns.length) {
-      await devices.setCommonAcl(acl.patterns);
-      report.commonRules = acl.patterns.length;
-    }
+    if (acl.patterns.length) await importCommon(devices, acl.patterns, opts, report);
     const orphans = [...acl.users.keys()].filter((u) => !seen.has(u));
     if (orphans.length) {
       report.notes.push(
@@ -92,4 +97,23 @@ export async function importPasswd(
     }
   }
   return report;
+}
+
+/** `pattern` lines replace the common rules only when asked to; otherwise the report says so. */
+async function importCommon(
+  devices: DeviceService,
+  patterns: AclRule[],
+  opts: ImportOptions,
+  report: ImportReport,
+): Promise<void> {
+  const current = await devices.getCommonAcl();
+  if (JSON.stringify(current) === JSON.stringify(patterns)) return;
+  if (!opts.replaceCommon) {
+    report.notes.push(
+      `${patterns.length} pattern rule(s) in the acl file would replace the ${current.length} common rule(s) in effect; kept the existing ones (rerun with --replace-common to replace them)`,
+    );
+    return;
+  }
+  await devices.setCommonAcl(patterns);
+  report.commonRules = patterns.length;
 }

@@ -2,6 +2,7 @@
 // line-numbered problems out; a bad line never stops the rest.
 import { isValidRulePattern, type AclRule, type Access } from './acl';
 import { usernameProblem } from './names';
+import { workOf } from './hash-work';
 import { parseHash } from './passwd-hash';
 
 export interface LineProblem {
@@ -15,7 +16,12 @@ export interface PasswdEntry {
   hash: string;
 }
 
-export function parsePasswdLine(text: string, line: number): PasswdEntry | LineProblem | null {
+/** One passwd line; a hash dearer than `maxIterations` is a problem (it could never log in). */
+export function parsePasswdLine(
+  text: string,
+  line: number,
+  maxIterations = Infinity,
+): PasswdEntry | LineProblem | null {
   const raw = text.replace(/\r$/, '');
   if (raw.trim() === '' || raw.startsWith('#')) return null;
   const at = raw.indexOf(':');
@@ -24,8 +30,13 @@ export function parsePasswdLine(text: string, line: number): PasswdEntry | LineP
   const hash = raw.slice(at + 1).trim();
   const problem = usernameProblem(username);
   if (problem) return { line, message: `user name ${problem}` };
-  if (!parseHash(hash))
-    return { line, message: `user "${username}": hash is not a valid $7$ or $6$ hash` };
+  const parsed = parseHash(hash);
+  if (!parsed) return { line, message: `user "${username}": hash is not a valid $7$ or $6$ hash` };
+  if (workOf(parsed) > maxIterations)
+    return {
+      line,
+      message: `user "${username}": hash needs ${workOf(parsed)} iterations, above PASSWD_MAX_ITERATIONS (${maxIterations}); not imported`,
+    };
   return { line, username, hash };
 }
 
@@ -66,8 +77,19 @@ export function parseAclFile(text: string): AclFile {
       return;
     }
     let access: Access = 'readwrite';
-    if (rest[0] !== undefined && ACCESS_WORDS.has(rest[0]) && rest.length > 1)
-      access = rest.shift() as Access;
+    if (rest.length > 1) {
+      // `topic ACCESS PATTERN`: a second word that is not an access word is a typo (`rw`),
+      // never part of the pattern.
+      const word2 = rest.shift() as string;
+      if (!ACCESS_WORDS.has(word2)) {
+        out.problems.push({
+          line,
+          message: `unknown access "${word2}" (expected read, write, readwrite or deny)`,
+        });
+        return;
+      }
+      access = word2 as Access;
+    }
     const pattern = rest.join(' ');
     if (!isValidRulePattern(pattern)) {
       out.problems.push({ line, message: `"${pattern}" is not a valid topic filter` });

@@ -43,7 +43,10 @@ export function parseHash(stored: string): ParsedHash | null {
   return null;
 }
 
-async function derive(password: string, h: Pick<ParsedHash, 'kind' | 'iterations' | 'salt'>) {
+export async function derive(
+  password: string,
+  h: Pick<ParsedHash, 'kind' | 'iterations' | 'salt'>,
+): Promise<Buffer> {
   if (h.kind === 6) {
     return createHash('sha512').update(password, 'utf8').update(h.salt).digest();
   }

@@ -14,6 +14,7 @@ import {
   commonAclLines,
   HEADER,
   passwdLine,
+  damageReason,
   passwdSkip,
   userAclSection,
   type SkipReason,
@@ -31,6 +32,8 @@ export interface ExportStatus {
   lastRevision: number | null;
   users: number | null;
   skipped: Partial<Record<SkipReason, number>>;
+  /** Records left out because they do not decode (the first MAX_DAMAGED_LISTED). */
+  damaged: { username: string; reason: string }[];
   consecutiveFailures: number;
 }
 
@@ -43,6 +46,7 @@ export interface ExporterDeps {
     | 'EXPORT_OWNER'
     | 'EXPORT_DEBOUNCE_MS'
     | 'EXPORT_MAX_DELAY_MS'
+    | 'PASSWD_MAX_ITERATIONS'
   >;
   store: CredentialStore;
   reloader: Reloader | null;
@@ -54,6 +58,7 @@ const BATCH = 1000;
 /** What the export reads of each user (HMGET, not HGETALL). */
 const EXPORT_FIELDS = ['hash', 'superuser', 'disabled', 'acl', 'clientIds'] as const;
 const MAX_BACKOFF_MS = 60_000;
+const MAX_DAMAGED_LISTED = 100;
 
 export class Exporter {
   private timer: NodeJS.Timeout | null = null;
@@ -77,6 +82,7 @@ export class Exporter {
     lastRevision: null,
     users: null,
     skipped: {},
+    damaged: [],
     consecutiveFailures: 0,
   };
 
@@ -253,6 +259,8 @@ export class Exporter {
         })
       : null;
     const skipped: Partial<Record<SkipReason, number>> = {};
+    const damaged: ExportStatus['damaged'] = [];
+    const maxIterations = this.deps.config.PASSWD_MAX_ITERATIONS;
     let users = 0;
     try {
       await acl?.write(
@@ -263,9 +271,11 @@ export class Exporter {
       await passwd?.write(HEADER); // Mosquitto skips lines starting with '#'
       for await (const batch of this.deps.store.iterateUsers(BATCH, EXPORT_FIELDS)) {
         for (const rec of batch) {
-          const skip = passwdSkip(rec);
+          const skip = passwdSkip(rec, maxIterations);
           if (skip) {
             skipped[skip] = (skipped[skip] ?? 0) + 1;
+            if (skip === 'damaged' && damaged.length < MAX_DAMAGED_LISTED)
+              damaged.push({ username: rec.username, reason: damageReason(rec) });
             continue;
           }
           users++;
@@ -278,6 +288,7 @@ export class Exporter {
       const after = [passwd ? await passwd.commit() : null, acl ? await acl.commit() : null];
       this.status.users = users;
       this.status.skipped = skipped;
+      this.status.damaged = damaged;
       this.status.lastRevision = revision;
       if (Object.keys(skipped).length)
         this.deps.logger.info({ skipped, users }, 'export left some users out');

@@ -65,8 +65,14 @@ export class AuditLog {
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < fields.length; i += 2)
         f[fields[i] as string] = fields[i + 1] as string;
-      const parse = (s: string | undefined) =>
-        s === undefined ? null : (JSON.parse(s) as unknown);
+      const parse = (s: string | undefined): unknown => {
+        if (s === undefined) return null;
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          return s; // an entry written by someone else: shown as it is
+        }
+      };
       return {
         id,
         at: new Date(Number(id.split('-')[0])).toISOString(),

@@ -2,6 +2,7 @@
 // listener (an ioredis client without one crashes the process on the first refused connect).
 import Redis, { type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger';
+import { redactUrl } from '../redact';
 
 export interface RedisClientOptions {
   url: string;
@@ -9,8 +10,6 @@ export interface RedisClientOptions {
   commandTimeoutMs?: number;
   logger: Logger;
 }
-
-const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
 
 export function createRedisClient(opts: RedisClientOptions): Redis {
   const options: RedisOptions = {

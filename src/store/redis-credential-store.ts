@@ -1,13 +1,16 @@
 import type Redis from 'ioredis';
-import { ReplyError } from 'ioredis';
 import type { AclRule } from '../domain/acl';
 import { badRequest, StoreUnavailableError } from '../errors';
 import type { CredentialStore, Page, WriteOutcome } from './credential-store';
 import type { Keys } from './keys';
 import {
+  COMMON,
+  decodeCommon,
   decodeRecord,
   encodeFields,
   pairsToObject,
+  wrongTypeRecord,
+  type Damage,
   type DeviceFields,
   type DeviceRecord,
 } from './records';
@@ -19,15 +22,22 @@ interface ScriptClient extends Redis {
   setCommon(...args: string[]): Promise<ScriptReply>;
 }
 
-/** Connection-level failures become StoreUnavailableError (→ 503); Redis replies pass. */
+/** Every Redis failure, error replies included, becomes StoreUnavailableError (→ 503). */
 async function guard<T>(op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (err) {
-    if (err instanceof ReplyError || (err as { status?: number }).status) throw err;
+    if ((err as { status?: number }).status) throw err; // our own AppErrors
     throw new StoreUnavailableError(err);
   }
 }
+
+const isWrongType = (err: unknown): boolean =>
+  (err as Error | null)?.name === 'ReplyError' &&
+  String((err as Error).message).startsWith('WRONGTYPE');
+
+/** Told once per read of a record or common rules that did not decode (an error log line). */
+export type DamageListener = (target: string, damage: readonly Damage[]) => void;
 
 function zip(fields: readonly string[], values: (string | null)[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -52,6 +62,7 @@ export class RedisCredentialStore implements CredentialStore {
     redis: Redis,
     private readonly keys: Keys,
     private readonly defaultCommon: readonly AclRule[],
+    private readonly onDamaged: DamageListener = () => undefined,
   ) {
     redis.defineCommand('writeUser', { numberOfKeys: 3, lua: WRITE_USER });
     redis.defineCommand('deleteUser', { numberOfKeys: 3, lua: DELETE_USER });
@@ -60,20 +71,33 @@ export class RedisCredentialStore implements CredentialStore {
   }
 
   private parseCommon(text: string | null): AclRule[] {
-    if (text === null || text === '') return [...this.defaultCommon];
-    try {
-      const rules = JSON.parse(text) as unknown;
-      if (Array.isArray(rules)) return rules as AclRule[];
-    } catch {
-      /* fall through: fail closed */
-    }
-    return [{ pattern: '#', access: 'deny' }];
+    const { rules, damaged } = decodeCommon(text, this.defaultCommon);
+    if (damaged) this.onDamaged(COMMON, damaged);
+    return rules;
+  }
+
+  /** The one decode of a user read: damaged records are reported here, once per read. */
+  private decode(username: string, h: Record<string, string>): DeviceRecord | null {
+    const rec = decodeRecord(username, h);
+    if (rec?.damaged) this.onDamaged(username, rec.damaged);
+    return rec;
+  }
+
+  private wrongType(username: string): DeviceRecord {
+    const rec = wrongTypeRecord(username);
+    this.onDamaged(username, rec.damaged ?? []);
+    return rec;
   }
 
   getUser(username: string): Promise<DeviceRecord | null> {
-    return guard(async () =>
-      decodeRecord(username, await this.redis.hgetall(this.keys.user(username))),
-    );
+    return guard(async () => {
+      try {
+        return this.decode(username, await this.redis.hgetall(this.keys.user(username)));
+      } catch (err) {
+        if (isWrongType(err)) return this.wrongType(username);
+        throw err;
+      }
+    });
   }
 
   getUserWithCommon(username: string) {
@@ -88,13 +112,28 @@ export class RedisCredentialStore implements CredentialStore {
         [Error | null, Record<string, string>],
         [Error | null, string | null],
       ];
-      if (e1 || e2) throw e1 ?? e2;
-      return { user: decodeRecord(username, h), common: this.parseCommon(common) };
+      for (const e of [e1, e2]) if (e && !isWrongType(e)) throw e;
+      return {
+        user: e1 ? this.wrongType(username) : this.decode(username, h),
+        common: e2 ? this.commonWrongType() : this.parseCommon(common),
+      };
     });
   }
 
   getCommonAcl(): Promise<AclRule[]> {
-    return guard(async () => this.parseCommon(await this.redis.get(this.keys.commonAcl)));
+    return guard(async () => {
+      try {
+        return this.parseCommon(await this.redis.get(this.keys.commonAcl));
+      } catch (err) {
+        if (!isWrongType(err)) throw err;
+        return this.commonWrongType();
+      }
+    });
+  }
+
+  private commonWrongType(): AclRule[] {
+    this.onDamaged(COMMON, [{ field: 'key', reason: 'not a string (WRONGTYPE)' }]);
+    return [];
   }
 
   private async write(
@@ -123,7 +162,7 @@ export class RedisCredentialStore implements CredentialStore {
   private outcome(reply: ScriptReply, username: string): WriteOutcome {
     const [code, revision, old] = reply;
     if (code !== 'OK') throw toError(code, `device "${username}"`);
-    return { before: decodeRecord(username, pairsToObject(old)), revision: Number(revision) };
+    return { before: this.decode(username, pairsToObject(old)), revision: Number(revision) };
   }
 
   createUser(record: DeviceRecord): Promise<WriteOutcome> {
@@ -175,12 +214,17 @@ export class RedisCredentialStore implements CredentialStore {
     const res = (await p.exec()) ?? [];
     const out: DeviceRecord[] = [];
     res.forEach(([err, reply], i) => {
-      if (err) throw err;
+      const name = names[i] as string;
+      if (err) {
+        if (!isWrongType(err)) throw err;
+        out.push(this.wrongType(name));
+        return;
+      }
       const h = fields
         ? zip(fields, reply as (string | null)[])
         : (reply as Record<string, string>);
       // A name deleted between ZRANGE and the read is simply gone from this page.
-      const rec = decodeRecord(names[i] as string, h);
+      const rec = this.decode(name, h);
       if (rec) out.push(rec);
     });
     return out;

@@ -54,10 +54,13 @@ beforeAll(async () => {
   await create({ id: 'bound-1', clientIds: ['%u-main'] });
   // A username with a wildcard cannot be registered through the API; an imported or damaged
   // record can still carry one, so it is written to the store directly.
+  // A damaged record (its acl field is not JSON): every check refuses it.
+  const ctx = t.service.ctx;
+  await ctx.redis.hset(ctx.keys.user('broken-1'), { hash: '', disabled: '0', acl: '[{oops' });
   const now = new Date().toISOString();
   await t.service.ctx.store.createUser({
     username: '+',
-    hash: '',
+    hash: '$7$101$njERlZMi/7DzNB9E$/yzqCUhWGkAZ2+h0JzojJAjLCVTZ8quVVHhnC1Fbf3a7pClfzV0jRcbBYlOqTFCwR+52lEHnCgkqm8JkLG47bg==',
     superuser: false,
     disabled: false,
     acl: [{ pattern: 'x/%u', access: 'read' }],
@@ -174,6 +177,17 @@ const table: Row[] = [
     'disabled device',
     { username: 'off-1', clientid: 'c1', topic: 'a', acc: 2 },
     { allow: false, source: null, rule: null, reason: /^the device is disabled$/ },
+  ],
+  [
+    'damaged record',
+    { username: 'broken-1', clientid: 'c1', topic: 'a', acc: 2 },
+    {
+      allow: false,
+      source: null,
+      rule: null,
+      reason:
+        /^the stored record is damaged \(hash: missing; acl: not JSON\); the device is refused until it is rewritten$/,
+    },
   ],
   [
     'unknown device',

@@ -63,7 +63,7 @@ describe('import-passwd', () => {
       'topic read anon/#\npattern read broadcast/%u\nuser seven\ntopic readwrite plant/#\ntopic deny plant/secret\ntopic bogus/#/x\nuser ghost\ntopic ghost/#\n',
     );
 
-    const first = await importPasswd(ctx.devices, passwd, acl);
+    const first = await importPasswd(ctx.devices, passwd, acl, undefined, { replaceCommon: true });
     expect(first.created).toBe(3);
     expect(first.problems.map((p) => `${p.file === acl ? 'acl' : 'passwd'}:${p.line}`)).toEqual([
       'acl:6',

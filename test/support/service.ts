@@ -19,9 +19,26 @@ export interface TestService {
   stop(): Promise<void>;
 }
 
+/** Log lines a service wrote, as parsed JSON objects (pass `logs.stream` as the logger's). */
+export function captureLog(): {
+  lines: Record<string, unknown>[];
+  text(): string;
+  stream: { write(s: string): void };
+} {
+  const raw: string[] = [];
+  return {
+    get lines() {
+      return raw.map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+    text: () => raw.join(''),
+    stream: { write: (s: string) => void raw.push(s) },
+  };
+}
+
 export async function startTestService(
   name: string,
   env: Record<string, string> = {},
+  opts: { log?: { write(s: string): void } } = {},
 ): Promise<TestService> {
   const config = readConfig({
     PORT: '0',
@@ -33,7 +50,7 @@ export async function startTestService(
     ...env,
   });
   const service = await buildService(config, {
-    logger: createLogger(config.LOG_LEVEL),
+    logger: createLogger(opts.log ? 'info' : config.LOG_LEVEL, opts.log),
     adminTokens: [ADMIN],
   });
   const { port } = await service.start();

@@ -90,6 +90,8 @@ export interface Device {
   metadata: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
+  /** Present when a stored field does not decode: the device is refused until it is rewritten. */
+  damaged?: { field: string; reason: string }[];
   /** Scheme of the stored password hash (never the hash), when the service reports it. */
   hashScheme?: string;
   /** Only in the answer of a create or a rotation. */

@@ -103,6 +103,21 @@ export function DevicePage({ id }: { id: string }) {
           {device.hashScheme ? ` Password hash: ${device.hashScheme}.` : ''}
         </span>
       </p>
+      {device.damaged?.length ? (
+        <div class="confirm" role="alert">
+          <p>
+            <strong>Damaged record:</strong> what Redis holds for this device does not decode, so it
+            is refused every check until these fields are saved again:
+          </p>
+          <ul>
+            {device.damaged.map((d) => (
+              <li key={d.field}>
+                {d.field}: {d.reason}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       <div class="row">
         <button
           type="button"

@@ -119,6 +119,7 @@ export function DevicesPage() {
                 </td>
                 <td>
                   {d.superuser ? <Badge kind="super">superuser</Badge> : null}
+                  {d.damaged?.length ? <Badge kind="off">damaged</Badge> : null}
                   {d.disabled ? (
                     <Badge kind="off">disabled</Badge>
                   ) : (

@@ -1,0 +1,67 @@
+// The shapes of a device's fields: one set of zod schemas that validates API requests AND
+// decodes what the store reads back from Redis (stored data is input too).
+import { z } from 'zod';
+import { ACCESS, isValidRulePattern } from './acl';
+
+export const aclRuleSchema = z
+  .object({
+    pattern: z
+      .string()
+      .min(1)
+      .max(1024)
+      .refine(isValidRulePattern, {
+        message:
+          'must be an MQTT topic filter: "+" and "#" only as whole levels, "#" last; ' +
+          'no control characters, no blanks at either end',
+      }),
+    access: z.enum(ACCESS),
+  })
+  .strict();
+
+export const MAX_RULES = 1000;
+export const aclList = z.array(aclRuleSchema).max(MAX_RULES);
+
+export const clientIdList = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[^\u0000]*$/, 'must not contain NUL'),
+  )
+  .max(100)
+  .describe('Client ids this device may connect with (exact; %u is the username). Empty: any.');
+
+/** Keys that would reach an object's prototype if a consumer merged the metadata naively. */
+const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'];
+const hasForbiddenKey = (v: unknown): boolean =>
+  v !== null && typeof v === 'object' && FORBIDDEN_KEYS.some((k) => Object.hasOwn(v, k));
+
+// Checked before zod copies the record, which silently drops `__proto__` (a PATCH with one
+// then wiped the metadata).
+export const metadataSchema = z
+  .preprocess(
+    (v, ctx) => {
+      if (hasForbiddenKey(v))
+        ctx.addIssue({
+          code: 'custom',
+          message: `keys ${FORBIDDEN_KEYS.join(', ')} are not allowed`,
+        });
+      return v;
+    },
+    z
+      .record(
+        z.string().max(128),
+        z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]),
+      )
+      .refine((m) => Object.keys(m).length <= 64, { message: 'at most 64 keys' }),
+  )
+  .describe('Free-form string, number or boolean values, for the provisioning system.');
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 256;
+export const passwordSchema = z
+  .string()
+  .min(PASSWORD_MIN)
+  .max(PASSWORD_MAX)
+  .describe(`At least ${PASSWORD_MIN} characters; omit to have one generated.`);

@@ -1,0 +1,173 @@
+// The CLI: passwords typed on a terminal are not echoed and Enter ends them; the API's length
+// rules; changes and imports are audited as `cli:<user>`; an import does not silently replace
+// the common rules; unknown access words are reported with FILE:LINE.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { importPasswd } from '../../src/cli/import-passwd';
+import { readConfig } from '../../src/config';
+import { createContext, type AppContext } from '../../src/context';
+import { verifyPassword } from '../../src/domain/passwd-hash';
+import { createLogger } from '../../src/logger';
+import { createKeys } from '../../src/store/keys';
+import { waitReady } from '../../src/store/redis-client';
+import { cleanPrefix, mosquittoPasswd, testPrefix } from '../support/processes';
+import { TEST_REDIS_URL } from '../support/service';
+
+jest.setTimeout(30_000);
+const BIN = join(__dirname, '../../dist/src/cli.js');
+const prefix = testPrefix('cli-hardening');
+const env = {
+  ...process.env,
+  REDIS_URL: TEST_REDIS_URL,
+  REDIS_KEY_PREFIX: prefix,
+  PASSWD_ITERATIONS: '101',
+  LOG_LEVEL: 'silent',
+};
+let dir: string;
+let ctx: AppContext;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(os.tmpdir(), 'authd-cli-hardening-'));
+  ctx = createContext(readConfig(env), { logger: createLogger('silent'), adminTokens: [] });
+  await waitReady(ctx.redis, 5000);
+});
+afterAll(async () => {
+  await ctx.close();
+  await cleanPrefix(TEST_REDIS_URL, prefix);
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs the binary with `input` piped to stdin. */
+function cli(
+  args: string[],
+  input = '',
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile('node', [BIN, ...args], { env }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(input);
+  });
+}
+
+/** Runs the binary on a pseudo-terminal (util-linux `script`); types `typed` after `prompt`. */
+function onTerminal(args: string[], prompt: string, typed: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const cmd = ['node', BIN, ...args].map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { env });
+    let out = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!sent && out.includes(prompt)) {
+        sent = true;
+        child.stdin.write(typed);
+      }
+    });
+    const timer = setTimeout(() => child.kill(), 15_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`exit ${code}: ${out}`));
+    });
+  });
+}
+
+async function auditEntries(): Promise<{ actor: string; action: string; target: string }[]> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    const rows = await redis.xrevrange(createKeys(prefix).audit, '+', '-', 'COUNT', 100);
+    return rows.map(([, f]) => {
+      const o: Record<string, string> = {};
+      for (let i = 0; i + 1 < f.length; i += 2) o[f[i] as string] = f[i + 1] as string;
+      return { actor: o.actor ?? '', action: o.action ?? '', target: o.target ?? '' };
+    });
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const d = existsSync(BIN) ? describe : describe.skip;
+
+d('the real binary (run `npm run build` first)', () => {
+  it('hash on a terminal: nothing echoed, Enter ends the password', async () => {
+    const out = await onTerminal(['hash', '--iterations', '101'], 'password: ', 'tty-password-1\r');
+    expect(out).not.toContain('tty-password-1');
+    const hash = /\$7\$\S+/.exec(out)?.[0] ?? '';
+    expect(await verifyPassword('tty-password-1', hash)).toBe('match');
+  });
+
+  it('hash and --password-stdin apply the API length rules; piped stdin still works', async () => {
+    const short = await cli(['hash'], 'short\n');
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(/password: .*8/);
+    const long = await cli(
+      ['device', 'add', '--id', 'too-long', '--password-stdin'],
+      'x'.repeat(257),
+    );
+    expect(long.code).toBe(1);
+    expect(long.stderr).toMatch(/password: .*256/);
+    const piped = await cli(['hash', '--iterations', '101'], 'piped-password\n');
+    expect(await verifyPassword('piped-password', piped.stdout.trim())).toBe('match');
+  });
+
+  it('device add, rotate, remove and import-passwd are in the audit trail as cli:<user>', async () => {
+    const actor = `cli:${os.userInfo().username}`;
+    expect(
+      (await cli(['device', 'add', '--id', 'cli-a', '--password-stdin'], 'cli-a-password')).code,
+    ).toBe(0);
+    expect((await cli(['device', 'rotate', 'cli-a'])).code).toBe(0);
+    expect((await cli(['device', 'remove', 'cli-a'])).code).toBe(0);
+    const passwd = join(dir, 'import');
+    await mosquittoPasswd(passwd, 'cli-imported', 'imported-password');
+    expect((await cli(['import-passwd', passwd])).code).toBe(0);
+    const entries = await auditEntries();
+    const mine = entries.filter((e) => e.actor === actor).map((e) => `${e.action} ${e.target}`);
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        'create cli-a',
+        'rotate cli-a',
+        'delete cli-a',
+        'import cli-imported',
+      ]),
+    );
+  });
+});
+
+describe('import-passwd and the acl file', () => {
+  it('keeps the common rules unless --replace-common, and says so', async () => {
+    const passwd = join(dir, 'p2');
+    await mosquittoPasswd(passwd, 'p2-user', 'p2-password');
+    const acl = join(dir, 'a2');
+    await writeFile(acl, 'pattern read broadcast/%u\n');
+    const before = await ctx.devices.getCommonAcl();
+    const kept = await importPasswd(ctx.devices, passwd, acl);
+    expect(kept.commonRules).toBe(0);
+    expect(kept.notes.join('\n')).toMatch(/--replace-common/);
+    expect(await ctx.devices.getCommonAcl()).toEqual(before);
+    const replaced = await importPasswd(ctx.devices, passwd, acl, undefined, {
+      replaceCommon: true,
+    });
+    expect(replaced.commonRules).toBe(1);
+    expect(await ctx.devices.getCommonAcl()).toEqual([{ pattern: 'broadcast/%u', access: 'read' }]);
+  });
+
+  it('reports an unknown access word with FILE:LINE and never imports it as part of a pattern', async () => {
+    const passwd = join(dir, 'p3');
+    await mosquittoPasswd(passwd, 'p3-user', 'p3-password');
+    const acl = join(dir, 'a3');
+    await writeFile(acl, 'user p3-user\ntopic readwrite ok/#\ntopic rw typo/#\ntopic all x\n');
+    const report = await importPasswd(ctx.devices, passwd, acl);
+    expect(report.problems.map((p) => `${p.file}:${p.line}: ${p.message}`)).toEqual([
+      `${acl}:3: unknown access "rw" (expected read, write, readwrite or deny)`,
+      `${acl}:4: unknown access "all" (expected read, write, readwrite or deny)`,
+    ]);
+    expect((await ctx.store.getUser('p3-user'))?.acl).toEqual([
+      { pattern: 'ok/#', access: 'readwrite' },
+    ]);
+  });
+});
