@@ -1,11 +1,14 @@
-// The Markdown the README's performance section is made from.
-import type { ExportReport } from './export-measure';
-import type { HashBound } from './hash-bound';
-import type { Machine } from './machine';
-import { disturbed, NOISE_CORES } from './measured';
-import type { PacedResult } from './paced-load';
-import type { RunResult } from './stats';
+// bench/results.md, written by every run (the README's performance summary links to it).
+import { disturbed, NOISE_CORES, type RunResult } from './load';
 import { WORKLOAD_LABELS, type WorkloadId } from './workloads';
+
+interface HashBound {
+  iterations: number;
+  /** CPU time of one verification, ms. */
+  hashMs: number;
+  cores: number;
+  perSecond: number;
+}
 
 export interface CheckRow {
   workload: WorkloadId;
@@ -19,8 +22,8 @@ export interface CheckRow {
 export interface PacedRow {
   workload: WorkloadId;
   devices: number;
-  authd: PacedResult;
-  ceiling: PacedResult;
+  authd: RunResult;
+  ceiling: RunResult;
 }
 
 export interface SizeRow {
@@ -28,12 +31,12 @@ export interface SizeRow {
   loadMs: number;
   bytesPerDevice: number;
   encoding: string;
-  exported: ExportReport;
+  exported: { ms: number; users: number; maxRssKiB: number; bytes: number };
 }
 
 export interface Report {
   date: string;
-  machine: Machine;
+  machine: { cpu: string; cores: number; memGiB: number; os: string; node: string; redis: string };
   seconds: number;
   connections: number;
   warmSet: number;
@@ -98,7 +101,7 @@ export function renderReport(rep: Report): string {
     '|--:|--:|--:|--:|--:|--:|',
     ...rep.sizes.map(
       (s) =>
-        `| ${int(s.devices)} | ${(s.loadMs / 1000).toFixed(1)} | ${int(s.bytesPerDevice)} B (${s.encoding}) | ${(s.exported.ms / 1000).toFixed(1)} | ${mib(s.exported.maxRssKiB * 1024)} | ${mib(s.exported.passwdBytes + s.exported.aclBytes)} |`,
+        `| ${int(s.devices)} | ${(s.loadMs / 1000).toFixed(1)} | ${int(s.bytesPerDevice)} B (${s.encoding}) | ${(s.exported.ms / 1000).toFixed(1)} | ${mib(s.exported.maxRssKiB * 1024)} | ${mib(s.exported.bytes)} |`,
     ),
   ];
   if (rep.warnings.length) {

@@ -54,10 +54,7 @@ describe('readAdminTokens', () => {
   });
 
   it('never puts a token in an error message', () => {
-    try {
-      readAdminTokens({ ADMIN_TOKENS: 'ops:secret123' });
-    } catch (err) {
-      expect((err as Error).message).not.toContain('secret123');
-    }
+    expect(() => readAdminTokens({ ADMIN_TOKENS: 'ops:secret123' })).toThrow(/"ops"/);
+    expect(() => readAdminTokens({ ADMIN_TOKENS: 'ops:secret123' })).not.toThrow(/secret123/);
   });
 });

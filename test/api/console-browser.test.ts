@@ -9,14 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { consoleDir } from '../../src/api/console-router';
-import {
-  ADMIN,
-  checkUser,
-  JSON_HEADERS,
-  rawRequest,
-  startTestService,
-  type TestService,
-} from '../support/service';
+import { ADMIN, startTestService, type TestService } from '../support/service';
+import { checkUser, JSON_HEADERS, rawRequest } from '../support/http';
 
 jest.setTimeout(120_000);
 

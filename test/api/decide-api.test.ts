@@ -1,14 +1,8 @@
 // POST /api/v1/decide and GET /api/v1/lockouts on the real service and the real Redis. Every
 // decision is also put to the broker check itself: the explainer must agree with it.
 import request from 'supertest';
-import {
-  ADMIN_AUTH,
-  checkUser,
-  JSON_HEADERS,
-  rawRequest,
-  startTestService,
-  type TestService,
-} from '../support/service';
+import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
+import { checkUser, JSON_HEADERS, rawRequest } from '../support/http';
 
 let t: TestService;
 const api = () => request(t.service.server);

@@ -1,14 +1,7 @@
 // Every params × response × method combination go-auth can send, with the request bodies
 // captured from the real plugin, against the real service and the real Redis.
-import {
-  eventually,
-  FORM_HEADERS,
-  JSON_HEADERS,
-  rawRequest,
-  startTestService,
-  type RawResponse,
-  type TestService,
-} from '../support/service';
+import { startTestService, type TestService } from '../support/service';
+import { eventually, FORM_HEADERS, JSON_HEADERS, rawRequest, type Answer } from '../support/http';
 
 let t: TestService;
 
@@ -66,7 +59,7 @@ const CAPTURED: [string, string, string, boolean][] = [
 ];
 
 type Mode = 'status' | 'text' | 'json';
-function expectAnswer(res: RawResponse, mode: Mode, allow: boolean): void {
+function expectAnswer(res: Answer, mode: Mode, allow: boolean): void {
   expect(res.status).toBe(allow ? 200 : 403);
   if (mode === 'text') {
     if (allow) expect(res.body).toBe('ok');

@@ -1,13 +1,8 @@
 // Redis stopped or hung under the service: checks answer 5xx within the bound and never
 // allow; when Redis is back the service recovers by itself.
 import { startRedis, type RedisProcess } from '../support/processes';
-import {
-  eventually,
-  JSON_HEADERS,
-  rawRequest,
-  startTestService,
-  type TestService,
-} from '../support/service';
+import { startTestService, type TestService } from '../support/service';
+import { eventually, JSON_HEADERS, rawRequest } from '../support/http';
 
 let redis: RedisProcess;
 let t: TestService;

@@ -3,14 +3,8 @@
 // keeps the connections open and answers nothing, as a hung server does).
 import request from 'supertest';
 import { startRedis, type RedisProcess } from '../support/processes';
-import {
-  ADMIN_AUTH,
-  eventually,
-  JSON_HEADERS,
-  rawRequest,
-  startTestService,
-  type TestService,
-} from '../support/service';
+import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
+import { eventually, JSON_HEADERS, rawRequest } from '../support/http';
 
 jest.setTimeout(30_000);
 const CHECK_TIMEOUT_MS = 300;

@@ -1,8 +1,9 @@
 // Two service processes on the same Redis keys: a change made through one stops working on the
 // other — whose cache is warm — within 1 s (rotation, deletion, narrowed ACL, common rules).
 import { cleanPrefix, testPrefix } from '../support/processes';
-import { spawnService, type SpawnedService } from '../support/spawn-service';
-import { ADMIN, ADMIN_AUTH, JSON_HEADERS, rawRequest, TEST_REDIS_URL } from '../support/service';
+import { startService, type ServiceProcess } from '../support/processes';
+import { ADMIN, ADMIN_AUTH, TEST_REDIS_URL } from '../support/service';
+import { JSON_HEADERS, rawRequest } from '../support/http';
 
 const prefix = testPrefix('invalidation');
 const env = {
@@ -11,11 +12,11 @@ const env = {
   ADMIN_TOKENS: `${ADMIN.name}:${ADMIN.token}`,
   PASSWD_ITERATIONS: '101',
 };
-let a: SpawnedService;
-let b: SpawnedService;
+let a: ServiceProcess;
+let b: ServiceProcess;
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([spawnService({ env }), spawnService({ env })]);
+  [a, b] = await Promise.all([startService({ env }), startService({ env })]);
 });
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
@@ -25,7 +26,7 @@ afterAll(async () => {
 const H = { ...JSON_HEADERS, ...ADMIN_AUTH };
 const api = (method: string, path: string, body?: unknown) =>
   rawRequest(a.port, method, `/api/v1${path}`, body === undefined ? '' : JSON.stringify(body), H);
-const login = (s: SpawnedService, username: string, password: string) =>
+const login = (s: ServiceProcess, username: string, password: string) =>
   rawRequest(
     s.port,
     'POST',
@@ -33,7 +34,7 @@ const login = (s: SpawnedService, username: string, password: string) =>
     JSON.stringify({ username, password, clientid: 'c' }),
     JSON_HEADERS,
   );
-const publish = (s: SpawnedService, username: string, topic: string) =>
+const publish = (s: ServiceProcess, username: string, topic: string) =>
   rawRequest(
     s.port,
     'POST',
@@ -42,7 +43,7 @@ const publish = (s: SpawnedService, username: string, topic: string) =>
     JSON_HEADERS,
   );
 
-async function cacheHits(s: SpawnedService): Promise<number> {
+async function cacheHits(s: ServiceProcess): Promise<number> {
   const text = (await rawRequest(s.port, 'GET', '/metrics')).body;
   return Number(/mqtt_authd_cache_lookups_total\{result="hit"\} (\d+)/.exec(text)?.[1] ?? 0);
 }

@@ -3,13 +3,8 @@
 // slow lane, so other devices' first logins do not wait for them. Prints the figures.
 import { randomBytes } from 'node:crypto';
 import { hashPassword } from '../../src/domain/passwd-hash';
-import {
-  captureLog,
-  JSON_HEADERS,
-  rawRequest,
-  startTestService,
-  type TestService,
-} from '../support/service';
+import { captureLog, startTestService, type TestService } from '../support/service';
+import { JSON_HEADERS, rawRequest } from '../support/http';
 
 jest.setTimeout(60_000);
 const MAX = 200_000;

@@ -1,12 +1,7 @@
 // Brute force: failed logins lock a user name / client id across replicas, before PBKDF2.
 import request from 'supertest';
-import {
-  ADMIN_AUTH,
-  JSON_HEADERS,
-  rawRequest,
-  startTestService,
-  type TestService,
-} from '../support/service';
+import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
+import { JSON_HEADERS, rawRequest } from '../support/http';
 
 const auth = ADMIN_AUTH;
 let a: TestService;

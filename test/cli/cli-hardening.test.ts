@@ -1,7 +1,6 @@
 // The CLI: passwords typed on a terminal are not echoed and Enter ends them; the API's length
 // rules; changes and imports are audited as `cli:<user>`; an import does not silently replace
 // the common rules; unknown access words are reported with FILE:LINE.
-import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,7 +13,14 @@ import { verifyPassword } from '../../src/domain/passwd-hash';
 import { createLogger } from '../../src/logger';
 import { createKeys } from '../../src/store/keys';
 import { waitReady } from '../../src/store/redis-client';
-import { cleanPrefix, mosquittoPasswd, testPrefix } from '../support/processes';
+import { eventually, sleep } from '../support/http';
+import {
+  cleanPrefix,
+  mosquittoPasswd,
+  runCommand,
+  startProcess,
+  testPrefix,
+} from '../support/processes';
 import { TEST_REDIS_URL } from '../support/service';
 
 jest.setTimeout(30_000);
@@ -42,39 +48,20 @@ afterAll(async () => {
 });
 
 /** Runs the binary with `input` piped to stdin. */
-function cli(
-  args: string[],
-  input = '',
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile('node', [BIN, ...args], { env }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end(input);
-  });
+async function cli(args: string[], input = '') {
+  const r = await runCommand(process.execPath, [BIN, ...args], { env, input });
+  return { ...r, code: r.code ?? 1 };
 }
 
 /** Runs the binary on a pseudo-terminal (util-linux `script`); types `typed` after `prompt`. */
-function onTerminal(args: string[], prompt: string, typed: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const cmd = ['node', BIN, ...args].map((a) => `'${a}'`).join(' ');
-    const child = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { env });
-    let out = '';
-    let sent = false;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!sent && out.includes(prompt)) {
-        sent = true;
-        child.stdin.write(typed);
-      }
-    });
-    const timer = setTimeout(() => child.kill(), 15_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`exit ${code}: ${out}`));
-    });
-  });
+async function onTerminal(args: string[], prompt: string, typed: string): Promise<string> {
+  const cmd = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+  const child = startProcess('script', ['-q', '-e', '-c', cmd, '/dev/null'], { env, stdin: true });
+  await eventually(async () => expect(child.logs()).toContain(prompt), 10_000);
+  child.input(typed);
+  const exit = await Promise.race([child.exited, sleep(15_000).then(() => child.kill())]);
+  if (exit.code !== 0) throw new Error(`exit ${JSON.stringify(exit)}: ${child.logs()}`);
+  return child.logs();
 }
 
 async function auditEntries(): Promise<{ actor: string; action: string; target: string }[]> {

@@ -1,10 +1,8 @@
 // CLI commands as functions on the real Redis, plus one smoke test of the real binary.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   decide,
   deviceAdd,
@@ -21,10 +19,9 @@ import { createContext, type AppContext } from '../../src/context';
 import { createLogger } from '../../src/logger';
 import { verifyPassword } from '../../src/domain/passwd-hash';
 import { waitReady } from '../../src/store/redis-client';
-import { cleanPrefix, mosquittoPasswd, testPrefix } from '../support/processes';
+import { cleanPrefix, mosquittoPasswd, runCommand, testPrefix } from '../support/processes';
 import { TEST_REDIS_URL } from '../support/service';
 
-const run = promisify(execFile);
 let ctx: AppContext;
 let dir: string;
 
@@ -51,7 +48,7 @@ describe('import-passwd', () => {
   it('keeps $7$ and $6$ hashes, imports acl rules, reports bad lines by number, is idempotent', async () => {
     const passwd = join(dir, 'legacy');
     await mosquittoPasswd(passwd, 'seven', 'seven-pw');
-    await run('mosquitto_passwd', ['-H', 'sha512', '-b', passwd, 'six', 'six-pw']);
+    await mosquittoPasswd(passwd, 'six', 'six-pw', ['-H', 'sha512']);
     const good = await readFile(passwd, 'utf8');
     await writeFile(
       passwd,
@@ -173,21 +170,23 @@ describe('decide', () => {
 const BIN = join(__dirname, '../../dist/src/cli.js');
 (existsSync(BIN) ? describe : describe.skip)('the real binary (run `npm run build` first)', () => {
   it('hash reads stdin and prints a verifiable $7$ line; bad config exits 2 with the variable named', async () => {
-    const child = execFile('node', [BIN, 'hash', 'dev-x', '--iterations', '101']);
-    child.stdin?.end('binary-password\n');
-    const out = await new Promise<string>((resolve, reject) => {
-      let s = '';
-      child.stdout?.on('data', (c: Buffer) => (s += c.toString()));
-      child.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`exit ${code}`))));
+    const hashed = await runCommand(
+      process.execPath,
+      [BIN, 'hash', 'dev-x', '--iterations', '101'],
+      {
+        input: 'binary-password\n',
+      },
+    );
+    expect(hashed.code).toBe(0);
+    expect(hashed.stdout).toMatch(/^dev-x:\$7\$101\$/);
+    expect(
+      await verifyPassword('binary-password', hashed.stdout.trim().slice('dev-x:'.length)),
+    ).toBe('match');
+    const bad = await runCommand(process.execPath, [BIN, 'serve'], {
+      env: { ...process.env, PORT: 'x' },
     });
-    expect(await verifyPassword('binary-password', out.trim().slice('dev-x:'.length))).toBe(
-      'match',
-    );
-    const bad = await run('node', [BIN, 'serve'], { env: { ...process.env, PORT: 'x' } }).catch(
-      (e: { code: number; stderr: string }) => e,
-    );
-    expect((bad as { code: number }).code).toBe(2);
-    expect((bad as { stderr: string }).stderr).toMatch(/PORT="x"/);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/PORT="x"/);
   });
 
   it('decide prints the decision and exits 0 when allowed, 3 when denied', async () => {
@@ -198,14 +197,19 @@ const BIN = join(__dirname, '../../dist/src/cli.js');
       REDIS_KEY_PREFIX: ctx.config.REDIS_KEY_PREFIX,
       LOG_LEVEL: 'silent',
     };
-    const ok = await run('node', [BIN, 'decide', 'cli-bin-1', 'bin/cli-bin-1', '--acc', 'write'], {
-      env,
-    });
+    const ok = await runCommand(
+      process.execPath,
+      [BIN, 'decide', 'cli-bin-1', 'bin/cli-bin-1', '--acc', 'write'],
+      { env },
+    );
+    expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^ALLOW: .*rule "bin\/%u"/);
-    const no = await run('node', [BIN, 'decide', 'cli-bin-1', 'bin/other', '--acc', 'write'], {
-      env,
-    }).catch((e: { code: number; stdout: string }) => e);
-    expect((no as { code: number }).code).toBe(3);
-    expect((no as { stdout: string }).stdout).toMatch(/^DENY: no rule grants write/);
+    const no = await runCommand(
+      process.execPath,
+      [BIN, 'decide', 'cli-bin-1', 'bin/other', '--acc', 'write'],
+      { env },
+    );
+    expect(no.code).toBe(3);
+    expect(no.stdout).toMatch(/^DENY: no rule grants write/);
   });
 });

@@ -1,7 +1,6 @@
 // The deployment files: the compose files are valid and consistent with the service's
 // configuration, go-auth.conf asks the endpoints the service serves, and fallback.conf with
 // fallback-start.sh runs in a real mosquitto the way the fallback container runs it.
-import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import {
   chmod,
@@ -16,12 +15,17 @@ import {
 } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { readAdminTokens, readConfig } from '../../src/config';
-import { freePort, mosquittoPasswd, startMosquitto } from '../support/processes';
+import { parse as parseYaml } from 'yaml';
+import {
+  commandSync,
+  freePort,
+  mosquittoPasswd,
+  runCommand,
+  startMosquitto,
+} from '../support/processes';
 
-const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
 const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
 const DUMMY_TOKENS = 'ci:0123456789abcdef0123456789';
@@ -105,7 +109,7 @@ test.each(['mosquitto/go-auth.conf', 'mosquitto/fallback.conf', 'mosquitto/exist
 // ---------------------------------------------------------------------------------------------
 // docker-compose
 
-const hasCompose = !spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).error;
+const hasCompose = commandSync('docker-compose', ['version']).code !== null;
 if (!hasCompose) {
   console.log(
     'docker-compose not installed: skipping the compose file checks (.ci/run installs it)',
@@ -116,36 +120,22 @@ const describeCompose = hasCompose ? describe : describe.skip;
 function compose(args: string[], env: Record<string, string | undefined>) {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
-  return run('docker-compose', args, { cwd: ROOT, env: childEnv }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: err.code ?? 1,
-      stdout: err.stdout ?? '',
-      stderr: err.stderr ?? '',
-    }),
-  );
+  return runCommand('docker-compose', args, { cwd: ROOT, env: childEnv });
 }
 
-const unquote = (v: string) =>
-  /^'.*'$/.test(v) ? v.slice(1, -1).replace(/''/g, "'") : /^".*"$/.test(v) ? JSON.parse(v) : v;
+interface ComposeService {
+  environment?: Record<string, string>;
+  volumes?: string[];
+  pid?: string;
+  user?: string;
+  init?: boolean;
+}
 
-/** services.<name>.environment of `docker-compose config` output (block YAML, 2-space indent). */
-function serviceEnv(yaml: string, service: string): Record<string, string> {
-  const lines = yaml.split('\n');
-  const start = lines.indexOf(`  ${service}:`);
-  if (start < 0) throw new Error(`service ${service} not in:\n${yaml}`);
-  const env: Record<string, string> = {};
-  let inEnv = false;
-  for (const line of lines.slice(start + 1)) {
-    if (/^ {0,2}\S/.test(line)) break; // next service or top-level key
-    if (/^ {4}\S/.test(line)) {
-      inEnv = line === '    environment:';
-      continue;
-    }
-    const m = /^ {6}([A-Z][A-Z0-9_]*): ?(.*)$/.exec(line);
-    if (inEnv && m) env[m[1] as string] = unquote(m[2] as string);
-  }
-  return env;
+/** `docker-compose config` output, parsed (not matched by substring). */
+async function composeConfig(args: string[]) {
+  const r = await compose([...args, 'config'], { ADMIN_TOKENS: DUMMY_TOKENS });
+  expect(r).toMatchObject({ code: 0 });
+  return parseYaml(r.stdout) as { services: Record<string, ComposeService> };
 }
 
 describeCompose('docker-compose files', () => {
@@ -171,9 +161,8 @@ describeCompose('docker-compose files', () => {
   });
 
   test('gives mqtt-authd an environment the service accepts, matching go-auth.conf', async () => {
-    const r = await compose([...BASE, 'config'], { ADMIN_TOKENS: DUMMY_TOKENS });
-    expect(r.code).toBe(0);
-    const env = serviceEnv(r.stdout, 'mqtt-authd');
+    const { services } = await composeConfig(BASE);
+    const env = services['mqtt-authd']?.environment ?? {};
     const configSource = read('src/config.ts');
     for (const key of Object.keys(env))
       expect([key, configSource.includes(key)]).toEqual([key, true]);
@@ -185,14 +174,16 @@ describeCompose('docker-compose files', () => {
     const goAuth = confOptions(read('mosquitto/go-auth.conf'));
     expect(String(config.PORT)).toBe(one(goAuth, 'auth_opt_http_port'));
     expect(config.CHECK_RESPONSE_MODE).toBe(one(goAuth, 'auth_opt_http_response_mode'));
-    expect(r.stdout).toContain(`\n  ${one(goAuth, 'auth_opt_http_host')}:\n`); // a service name
-    expect(r.stdout).toContain('/mosquitto/go-auth.conf:/etc/mosquitto/mosquitto.conf:ro');
+    expect(Object.keys(services)).toContain(one(goAuth, 'auth_opt_http_host')); // a service name
+    expect(services.mosquitto?.volumes).toContain(
+      `${ROOT}/mosquitto/go-auth.conf:/etc/mosquitto/mosquitto.conf:ro`,
+    );
   });
 
   test('the fallback setup exports where fallback.conf reads and reloads what it runs', async () => {
-    const r = await compose([...FALLBACK, 'config'], { ADMIN_TOKENS: DUMMY_TOKENS });
-    expect(r.code).toBe(0);
-    const env = serviceEnv(r.stdout, 'mqtt-authd');
+    const { services } = await composeConfig(FALLBACK);
+    const authd = services['mqtt-authd'] as ComposeService;
+    const env = authd.environment ?? {};
     const config = readConfig(env);
     const fallback = confOptions(read('mosquitto/fallback.conf'));
     expect(config.PASSWD_FILE).toBe(one(fallback, 'password_file'));
@@ -201,16 +192,15 @@ describeCompose('docker-compose files', () => {
     expect(config.EXPORT_OWNER).toBe('1883:1883'); // the eclipse-mosquitto image's user
     expect(config.EXPORT_FILE_MODE).toBe(0o640);
 
-    const broker = serviceEnv(r.stdout, 'mosquitto-fallback');
-    expect(broker.EXPORT_OWNER).toBe(config.EXPORT_OWNER);
-    expect(broker.EXPORT_FILE_MODE).toBe(env.EXPORT_FILE_MODE);
-    expect(broker.EXPORT_DIR).toBe(path.dirname(config.PASSWD_FILE));
+    const broker = services['mosquitto-fallback'] as ComposeService;
+    expect(broker.environment?.EXPORT_OWNER).toBe(config.EXPORT_OWNER);
+    expect(broker.environment?.EXPORT_FILE_MODE).toBe(env.EXPORT_FILE_MODE);
+    expect(broker.environment?.EXPORT_DIR).toBe(path.dirname(config.PASSWD_FILE));
 
     // Signalling the broker needs its PID namespace and its uid; see docker-compose.fallback.yml.
-    expect(r.stdout).toMatch(/\n {4}pid: '?service:mosquitto-fallback'?\n/);
-    expect(r.stdout).toMatch(/\n {4}user: '?1883:1883'?\n/);
-    expect(r.stdout).toMatch(/\n {4}init: true\n/);
-    expect(r.stdout.match(/- export:\/export/g)).toHaveLength(2);
+    expect(authd).toMatchObject({ pid: 'service:mosquitto-fallback', user: '1883:1883' });
+    expect(broker.init).toBe(true);
+    for (const s of [authd, broker]) expect(s.volumes).toContain('export:/export:rw');
   });
 });
 
@@ -218,9 +208,9 @@ describeCompose('docker-compose files', () => {
 // fallback.conf and fallback-start.sh in a real mosquitto
 
 function mosquittoIds(): { uid: number; gid: number } | null {
-  const r = spawnSync('id', ['-u', 'mosquitto'], { encoding: 'utf8' });
-  const g = spawnSync('id', ['-g', 'mosquitto'], { encoding: 'utf8' });
-  if (r.status !== 0 || g.status !== 0) return null;
+  const r = commandSync('id', ['-u', 'mosquitto']);
+  const g = commandSync('id', ['-g', 'mosquitto']);
+  if (r.code !== 0 || g.code !== 0) return null;
   return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
 }
 
@@ -261,8 +251,8 @@ describeFallback('mosquitto/fallback.conf with fallback-start.sh, as in the cont
     await rm(base, { recursive: true, force: true });
   });
 
-  const startScript = () =>
-    run('/bin/sh', [path.join(ROOT, 'mosquitto/fallback-start.sh')], {
+  const startScript = async () => {
+    const r = await runCommand('/bin/sh', [path.join(ROOT, 'mosquitto/fallback-start.sh')], {
       env: {
         PATH: process.env.PATH,
         EXPORT_DIR: exportDir,
@@ -271,6 +261,8 @@ describeFallback('mosquitto/fallback.conf with fallback-start.sh, as in the cont
         MOSQUITTO: '/bin/true', // the broker is started below, under test control
       },
     });
+    expect(r).toMatchObject({ code: 0 });
+  };
 
   test('the start script prepares the export volume and keeps an existing export', async () => {
     await writeFile(path.join(exportDir, 'mosquitto.pid'), '12345\n'); // left by a killed broker
@@ -293,9 +285,7 @@ describeFallback('mosquitto/fallback.conf with fallback-start.sh, as in the cont
 
   test('the broker starts on the empty files, then takes an export on SIGHUP to pid_file', async () => {
     const [tcpPort, wsPort] = [await freePort(), await freePort()];
-    const websockets = /libwebsockets/.test(
-      spawnSync('ldd', ['/usr/sbin/mosquitto'], { encoding: 'utf8' }).stdout ?? '',
-    );
+    const websockets = /libwebsockets/.test(commandSync('ldd', ['/usr/sbin/mosquitto']).stdout);
     if (!websockets)
       console.log("this mosquitto has no websockets: port 9001's listener runs as mqtt");
     const original = read('mosquitto/fallback.conf');

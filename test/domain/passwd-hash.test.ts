@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { dummyVerify, hashPassword, parseHash, verifyPassword } from '../../src/domain/passwd-hash';
-
-const run = promisify(execFile);
+import { mosquittoPasswd } from '../support/processes';
 
 // From the mosquitto reference doc (password `test`).
 const V6 =
@@ -77,7 +74,7 @@ describe('vectors from the real mosquitto_passwd', () => {
   let n = 0;
   it.each(cases)('-H %s (%s) %j', async (algo, prefix, pw) => {
     const file = join(dir, `passwd-${n++}`);
-    await run('/usr/bin/mosquitto_passwd', ['-c', '-H', algo, '-b', file, 'user', pw]);
+    await mosquittoPasswd(file, 'user', pw, ['-H', algo]);
     const line = (await readFile(file, 'utf8')).trim();
     expect(line.startsWith(`user:${prefix}`)).toBe(true);
     const hash = line.slice('user:'.length);

@@ -1,17 +1,16 @@
 // The export skips records that do not decode, names them (log and GET /export), writes
 // everyone else, and its files always load in a real mosquitto.
-import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import request from 'supertest';
-import { startMosquitto, type MosquittoProcess } from '../support/processes';
+import { commandSync, startMosquitto, type MosquittoProcess } from '../support/processes';
 import { ADMIN_AUTH, captureLog, startTestService, type TestService } from '../support/service';
 
 jest.setTimeout(30_000);
-const uid = execFileSync('id', ['-u', 'mosquitto']).toString().trim();
-const gid = execFileSync('id', ['-g', 'mosquitto']).toString().trim();
+const uid = commandSync('id', ['-u', 'mosquitto']).stdout.trim();
+const gid = commandSync('id', ['-g', 'mosquitto']).stdout.trim();
 const log = captureLog();
 let dir: string;
 let t: TestService;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { verifyPassword } from '../../src/domain/passwd-hash';
-import { ADMIN_AUTH, eventually, startTestService, type TestService } from '../support/service';
+import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
+import { eventually } from '../support/http';
 
 const auth = ADMIN_AUTH;
 let dir: string;

@@ -10,12 +10,10 @@ import {
   ADMIN,
   ADMIN_AUTH,
   captureLog,
-  eventually,
-  JSON_HEADERS,
-  rawRequest,
   startTestService,
   TEST_REDIS_URL,
 } from '../support/service';
+import { eventually, JSON_HEADERS, rawRequest } from '../support/http';
 
 jest.setTimeout(30_000);
 const HASH_RE = /\$[76]\$[^\s"]{20,}/;

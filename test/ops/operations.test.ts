@@ -2,7 +2,6 @@
 import request from 'supertest';
 import { createApiRouter } from '../../src/api/api-router';
 import { createLockoutsRouter } from '../../src/api/lockouts-router';
-import { ROUTES } from '../../src/api/routes';
 
 interface Layerish {
   stack?: Layerish[];
@@ -22,14 +21,8 @@ function walk(router: Layerish): string[] {
   }
   return out;
 }
-import {
-  ADMIN,
-  ADMIN_AUTH,
-  JSON_HEADERS,
-  rawRequest,
-  startTestService,
-  type TestService,
-} from '../support/service';
+import { ADMIN, ADMIN_AUTH, startTestService, type TestService } from '../support/service';
+import { JSON_HEADERS, rawRequest } from '../support/http';
 
 const auth = ADMIN_AUTH;
 let t: TestService;
@@ -117,12 +110,11 @@ it('the audit trail names the admin token, never a password or hash', async () =
 it('the OpenAPI 3.1 document lists every route the API serves', async () => {
   const doc = (await request(t.service.server).get('/api/v1/openapi.json').expect(200)).body;
   expect(doc.openapi).toBe('3.1.0');
-  const served = ROUTES.map((r) => `${r.method} /api/v1${r.path.replace(/:(\w+)/g, '{$1}')}`);
   const documented = Object.entries(doc.paths as Record<string, object>).flatMap(([p, ops]) =>
     Object.keys(ops).map((m) => `${m} ${p}`),
   );
-  expect(documented.sort()).toEqual(served.sort());
-  // and every route Express actually serves under /api/v1 is in the document: walk the stack
+  // Not the route table the document is generated from: what Express really serves, found
+  // by walking its router stack, must be exactly what the document lists.
   const api = createApiRouter(t.service.ctx, {
     exporter: t.service.exporter,
     audit: t.service.audit,

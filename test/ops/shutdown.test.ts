@@ -3,21 +3,14 @@ import http from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanPrefix, testPrefix } from '../support/processes';
-import { spawnService } from '../support/spawn-service';
-import {
-  ADMIN,
-  ADMIN_AUTH,
-  eventually,
-  JSON_HEADERS,
-  rawRequest,
-  TEST_REDIS_URL,
-} from '../support/service';
+import { cleanPrefix, startService, testPrefix } from '../support/processes';
+import { ADMIN, ADMIN_AUTH, TEST_REDIS_URL } from '../support/service';
+import { eventually, JSON_HEADERS, rawRequest } from '../support/http';
 
 it('finishes an in-flight check and flushes a pending export before exiting 0', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'authd-shutdown-'));
   const prefix = testPrefix('shutdown');
-  const s = await spawnService({
+  const s = await startService({
     env: {
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
@@ -26,6 +19,9 @@ it('finishes an in-flight check and flushes a pending export before exiting 0', 
       PASSWD_ITERATIONS: '101',
       EXPORT_DEBOUNCE_MS: '60000', // the change stays pending until shutdown flushes it
       EXPORT_MAX_DELAY_MS: '60000',
+      // This is about draining, not the Redis budget of a check (test/checks/check-timeout):
+      // on a loaded machine the default 250 ms could turn the in-flight check into a 503.
+      CHECK_TIMEOUT_MS: '5000',
     },
   });
   try {

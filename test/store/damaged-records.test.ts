@@ -1,15 +1,8 @@
 // Stored data is input: a record or common rules that do not decode deny (403, never 5xx),
 // one error line names the user and the field, and nobody else is affected.
 import request from 'supertest';
-import {
-  ADMIN_AUTH,
-  eventually,
-  captureLog,
-  JSON_HEADERS,
-  rawRequest,
-  startTestService,
-  type TestService,
-} from '../support/service';
+import { ADMIN_AUTH, captureLog, startTestService, type TestService } from '../support/service';
+import { eventually, JSON_HEADERS, rawRequest } from '../support/http';
 
 const log = captureLog();
 let t: TestService;

@@ -1,11 +1,15 @@
 // Self-test of the real-process helpers: they start, answer, stop and clean up.
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import mqtt from 'mqtt';
+import { eventually } from './http';
 import {
   cleanPrefix,
+  commandSync,
+  runCommand,
   freePort,
   mosquittoPasswd,
   startMosquitto,
@@ -37,15 +41,23 @@ async function tryConnect(port: number, username: string, password: string): Pro
     await client.endAsync();
     return 'ok';
   } catch (err) {
+    // Only a CONNACK refusal counts; a timeout or a dead broker is a failure of the test.
+    if (!/^Connection refused: /.test((err as Error).message)) throw err;
     return `refused: ${(err as Error).message}`;
   }
 }
 
-test('freePort gives distinct usable ports', async () => {
-  const a = await freePort();
-  const b = await freePort();
-  expect(a).toBeGreaterThan(0);
-  expect(b).toBeGreaterThan(0);
+test('freePort gives a port one can listen on, low enough for a cluster bus port (+10000)', async () => {
+  for (let i = 0; i < 20; i++) {
+    const port = await freePort();
+    expect(port).toBeLessThanOrEqual(55535);
+    const srv = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, '127.0.0.1', resolve);
+    });
+    await new Promise((r) => srv.close(r));
+  }
 });
 
 test('testPrefix is random and fits REDIS_KEY_PREFIX rules', () => {
@@ -125,6 +137,64 @@ describe('startRedis', () => {
   });
 });
 
+test('startRedis takes args and a conf file: a replica (--replicaof) follows its primary', async () => {
+  const primary = await startRedis();
+  const replica = await startRedis({
+    conf: 'replica-read-only yes\n',
+    args: ['--replicaof', '127.0.0.1', String(primary.port)],
+  });
+  try {
+    expect((await primary.cli('SET', 'k', 'v')).stdout.trim()).toBe('OK');
+    await eventually(
+      async () => expect((await replica.cli('GET', 'k')).stdout.trim()).toBe('v'),
+      10_000,
+    );
+    expect((await replica.cli('CONFIG', 'GET', 'replica-read-only')).stdout).toMatch(/yes/);
+    expect((await replica.cli('SET', 'k', 'w')).stdout).toMatch(/READONLY/);
+  } finally {
+    await replica.stop();
+    await primary.stop();
+  }
+});
+
+test('startRedis with sentinel: true runs a Sentinel from a conf it may rewrite', async () => {
+  const primary = await startRedis();
+  const sentinel = await startRedis({
+    conf: `sentinel monitor m 127.0.0.1 ${primary.port} 1\n`,
+    sentinel: true,
+  });
+  try {
+    const addr = await sentinel.cli('SENTINEL', 'get-master-addr-by-name', 'm');
+    expect(addr.stdout.split('\n').slice(0, 2)).toEqual(['127.0.0.1', String(primary.port)]);
+  } finally {
+    await sentinel.stop();
+    await primary.stop();
+  }
+});
+
+test('startRedis with --cluster-enabled yes gives a cluster node (its bus port fits)', async () => {
+  const node = await startRedis({ args: ['--cluster-enabled', 'yes'] });
+  try {
+    expect(node.port + 10000).toBeLessThanOrEqual(65535);
+    expect((await node.cli('CLUSTER', 'INFO')).stdout).toMatch(/cluster_state:fail/); // no slots yet
+    expect((await node.cli('CLUSTER', 'MYID')).stdout.trim()).toMatch(/^[0-9a-f]{40}$/);
+  } finally {
+    await node.stop();
+  }
+});
+
+test('runCommand reports exit codes and output and feeds stdin; it never rejects', async () => {
+  expect(await runCommand('/bin/sh', ['-c', 'cat; echo err >&2; exit 3'], { input: 'in' })).toEqual(
+    {
+      code: 3,
+      stdout: 'in',
+      stderr: 'err\n',
+    },
+  );
+  expect((await runCommand('/nonexistent/binary', [])).code).not.toBe(0);
+  expect(commandSync('/bin/sh', ['-c', 'echo hi']).stdout).toBe('hi\n');
+});
+
 describe('startMosquitto with a password_file', () => {
   let broker: MosquittoProcess;
 
@@ -142,7 +212,7 @@ describe('startMosquitto with a password_file', () => {
       expect(await tryConnect(broker.port, 'alice', 'wrong-pw')).toMatch(
         /refused.*Not authorized/i,
       );
-      expect(await tryConnect(broker.port, 'bob', 'bob-pw')).toMatch(/refused/);
+      expect(await tryConnect(broker.port, 'bob', 'bob-pw')).toMatch(/refused.*Not authorized/i);
 
       await mosquittoPasswd(pw, 'bob', 'bob-pw');
       await broker.reload();
@@ -164,37 +234,38 @@ describe('startMosquitto with a password_file', () => {
     ).rejects.toThrow(/Unable to open pwfile/);
   });
 
-  test('with dropPrivileges the broker cannot read a root-only 0600 file', async () => {
-    if (process.getuid?.() !== 0) {
-      console.log('skipped: only meaningful when the tests run as root (as CI does)');
-      return;
-    }
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'mqtt-authd-selftest-'));
-    try {
-      const pw = path.join(dir, 'passwd');
-      await writeFile(pw, '');
-      await mosquittoPasswd(pw, 'alice', 'right-pw');
-      await chmod(pw, 0o600);
-      await expect(
-        startMosquitto({
+  // Only meaningful when the tests run as root (as CI does).
+  const asRoot = process.getuid?.() === 0 ? test : test.skip;
+  asRoot(
+    'with dropPrivileges the broker cannot read a root-only 0600 file (root only)',
+    async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'mqtt-authd-selftest-'));
+      try {
+        const pw = path.join(dir, 'passwd');
+        await writeFile(pw, '');
+        await mosquittoPasswd(pw, 'alice', 'right-pw');
+        await chmod(pw, 0o600);
+        await expect(
+          startMosquitto({
+            dir,
+            dropPrivileges: true,
+            config: `allow_anonymous false\npassword_file ${pw}`,
+          }),
+        ).rejects.toThrow(/Unable to open pwfile/);
+        await chmod(pw, 0o644);
+        const b = await startMosquitto({
           dir,
           dropPrivileges: true,
           config: `allow_anonymous false\npassword_file ${pw}`,
-        }),
-      ).rejects.toThrow(/Unable to open pwfile/);
-      await chmod(pw, 0o644);
-      const b = await startMosquitto({
-        dir,
-        dropPrivileges: true,
-        config: `allow_anonymous false\npassword_file ${pw}`,
-      });
-      try {
-        expect(await tryConnect(b.port, 'alice', 'right-pw')).toBe('ok');
+        });
+        try {
+          expect(await tryConnect(b.port, 'alice', 'right-pw')).toBe('ok');
+        } finally {
+          await b.stop();
+        }
       } finally {
-        await b.stop();
+        await rm(dir, { recursive: true, force: true });
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

@@ -1,26 +1,51 @@
-// Real redis-server and mosquitto processes for integration tests: no mocks. Every process
-// started here is killed by its stop(), and, as a safety net, when the test process exits.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// The one module that starts processes for tests, hostile scenarios and benchmarks (the only
+// importer of node:child_process outside src/). Real parts, no mocks. Every process started
+// here is tracked: stop() ends it, and whatever is still alive when this process exits or
+// gets SIGINT/SIGTERM/SIGHUP is SIGCONTed and SIGKILLed (one exit hook for all).
+//
+// API
+//   startProcess(cmd, args, { cwd, env, stdin })   any long-running child → Proc
+//   runCommand(cmd, args, { input, env })   a one-shot command → { code, stdout, stderr }
+//   commandSync(cmd, args)                  the same, synchronously (module-level probes)
+//   startRedis({ args, conf, sentinel, port, timeoutMs })
+//       redis-server on a free port (≤ 55535, so a cluster bus port +10000 fits), ready when
+//       it answers PING. `conf` is written to <dir>/redis.conf and passed first (a sentinel
+//       rewrites it); `args` are `--name value` pairs (`--replicaof 127.0.0.1 6380`,
+//       `--cluster-enabled yes`, `--appendonly yes`); `sentinel: true` adds `--sentinel`.
+//       → RedisProcess: port, url, dir, pid, logs, stop, kill(sig), restart, pause (SIGSTOP),
+//       resume (SIGCONT), cli(...args) (redis-cli against it).
+//   startMosquitto({ config, dir, dropPrivileges }) → MosquittoProcess (reload = SIGHUP)
+//   mosquittoPasswd(file, user, password)
+//   startService({ env, nodeArgs, readyPath }) the built service (`node dist/src/cli.js serve`)
+//   startNode([flags, script, args], env)   a node script of ours (bench children)
+//   freePort(), testPrefix(name), cleanPrefix(url, prefix)
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import Redis from 'ioredis';
+import { send, sleep } from './http';
 
-const run = promisify(execFile);
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
-const MOSQUITTO_PASSWD = '/usr/bin/mosquitto_passwd';
 const MAX_LOG_CHARS = 1_000_000;
 
+/** The repository root, whether this file runs from test/ (jest) or dist/test/ (bench). */
+export const ROOT = (() => {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+})();
+export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+
 // ---------------------------------------------------------------------------------------------
-// Process bookkeeping
+// Tracked processes and the exit hook
 
 const live = new Set<ChildProcess>();
-let exitHooksInstalled = false;
+let hooked = false;
 
 function killAllNow(): void {
   for (const child of live) {
@@ -34,122 +59,228 @@ function killAllNow(): void {
   live.clear();
 }
 
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
-  exitHooksInstalled = true;
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
   process.on('exit', killAllNow);
   // jest-worker ends a stuck worker with SIGTERM; without these the servers would outlive it.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
       killAllNow();
-      // Our listener is gone now: re-raised, the default action (exit) follows, unless the
-      // program has listeners of its own, which then decide.
+      // Re-raised, the default action (exit) follows, unless the program has listeners.
       if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
     });
   }
 }
 
-interface Spawned {
-  child: ChildProcess;
-  logs(): string;
-  exited: Promise<void>;
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
-/** Collects a child's stdout and stderr (the last MiB or so); `append` adds a line of ours. */
-export function captureLogs(child: ChildProcess): {
-  logs: () => string;
-  append: (b: Buffer) => void;
-} {
+export interface Proc {
+  readonly pid: number;
+  /** stdout and stderr so far (the last MiB or so). */
+  logs(): string;
+  isRunning(): boolean;
+  /** Resolves when the process has exited (never rejects). */
+  exited: Promise<Exit>;
+  /** Sends `signal` (default SIGKILL, a crash) and waits for the exit. */
+  kill(signal?: NodeJS.Signals): Promise<Exit>;
+  /** SIGTERM, SIGKILL after `graceMs`; resolves once it has exited. Idempotent. */
+  stop(graceMs?: number): Promise<Exit>;
+  /** SIGSTOP: connections stay open, nothing is answered (a hung process). */
+  pause(): void;
+  resume(): void;
+  /** Any other signal (SIGHUP for a reload). */
+  signal(sig: NodeJS.Signals): void;
+  /** Writes to its stdin (started with `stdin: true`; typing into a terminal program). */
+  input(data: string): void;
+}
+
+export function startProcess(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: boolean } = {},
+): Proc {
+  hookExit();
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
   let log = '';
-  const append = (chunk: Buffer) => {
-    log += chunk.toString('utf8');
+  const append = (chunk: Buffer | string) => {
+    log += chunk.toString();
     if (log.length > MAX_LOG_CHARS) log = log.slice(-MAX_LOG_CHARS / 2);
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
-  return { logs: () => log, append };
-}
-
-function spawnTracked(cmd: string, args: string[], cwd?: string): Spawned {
-  installExitHooks();
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const { logs, append } = captureLogs(child);
   // A server a failed test forgot must not keep Jest waiting: the exit hook kills it.
   child.unref();
-  for (const s of [child.stdout, child.stderr]) (s as net.Socket | null)?.unref();
+  for (const s of [child.stdout, child.stderr]) (s as unknown as net.Socket).unref();
   live.add(child);
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('exit', (code, signal) => {
       live.delete(child);
-      resolve();
+      resolve({ code, signal });
     });
     child.once('error', (err) => {
-      append(Buffer.from(`spawn ${cmd} failed: ${err.message}\n`));
+      append(`spawn ${cmd} failed: ${err.message}\n`);
       live.delete(child);
-      resolve();
+      resolve({ code: null, signal: null });
     });
   });
-  return { child, logs, exited };
+  const isRunning = () =>
+    child.exitCode === null && child.signalCode === null && child.pid !== undefined;
+  const waitExit = async (killAfterMs: number) => {
+    // The timer also keeps a plain node script alive meanwhile (the child is unref'd).
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const signal = (sig: NodeJS.Signals) => {
+    if (isRunning()) child.kill(sig);
+  };
+  return {
+    get pid() {
+      return child.pid ?? 0;
+    },
+    logs: () => log,
+    isRunning,
+    exited,
+    async kill(sig = 'SIGKILL') {
+      signal('SIGCONT');
+      signal(sig);
+      return waitExit(5000);
+    },
+    async stop(graceMs = 5000) {
+      if (!isRunning()) return exited;
+      signal('SIGCONT');
+      signal('SIGTERM');
+      return waitExit(graceMs);
+    },
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
+    signal,
+    input: (data) => void child.stdin?.write(data),
+  };
 }
 
-function isRunning(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null && child.pid !== undefined;
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
 
-/** Waits for the exit; the timer keeps a plain node script alive meanwhile (child is unref'd). */
-async function waitExit(p: Spawned, killAfterMs = 5000): Promise<void> {
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), killAfterMs);
-  try {
-    await p.exited;
-  } finally {
-    clearTimeout(timer);
+/** Runs a command to its end; never rejects on a non-zero exit (the code says it). */
+export function runCommand(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      cmd,
+      args,
+      { env: opts.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+        resolve({ code, stdout, stderr: stderr || (err && code === null ? err.message : '') });
+      },
+    );
+    child.stdin?.on('error', () => undefined); // EPIPE: it exited without reading stdin
+    child.stdin?.end(opts.input ?? '');
+  });
+}
+
+/** Synchronous, for decisions at module load (is docker-compose installed? the uid of a user). */
+export function commandSync(cmd: string, args: string[]): CommandResult {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { code: r.error ? null : r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** Polls `probe` until true; throws with the logs if the process exits or time runs out. */
+async function waitReady(what: string, p: Proc, probe: () => Promise<boolean>, ms: number) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!p.isRunning()) {
+      throw new Error(
+        `${what} exited (${JSON.stringify(await p.exited)}) before it was ready:\n${p.logs()}`,
+      );
+    }
+    if (await probe()) return;
+    await sleep(25);
+  }
+  throw new Error(`${what} not ready after ${ms} ms:\n${p.logs()}`);
+}
+
+/**
+ * Starts what `launch(port)` makes on a free port, ready when `probe(port)` says so; another
+ * port when the chosen one was taken meanwhile (freePort races with other jest workers).
+ */
+async function onFreePort<T extends Proc>(
+  what: string,
+  fixed: number | undefined,
+  launch: (port: number) => Promise<T> | T,
+  probe: (port: number) => Promise<boolean>,
+  ms: number,
+): Promise<{ port: number; proc: T }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = fixed ?? (await freePort());
+    const proc = await launch(port);
+    try {
+      await waitReady(`${what} on port ${port}`, proc, () => probe(port), ms);
+      return { port, proc };
+    } catch (err) {
+      await proc.kill();
+      if (
+        fixed !== undefined ||
+        attempt >= 3 ||
+        !/Address already in use|EADDRINUSE/.test(proc.logs())
+      )
+        throw err;
+    }
   }
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
-async function terminate(p: Spawned, graceMs = 3000): Promise<void> {
-  if (!isRunning(p.child)) return p.exited;
-  p.child.kill('SIGCONT');
-  p.child.kill('SIGTERM');
-  await waitExit(p, graceMs);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 // ---------------------------------------------------------------------------------------------
-// Ports
+// Ports, probes, prefixes
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (callers retry on EADDRINUSE). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
+/** A TCP port on 127.0.0.1, free a moment ago, ≤ 55535 (a cluster bus port is port+10000). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port: p } = srv.address() as net.AddressInfo;
+        srv.close(() => resolve(p));
+      });
     });
-  });
+    if (port <= 55535) return port;
+  }
 }
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: '127.0.0.1', port });
-    sock.setTimeout(500);
-    sock.once('connect', () => {
+    const done = (ok: boolean) => {
       sock.destroy();
-      resolve(true);
-    });
-    sock.once('timeout', () => {
-      sock.destroy();
-      resolve(false);
-    });
-    sock.once('error', () => resolve(false));
+      resolve(ok);
+    };
+    sock.setTimeout(500, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
   });
 }
 
-/** Sends a raw RESP PING; true only on +PONG (a paused server answers nothing → false). */
-function redisPing(port: number, timeoutMs = 500): Promise<boolean> {
+/** A raw RESP PING; true only on +PONG (a paused server answers nothing → false). */
+function redisPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: '127.0.0.1', port });
     let buf = '';
@@ -157,7 +288,7 @@ function redisPing(port: number, timeoutMs = 500): Promise<boolean> {
       sock.destroy();
       resolve(ok);
     };
-    sock.setTimeout(timeoutMs, () => done(false));
+    sock.setTimeout(500, () => done(false));
     sock.once('connect', () => sock.write('PING\r\n'));
     sock.on('data', (d) => {
       buf += d.toString();
@@ -167,118 +298,119 @@ function redisPing(port: number, timeoutMs = 500): Promise<boolean> {
   });
 }
 
-async function waitUntil(
-  what: string,
-  p: Spawned,
-  probe: () => Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (!isRunning(p.child)) {
-      throw new Error(
-        `${what} exited (code ${p.child.exitCode}) before it was ready:\n${p.logs()}`,
-      );
-    }
-    if (await probe()) return;
-    await sleep(25);
+/** `test:<name>:<random>:`, within REDIS_KEY_PREFIX rules (≤ 64 characters, no braces). */
+export function testPrefix(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 40);
+  return `test:${safe}:${randomBytes(6).toString('hex')}:`;
+}
+
+/** Deletes the keys under `prefix` (SCAN + UNLINK, never KEYS); returns how many. */
+export async function cleanPrefix(redisUrl: string, prefix: string): Promise<number> {
+  if (!prefix) throw new Error('cleanPrefix: refusing an empty prefix');
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined); // the awaited commands report failures
+  try {
+    await redis.connect();
+    const match = prefix.replace(/[*?[\]\\]/g, '\\$&') + '*';
+    let cursor = '0';
+    let deleted = 0;
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    // quit(), not disconnect(): disconnect() leaves a timer that keeps Jest from exiting.
+    await redis.quit().catch(() => redis.disconnect());
   }
-  throw new Error(`${what} not ready after ${timeoutMs} ms:\n${p.logs()}`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Redis
 
 export interface RedisProcess {
-  port: number;
-  url: string;
-  readonly pid: number | undefined;
+  readonly port: number;
+  readonly url: string;
+  /** Its working directory (--dir): the conf file, AOF, nodes.conf live here. */
+  readonly dir: string;
+  readonly pid: number;
   logs(): string;
-  /** SIGTERM (then SIGKILL); idempotent. The data is gone: nothing is saved. */
+  /** SIGTERM (then SIGKILL) and removes `dir`; idempotent. */
   stop(): Promise<void>;
   /** Sends `signal` (default SIGKILL, a crash) and waits for the exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts a fresh, empty server on the same port (stopping the old one if it still runs). */
+  /** Starts it again on the same port and dir (empty unless it persisted: --appendonly yes). */
   restart(): Promise<void>;
-  /** SIGSTOP: connections stay open but nothing is answered, as in a hung server. */
   pause(): void;
-  /** SIGCONT. */
   resume(): void;
+  /** `redis-cli -p <port> ...args`. */
+  cli(...args: string[]): Promise<CommandResult>;
 }
 
 export interface StartRedisOptions {
   port?: number;
-  /** Extra `--name value` arguments for redis-server. */
+  /** `--name value` arguments, after the defaults (so they override them). */
   args?: string[];
+  /** redis.conf contents, written to <dir>/redis.conf and passed as the first argument. */
+  conf?: string;
+  /** Run as a Sentinel (`redis-server redis.conf --sentinel`; needs `conf`). */
+  sentinel?: boolean;
   timeoutMs?: number;
 }
 
 export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisProcess> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mqtt-authd-redis-'));
-  const timeoutMs = opts.timeoutMs ?? 10000;
-  let port = opts.port ?? (await freePort());
-  let current: Spawned | undefined;
-
-  const launch = async () => {
-    await mkdir(dir, { recursive: true }); // stop() removed it
+  const confFile = path.join(dir, 'redis.conf');
+  let current: Proc | undefined;
+  const launch = async (port: number) => {
+    await mkdir(dir, { recursive: true });
+    if (opts.conf !== undefined && !existsSync(confFile)) await writeFile(confFile, opts.conf);
     const args = [
+      ...(opts.conf !== undefined ? [confFile] : []),
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', dir, '--daemonize', 'no', '--logfile', '', ...(opts.args ?? []),
+      '--dir', dir, '--daemonize', 'no', '--logfile', '',
+      ...(opts.args ?? []), ...(opts.sentinel ? ['--sentinel'] : []),
     ]; // prettier-ignore
-    const p = spawnTracked(REDIS_SERVER, args, dir);
-    current = p;
-    await waitUntil(`redis-server on port ${port}`, p, () => redisPing(port), timeoutMs);
+    current = startProcess(REDIS_SERVER, args, { cwd: dir });
+    return current;
   };
-
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await launch();
-      break;
-    } catch (err) {
-      // freePort() races with other workers; pick another port unless the caller chose one.
-      const inUse = current?.logs().includes('Address already in use');
-      if (!inUse || opts.port !== undefined || attempt >= 3) {
-        if (current) await terminate(current);
-        await rm(dir, { recursive: true, force: true });
-        throw err;
-      }
-      port = await freePort();
-    }
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  let port: number;
+  try {
+    ({ port } = await onFreePort('redis-server', opts.port, launch, redisPing, timeoutMs));
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   }
-
-  const handle: RedisProcess = {
+  const proc = () => current as Proc;
+  return {
     get port() {
       return port;
     },
     get url() {
       return `redis://127.0.0.1:${port}`;
     },
+    dir,
     get pid() {
-      return current?.child.pid;
+      return proc().pid;
     },
-    logs: () => current?.logs() ?? '',
+    logs: () => proc().logs(),
     async stop() {
-      if (current) await terminate(current);
+      await proc().stop(3000);
       await rm(dir, { recursive: true, force: true });
     },
     async kill(signal: NodeJS.Signals = 'SIGKILL') {
-      if (!current || !isRunning(current.child)) return;
-      current.child.kill('SIGCONT');
-      current.child.kill(signal);
-      await waitExit(current);
+      await proc().kill(signal);
     },
     async restart() {
-      if (current) await terminate(current);
-      await launch();
+      await proc().stop(3000);
+      await onFreePort('redis-server', port, launch, redisPing, timeoutMs);
     },
-    pause() {
-      current?.child.kill('SIGSTOP');
-    },
-    resume() {
-      current?.child.kill('SIGCONT');
-    },
+    pause: () => proc().pause(),
+    resume: () => proc().resume(),
+    cli: (...args) => runCommand('redis-cli', ['-p', String(port), ...args]),
   };
-  return handle;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,10 +442,7 @@ export interface StartMosquittoOptions {
   config: string;
   /** Directory for mosquitto.conf; a fresh temp dir (removed by stop()) if omitted. */
   dir?: string;
-  /**
-   * Run as the `mosquitto` user, as a packaged broker does (the default keeps root; see below).
-   * The temp dir is then made world-readable so that the broker can read files in it.
-   */
+  /** Run as the `mosquitto` user, as a packaged broker does (the temp dir is made 0755). */
   dropPrivileges?: boolean;
   timeoutMs?: number;
 }
@@ -322,20 +451,13 @@ export async function startMosquitto(opts: StartMosquittoOptions): Promise<Mosqu
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'mqtt-authd-mosq-')));
   const confFile = path.join(dir, 'mosquitto.conf');
-  const timeoutMs = opts.timeoutMs ?? 10000;
-  const asRoot = process.getuid?.() === 0;
-
   // Started as root, mosquitto 2.0 switches to the `mosquitto` user BEFORE it opens the
   // password file, the ACL file and its pid_file, so files in our 0700 temp dir would fail
   // with "Unable to open pwfile" (exit 13). `user root` keeps it root: fine for a test broker,
-  // never for production. Not running as root, mosquitto ignores `user`, so no line is needed.
-  const userLine = asRoot && !opts.dropPrivileges ? 'user root' : '';
+  // never for production. Not running as root, mosquitto ignores `user`.
+  const userLine = process.getuid?.() === 0 && !opts.dropPrivileges ? 'user root' : '';
   if (opts.dropPrivileges) await chmod(dir, 0o755);
-
-  let port!: number;
-  let p: Spawned | undefined;
-  for (let attempt = 1; ; attempt++) {
-    port = await freePort();
+  const launch = async (port: number) => {
     const conf = [
       '# written by test/support/processes.ts',
       `listener ${port} 127.0.0.1`,
@@ -350,91 +472,108 @@ export async function startMosquitto(opts: StartMosquittoOptions): Promise<Mosqu
       '',
     ].join('\n');
     await writeFile(confFile, conf);
-    p = spawnTracked(MOSQUITTO, ['-c', confFile], dir);
-    try {
-      const probePort = port;
-      await waitUntil(`mosquitto on port ${port}`, p, () => canConnect(probePort), timeoutMs);
-      break;
-    } catch (err) {
-      await terminate(p);
-      if (!p.logs().includes('Address already in use') || attempt >= 3) {
-        if (ownDir) await rm(dir, { recursive: true, force: true });
-        throw err;
-      }
-    }
+    return startProcess(MOSQUITTO, ['-c', confFile], { cwd: dir });
+  };
+  let started: { port: number; proc: Proc };
+  try {
+    started = await onFreePort(
+      'mosquitto',
+      undefined,
+      launch,
+      canConnect,
+      opts.timeoutMs ?? 10_000,
+    );
+  } catch (err) {
+    if (ownDir) await rm(dir, { recursive: true, force: true });
+    throw err;
   }
-  const proc = p;
-
+  const { port, proc } = started;
   const waitForLog = async (re: RegExp, ms = 5000, fromIndex = 0): Promise<number> => {
     const until = Date.now() + ms;
     for (;;) {
-      const tail = proc.logs().slice(fromIndex);
-      const m = re.exec(tail);
+      const m = re.exec(proc.logs().slice(fromIndex));
       if (m) return fromIndex + m.index + m[0].length;
-      if (Date.now() > until) {
+      if (Date.now() > until)
         throw new Error(`mosquitto log never matched ${re} within ${ms} ms:\n${proc.logs()}`);
-      }
-      if (!isRunning(proc.child)) throw new Error(`mosquitto exited:\n${proc.logs()}`);
+      if (!proc.isRunning()) throw new Error(`mosquitto exited:\n${proc.logs()}`);
       await sleep(10);
     }
   };
-
   return {
     port,
-    pid: proc.child.pid as number,
+    pid: proc.pid,
     dir,
     confFile,
     logs: proc.logs,
     waitForLog,
     async reload() {
       const from = proc.logs().length;
-      proc.child.kill('SIGHUP');
+      proc.signal('SIGHUP');
       await waitForLog(/Reloading config\./, 5000, from);
     },
-    isRunning: () => isRunning(proc.child),
+    isRunning: proc.isRunning,
     async stop() {
-      await terminate(proc);
+      await proc.stop(3000);
       if (ownDir) await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** `mosquitto_passwd -b` (with -c when the file does not exist yet). */
-export async function mosquittoPasswd(file: string, user: string, pass: string): Promise<void> {
-  const args = existsSync(file) ? ['-b', file, user, pass] : ['-c', '-b', file, user, pass];
-  await run(MOSQUITTO_PASSWD, args);
+/** `mosquitto_passwd -b` (with -c when the file does not exist yet); `-H sha512` optional. */
+export async function mosquittoPasswd(
+  file: string,
+  user: string,
+  pass: string,
+  hashArgs: string[] = [],
+): Promise<void> {
+  const create = existsSync(file) ? [] : ['-c'];
+  const r = await runCommand('mosquitto_passwd', [...create, ...hashArgs, '-b', file, user, pass]);
+  if (r.code !== 0) throw new Error(`mosquitto_passwd failed (${r.code}): ${r.stderr}`);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Redis key prefixes
+// Node processes: the service, and scripts of ours
 
-/**
- * `test:<name>:<random>:`: a key prefix of one's own in a shared Redis. Kept within the
- * service's REDIS_KEY_PREFIX rules (≤ 64 characters, no whitespace or braces).
- */
-export function testPrefix(name: string): string {
-  const safe = name.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 40);
-  return `test:${safe}:${randomBytes(6).toString('hex')}:`;
+export interface ServiceProcess extends Proc {
+  port: number;
+  url: string;
+  env: Record<string, string>;
 }
 
-/** Deletes the keys under `prefix` (SCAN + UNLINK, never KEYS); returns how many. */
-export async function cleanPrefix(redisUrl: string, prefix: string): Promise<number> {
-  if (!prefix) throw new Error('cleanPrefix: refusing an empty prefix');
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined); // the awaited commands report failures
-  try {
-    await redis.connect();
-    const match = prefix.replace(/[*?[\]\\]/g, '\\$&') + '*';
-    let cursor = '0';
-    let deleted = 0;
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
-    return deleted;
-  } finally {
-    // quit(), not disconnect(): disconnect() leaves a timer that keeps Jest from exiting.
-    await redis.quit().catch(() => redis.disconnect());
-  }
+export interface StartServiceOptions {
+  /** Service environment (REDIS_URL, REDIS_KEY_PREFIX, …). PORT is chosen if absent. */
+  env: Record<string, string>;
+  /** node flags before the script (`--cpu-prof`). */
+  nodeArgs?: string[];
+  /** Ready when this path answers 200 (default /healthz). */
+  readyPath?: string;
+  readyTimeoutMs?: number;
+}
+
+/** A node script with only the environment it is given (no jest or npm variables leak in). */
+export function startNode(args: string[], env: Record<string, string>): Proc {
+  return startProcess(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
+  });
+}
+
+/** `node dist/src/cli.js serve` (needs `npm run build`, which npm test/stress/bench run). */
+export async function startService(opts: StartServiceOptions): Promise<ServiceProcess> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  const fixed = opts.env.PORT ? Number(opts.env.PORT) : undefined;
+  const { port, proc } = await onFreePort(
+    'mqtt-authd',
+    fixed,
+    (p) =>
+      startNode([...(opts.nodeArgs ?? []), CLI, 'serve'], {
+        LOG_LEVEL: 'warn',
+        ...opts.env,
+        PORT: String(p),
+      }),
+    async (p) =>
+      (await send(p, opts.readyPath ?? '/healthz', { method: 'GET', timeoutMs: 500 })).status ===
+      200,
+    opts.readyTimeoutMs ?? 15_000,
+  );
+  return { ...proc, pid: proc.pid, port, url: `http://127.0.0.1:${port}`, env: opts.env };
 }

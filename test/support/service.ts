@@ -1,10 +1,10 @@
 // Starts the real service in-process against the real Redis, under a key prefix of its own.
-import http from 'node:http';
 import { readConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { buildService } from '../../src/main';
 import type { FullService as Service } from '../../src/main';
 import { waitReady } from '../../src/store/redis-client';
+import { sleep } from './http';
 import { cleanPrefix, testPrefix } from './processes';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -71,78 +71,5 @@ export async function startTestService(
 /** Waits until the change feed is subscribed (the cache answers only from then on). */
 export async function waitFeed(service: Service, ms = 5000): Promise<void> {
   const until = Date.now() + ms;
-  while (!service.ctx.feed.isUp && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-}
-
-export interface RawResponse {
-  status: number;
-  body: string;
-  headers: http.IncomingHttpHeaders;
-}
-
-/** One HTTP request with exactly these bytes (GET with a body included, as go-auth sends). */
-export function rawRequest(
-  port: number,
-  method: string,
-  path: string,
-  body = '',
-  headers: Record<string, string> = {},
-): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        headers: { 'Content-Length': Buffer.byteLength(body), ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body: Buffer.concat(chunks).toString('utf8'),
-            headers: res.headers,
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-export const JSON_HEADERS = {
-  'Content-Type': 'application/json',
-  'User-Agent': 'mosquitto-2.0.11',
-};
-export const FORM_HEADERS = {
-  'Content-Type': 'application/x-www-form-urlencoded',
-  'User-Agent': 'Go-http-client/1.1',
-};
-
-/** The go-auth user (CONNECT) check, as the plugin sends it in json mode. */
-export function checkUser(port: number, username: string, password: string, clientid = 'c') {
-  return rawRequest(
-    port,
-    'POST',
-    '/mqtt/user',
-    JSON.stringify({ username, password, clientid }),
-    JSON_HEADERS,
-  );
-}
-
-export async function eventually(assertion: () => Promise<void>, ms = 2000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      await assertion();
-      return;
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  while (!service.ctx.feed.isUp && Date.now() < until) await sleep(10);
 }

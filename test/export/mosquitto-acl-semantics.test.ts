@@ -19,7 +19,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { mosquittoPasswd, startMosquitto, type MosquittoProcess } from './processes';
+import { mosquittoPasswd, startMosquitto, type MosquittoProcess } from '../support/processes';
 
 let seq = 0;
 
@@ -44,8 +44,10 @@ async function canLogin(port: number, username: string, password: string): Promi
     const c = await connect(port, username, password);
     await c.endAsync();
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // Only a CONNACK refusal is a "no"; a timeout or a dead broker fails the test.
+    if (/^Connection refused: /.test((err as Error).message)) return false;
+    throw err;
   }
 }
 

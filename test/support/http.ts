@@ -1,5 +1,4 @@
-// Small HTTP and bookkeeping helpers shared by the hostile scenarios (stress/*.ts), which run
-// both from jest (CI size) and from `npm run stress` (full size).
+// HTTP and timing helpers shared by tests, hostile scenarios and the harness itself.
 import http from 'node:http';
 
 export interface Answer {
@@ -22,23 +21,19 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-/** One request; never rejects (a transport failure is status 0 with `error`). */
+/** One request with exactly these bytes (a GET may carry a body, as go-auth sends); never rejects. */
 export function send(port: number, path: string, opts: RequestOptions = {}): Promise<Answer> {
   const startedAt = Date.now();
-  const t0 = process.hrtime.bigint();
+  const t0 = performance.now();
   const body = opts.body ?? '';
   return new Promise((resolve) => {
     let settled = false;
-    const done = (a: Omit<Answer, 'ms' | 'startedAt' | 'endedAt'>) => {
+    const done = (a: Pick<Answer, 'status' | 'body' | 'headers' | 'error'>) => {
       if (settled) return;
       settled = true;
-      resolve({
-        ...a,
-        ms: Number(process.hrtime.bigint() - t0) / 1e6,
-        startedAt,
-        endedAt: Date.now(),
-      });
+      resolve({ ...a, ms: performance.now() - t0, startedAt, endedAt: Date.now() });
     };
+    const failed = (err: Error) => done({ status: 0, body: '', headers: {}, error: err.message });
     const req = http.request(
       {
         host: '127.0.0.1',
@@ -58,20 +53,35 @@ export function send(port: number, path: string, opts: RequestOptions = {}): Pro
             headers: res.headers,
           }),
         );
-        res.on('error', (err) => done({ status: 0, body: '', headers: {}, error: err.message }));
+        res.on('error', failed);
       },
     );
-    req.setTimeout(opts.timeoutMs ?? 10000, () => req.destroy(new Error('client timeout')));
-    req.on('error', (err) => done({ status: 0, body: '', headers: {}, error: err.message }));
+    req.setTimeout(opts.timeoutMs ?? 10_000, () => req.destroy(new Error('client timeout')));
+    req.on('error', failed);
     req.end(body);
   });
 }
 
-export const JSON_HEADERS = { 'Content-Type': 'application/json' };
+export const rawRequest = (
+  port: number,
+  method: string,
+  path: string,
+  body = '',
+  headers: Record<string, string> = {},
+) => send(port, path, { method, body, headers });
 
-export function bearer(token: string): Record<string, string> {
-  return { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
-}
+export const JSON_HEADERS = {
+  'Content-Type': 'application/json',
+  'User-Agent': 'mosquitto-2.0.11',
+};
+export const FORM_HEADERS = {
+  'Content-Type': 'application/x-www-form-urlencoded',
+  'User-Agent': 'Go-http-client/1.1',
+};
+export const bearer = (token: string) => ({
+  Authorization: `Bearer ${token}`,
+  'Content-Type': 'application/json',
+});
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -86,6 +96,19 @@ export async function waitFor(
     if (await probe()) return Date.now() - started;
     if (Date.now() - started > timeoutMs) return null;
     await sleep(everyMs);
+  }
+}
+
+/** Retries an assertion until it passes; the last failure if it never does. */
+export async function eventually(assertion: () => Promise<void>, ms = 2000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      return await assertion();
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await sleep(20);
+    }
   }
 }
 
@@ -120,38 +143,6 @@ export function percentile(values: number[], p: number): number {
 /** Math.max without spreading (a spread of 100k values overflows the stack). */
 export const maxOf = (values: number[]) => values.reduce((a, b) => (b > a ? b : a), 0);
 
-export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-
-/** What a scenario found: figures to print, and every broken guarantee (empty: all held). */
-export interface Report {
-  scenario: string;
-  figures: Record<string, number | string>;
-  violations: string[];
-}
-
-/** Collects violations, keeping the first few of each kind and counting the rest. */
-export class Violations {
-  private readonly counts = new Map<string, number>();
-  private readonly examples: string[] = [];
-
-  add(kind: string, detail: string): void {
-    const n = (this.counts.get(kind) ?? 0) + 1;
-    this.counts.set(kind, n);
-    if (n <= 5) this.examples.push(`${kind}: ${detail}`);
-  }
-
-  list(): string[] {
-    const more = [...this.counts]
-      .filter(([, n]) => n > 5)
-      .map(([kind, n]) => `${kind}: ${n - 5} more`);
-    return [...this.examples, ...more];
-  }
-
-  get size(): number {
-    return this.examples.length;
-  }
-}
-
 export function shuffle<T>(items: T[]): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
@@ -162,3 +153,13 @@ export function shuffle<T>(items: T[]): T[] {
 
 export const pick = <T>(items: readonly T[]): T =>
   items[Math.floor(Math.random() * items.length)] as T;
+
+/** The go-auth user (CONNECT) check, as the plugin sends it in json mode. */
+export const checkUser = (port: number, username: string, password: string, clientid = 'c') =>
+  rawRequest(
+    port,
+    'POST',
+    '/mqtt/user',
+    JSON.stringify({ username, password, clientid }),
+    JSON_HEADERS,
+  );

@@ -3,7 +3,7 @@
 // types), and the decision a check must come to (the oracle).
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { isValidFilter, isValidTopicName } from '../src/domain/topic';
+import { isValidFilter, isValidTopicName } from '../../src/domain/topic';
 
 export const GOOD = `good-${randomBytes(3).toString('hex')}`;
 export const GOOD_PW = `good-password-${randomBytes(6).toString('hex')}`;

@@ -3,9 +3,9 @@
 // passwords) the scenarios check against what they wrote.
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { isValidRulePattern } from '../src/domain/acl';
-import { usernameProblem } from '../src/domain/names';
-import { parseHash } from '../src/domain/passwd-hash';
+import { isValidRulePattern } from '../../src/domain/acl';
+import { usernameProblem } from '../../src/domain/names';
+import { parseHash } from '../../src/domain/passwd-hash';
 
 export interface PasswdFile {
   users: string[];
