@@ -22,6 +22,7 @@ import { encodeFields } from '../src/store/records';
 import { cleanPrefix, ROOT, startNode, startService } from '../test/support/processes';
 import { sleep } from '../test/support/http';
 import { measureChecks, peakRun, type Target } from './checks';
+import { measureCluster, renderCluster } from './cluster';
 import { peakLoad, type MeasureContext, type RunResult } from './load';
 import { renderReport, type Report, type SizeRow } from './report';
 import * as w from './workloads';
@@ -80,15 +81,16 @@ async function bulkLoad(keys: Keys, n: number, hashes: string[]): Promise<number
     await redis.set(keys.commonAcl, JSON.stringify(w.COMMON_RULES));
     for (let from = 0; from < n; from += 5000) {
       const pipe = redis.pipeline();
-      const names: string[] = [];
+      const names = new Map<number, string[]>();
       for (let i = from; i < Math.min(n, from + 5000); i++) {
         const name = w.deviceName(i);
         const hash = hashes[i % w.PASSWORD_COUNT] as string;
         const own = { hash, superuser: w.isSuperuser(i), acl: w.ownRules(name) };
         pipe.hset(keys.user(name), ...encodeFields({ ...own, ...same }));
-        names.push('0', name);
+        const b = keys.bucketOf(name);
+        names.set(b, [...(names.get(b) ?? []), '0', name]);
       }
-      pipe.zadd(keys.index, ...names);
+      for (const [b, members] of names) pipe.zadd(keys.index(b), ...members);
       for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
     }
   } finally {
@@ -243,7 +245,15 @@ async function main(): Promise<void> {
     const order = ['acl-json', 'acl-form', 'user-warm', 'user-cold', 'superuser'];
     report.checks.sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload));
     report.paced.sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload));
-    const md = renderReport(report);
+    // The cluster beside standalone (at the small size only); BENCH_CLUSTER=0 skips it.
+    let clusterMd = '';
+    if (env.BENCH_CLUSTER !== '0') {
+      console.log(`\ncluster (3 primaries + 3 replicas), ${small} devices`);
+      clusterMd = renderCluster(
+        await measureCluster(settings, small, hashes, context, report.checks),
+      );
+    }
+    const md = `${renderReport(report)}${clusterMd ? `\n\n${clusterMd}\n` : ''}`;
     await writeFile(RESULTS, md);
     console.log(`\n${md}\n(written to ${path.relative(process.cwd(), RESULTS)})`);
   } finally {

@@ -5,10 +5,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ConfigError, readConfig } from './config';
 import { createContext, type AppContext } from './context';
-import { redactSecrets, redactUrl } from './redact';
+import { redactSecrets } from './redact';
 import { attachAudit, buildService } from './main';
 import { readSecret } from './cli/read-secret';
 import { waitReady } from './store/redis-client';
+import { describeRedis } from './store/redis-client';
+import { legacyLayoutPresent, migrateStore } from './store/migrate-store';
+import { RedisCredentialStore } from './store/redis-credential-store';
 import {
   decide,
   deviceAdd,
@@ -29,6 +32,18 @@ async function serve(): Promise<void> {
   const config = readConfig();
   const service = await buildService(config);
   const log = service.ctx.logger.child({ name: 'authd:main' });
+  const { redis, keys } = service.ctx;
+  const legacy = await waitReady(redis, 3000).then(
+    () => legacyLayoutPresent(redis, keys),
+    () => false, // unknown now; checks answer 503 until Redis is back
+  );
+  if (legacy) {
+    await service.ctx.close();
+    throw new Error(
+      'the store holds devices in the layout of an earlier version: run ' +
+        '`mqtt-authd migrate-store` once (with the same REDIS_* settings), then start again',
+    );
+  }
   const addr = await service.start();
   log.info(
     { host: addr.address, port: addr.port },
@@ -65,7 +80,9 @@ async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   const ctx = createContext(config, { adminTokens: [] });
   try {
     await waitReady(ctx.redis, 5000).catch(() => {
-      throw new Error(`cannot reach Redis at ${redactUrl(config.REDIS_URL)} (set REDIS_URL)`);
+      throw new Error(
+        `cannot reach Redis at ${describeRedis(config)} (set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)`,
+      );
     });
     await waitReady(ctx.redisBulk, 5000);
     attachAudit(ctx);
@@ -75,13 +92,34 @@ async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   }
 }
 
-function progressBar(): Progress | undefined {
+function progressBar(label = 'import'): Progress | undefined {
   if (!process.stderr.isTTY) return undefined;
   const bar = new SingleBar(
-    { stream: process.stderr, format: 'import [{bar}] {percentage}% | {eta}s left' },
+    { stream: process.stderr, format: `${label} [{bar}] {percentage}% | {eta}s left` },
     Presets.shades_classic,
   );
   return { start: (n) => bar.start(n, 0), update: (n) => bar.update(n), stop: () => bar.stop() };
+}
+
+/** A bar on a terminal; otherwise a line per 10 % (logs of a job runner). */
+function migrateProgress(): Progress {
+  const bar = progressBar('migrate-store');
+  if (bar) return bar;
+  let total = 0;
+  let shown = -1;
+  return {
+    start: (n) => {
+      total = n;
+      process.stderr.write(`migrate-store: ${n} devices in the old layout\n`);
+    },
+    update: (n) => {
+      const tenth = total ? Math.floor((10 * n) / total) : 10;
+      if (tenth === shown) return;
+      shown = tenth;
+      process.stderr.write(`migrate-store: ${n}/${total}\n`);
+    },
+    stop: () => undefined,
+  };
 }
 
 const positiveInt = (v: string) => {
@@ -124,6 +162,22 @@ export function buildProgram(): Command {
           `imported: ${report.created} created, ${report.updated} updated, ${report.commonRules} common rules, ${report.problems.length} problems`,
         );
         if (report.problems.length) process.exitCode = 1;
+      }),
+    );
+  program
+    .command('migrate-store')
+    .description(
+      'move devices stored by an earlier version into the current key layout ' +
+        '(idempotent, resumable: run it again after an interruption)',
+    )
+    .action(() =>
+      withContext(async (ctx) => {
+        if (!(ctx.bulkStore instanceof RedisCredentialStore)) throw new Error('not a Redis store');
+        const r = await migrateStore(ctx.redisBulk, ctx.keys, ctx.bulkStore, migrateProgress());
+        print(
+          `migrated: ${r.copied} copied, ${r.kept} already in the new layout (kept), ` +
+            `${r.dangling} dangling index entries dropped, common rules ${r.commonAcl}`,
+        );
       }),
     );
   const device = program.command('device').description('manage devices directly in Redis');

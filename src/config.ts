@@ -19,6 +19,8 @@ const reloadSchema = z.string().refine((v) => /^(none|pidfile:.+|command:.+)$/.t
   message: 'must be none, pidfile:PATH or command:COMMAND',
 });
 
+const HOST_LIST = /^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/;
+
 const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(8080),
@@ -26,6 +28,16 @@ const schema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .default('redis://127.0.0.1:6379'),
+  REDIS_SENTINELS: z.string().regex(HOST_LIST, 'must be host:port[,host:port…]').optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).max(256).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  REDIS_CLUSTER_NODES: z.string().regex(HOST_LIST, 'must be host:port[,host:port…]').optional(),
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_DB: int(0, 1000).optional(),
+  REDIS_MIN_REPLICAS_ACK: int(0, 100).optional(),
+  REDIS_WAIT_TIMEOUT_MS: int(1, 60000).default(1000),
+  CACHE_SERVE_STALE_MS: int(0, 86400000).default(0),
   REDIS_KEY_PREFIX: z
     .string()
     .max(64)
@@ -77,9 +89,55 @@ const schema = z.object({
   TRUST_PROXY: bool.default(false),
 });
 
-export type Config = Readonly<z.output<typeof schema>>;
+export const TOPOLOGIES = ['standalone', 'sentinel', 'cluster'] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+
+export type Config = Readonly<
+  Omit<z.output<typeof schema>, 'REDIS_MIN_REPLICAS_ACK'> & {
+    /** Which Redis deployment the variables describe (derived, not read). */
+    REDIS_TOPOLOGY: Topology;
+    /** Resolved: 1 under Sentinel and Cluster, 0 standalone, unless set. */
+    REDIS_MIN_REPLICAS_ACK: number;
+  }
+>;
 
 export class ConfigError extends Error {}
+
+/** "h1:p1,h2:p2" (validated by the schema) as ioredis addresses. */
+export function parseHostList(list: string): { host: string; port: number }[] {
+  return list.split(',').map((hp) => {
+    const at = hp.lastIndexOf(':');
+    return { host: hp.slice(0, at), port: Number(hp.slice(at + 1)) };
+  });
+}
+
+/** The topology the set variables describe; two at once is an error naming both. */
+function topologyOf(picked: Record<string, string>): Topology {
+  const set: [Topology, string][] = [];
+  if (picked.REDIS_URL) set.push(['standalone', 'REDIS_URL']);
+  if (picked.REDIS_SENTINELS) set.push(['sentinel', 'REDIS_SENTINELS']);
+  if (picked.REDIS_CLUSTER_NODES) set.push(['cluster', 'REDIS_CLUSTER_NODES']);
+  if (set.length > 1) {
+    throw new ConfigError(
+      `invalid configuration:\n  ${set.map(([, v]) => v).join(' and ')} are both set: ` +
+        'choose one Redis topology (standalone, Sentinel or Cluster)',
+    );
+  }
+  const topology = set[0]?.[0] ?? 'standalone';
+  if (topology === 'sentinel' && !picked.REDIS_SENTINEL_NAME) {
+    throw new ConfigError(
+      'invalid configuration:\n  REDIS_SENTINEL_NAME: required with REDIS_SENTINELS ' +
+        '(the master name the sentinels monitor)',
+    );
+  }
+  if (topology === 'cluster' && picked.REDIS_DB && picked.REDIS_DB !== '0') {
+    throw new ConfigError(
+      `invalid configuration:\n  REDIS_DB=${JSON.stringify(picked.REDIS_DB)}: ` +
+        'Redis Cluster has only database 0',
+    );
+  }
+  return topology;
+}
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const picked: Record<string, string> = {};
@@ -100,7 +158,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `invalid configuration:\n  PASSWD_ITERATIONS=${parsed.data.PASSWD_ITERATIONS}: must not exceed PASSWD_MAX_ITERATIONS (${parsed.data.PASSWD_MAX_ITERATIONS})`,
     );
   }
-  return Object.freeze(parsed.data);
+  const topology = topologyOf(picked);
+  return Object.freeze({
+    ...parsed.data,
+    REDIS_TOPOLOGY: topology,
+    REDIS_MIN_REPLICAS_ACK:
+      parsed.data.REDIS_MIN_REPLICAS_ACK ?? (topology === 'standalone' ? 0 : 1),
+  });
 }
 
 export interface AdminToken {

@@ -1,6 +1,5 @@
 // One place builds everything from config: Redis clients, store, caches, services. Tests
 // build the same context with their own config (own key prefix, own Redis).
-import type Redis from 'ioredis';
 import { readAdminTokens, type AdminToken, type Config } from './config';
 import { CheckService } from './checks/check-service';
 import { LoginThrottle } from './checks/throttle';
@@ -11,7 +10,12 @@ import { createMetrics, type Metrics } from './ops/metrics';
 import { ChangeFeed } from './store/change-feed';
 import type { CredentialStore } from './store/credential-store';
 import { createKeys, type Keys } from './store/keys';
-import { createRedisClient } from './store/redis-client';
+import {
+  closeClient,
+  createRedisClient,
+  createSubscriberClient,
+  type RedisClient,
+} from './store/redis-client';
 import { RedisCredentialStore } from './store/redis-credential-store';
 import { HashWork } from './domain/hash-work';
 import { COMMON, describeDamage } from './store/records';
@@ -21,9 +25,9 @@ export interface AppContext {
   logger: Logger;
   metrics: Metrics;
   keys: Keys;
-  redis: Redis;
-  /** Longer timeouts, for exports and imports that move many records. */
-  redisBulk: Redis;
+  redis: RedisClient;
+  /** Longer timeouts, for exports, imports, and writes with their WAIT for the replicas. */
+  redisBulk: RedisClient;
   store: CredentialStore;
   bulkStore: CredentialStore;
   feed: ChangeFeed;
@@ -45,11 +49,19 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const metrics = createMetrics();
   const keys = createKeys(config.REDIS_KEY_PREFIX);
   const redisLog = logger.child({ name: 'authd:redis' });
-  const client = (name: string, commandTimeoutMs?: number) =>
-    createRedisClient({ url: config.REDIS_URL, name, commandTimeoutMs, logger: redisLog });
-  const redis = client('main', Math.max(config.CHECK_TIMEOUT_MS, 1000));
-  const redisBulk = client('bulk', 30000);
-  const redisSub = client('events');
+  const opts = (name: string, commandTimeoutMs?: number) => ({
+    settings: config,
+    name,
+    commandTimeoutMs,
+    logger: redisLog,
+  });
+  const redis = createRedisClient(opts('main', Math.max(config.CHECK_TIMEOUT_MS, 1000)));
+  const redisBulk = createRedisClient(opts('bulk', 30000));
+  const redisSub = createSubscriberClient(opts('events'));
+  const durability = {
+    minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
+    waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+  };
   const storeLog = logger.child({ name: 'authd:store' });
   // One error line per read of a record that does not decode (a cache miss, an export).
   const onDamaged = (target: string, damage: readonly { field: string; reason: string }[]) =>
@@ -59,8 +71,21 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
         ? `stored common rules do not decode (${describeDamage(damage)}); they grant nothing`
         : `stored record of ${JSON.stringify(target)} does not decode (${describeDamage(damage)}); it is denied everything`,
     );
-  const store = new RedisCredentialStore(redis, keys, config.COMMON_ACL_DEFAULT, onDamaged);
-  const bulkStore = new RedisCredentialStore(redisBulk, keys, config.COMMON_ACL_DEFAULT, onDamaged);
+  const store = new RedisCredentialStore(
+    redis,
+    keys,
+    config.COMMON_ACL_DEFAULT,
+    onDamaged,
+    durability,
+    redisBulk,
+  );
+  const bulkStore = new RedisCredentialStore(
+    redisBulk,
+    keys,
+    config.COMMON_ACL_DEFAULT,
+    onDamaged,
+    durability,
+  );
   const feed = new ChangeFeed(redisSub, keys.events, redisLog);
   const [hit, miss] = [metrics.cacheLookups.labels('hit'), metrics.cacheLookups.labels('miss')];
   const cache = new UserCache(
@@ -69,6 +94,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       ttlMs: config.CACHE_TTL_MS,
       maxUsers: config.CACHE_MAX_USERS,
       onLookup: (isHit) => (isHit ? hit : miss).inc(),
+      serveStaleMs: config.CACHE_SERVE_STALE_MS,
     },
     feed,
   );
@@ -104,6 +130,11 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     logger.child({ name: 'authd:checks' }),
     throttle,
     () => metrics.throttled.inc(),
+    (username) => {
+      const entry = cache.stale(username);
+      if (entry) metrics.staleAnswers.inc();
+      return entry;
+    },
   );
   const devices = new DeviceService(store, {
     iterations: config.PASSWD_ITERATIONS,
@@ -115,8 +146,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     throttle,
     devices,
     async close() {
-      await Promise.allSettled([redis.quit(), redisBulk.quit(), redisSub.quit()]);
-      for (const c of [redis, redisBulk, redisSub]) c.disconnect();
+      await Promise.all([redis, redisBulk, redisSub].map(closeClient));
     },
   };
 }

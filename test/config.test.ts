@@ -1,4 +1,4 @@
-import { ConfigError, readAdminTokens, readConfig } from '../src/config';
+import { ConfigError, parseHostList, readAdminTokens, readConfig } from '../src/config';
 
 describe('readConfig', () => {
   it('has the documented defaults', () => {
@@ -56,5 +56,45 @@ describe('readAdminTokens', () => {
   it('never puts a token in an error message', () => {
     expect(() => readAdminTokens({ ADMIN_TOKENS: 'ops:secret123' })).toThrow(/"ops"/);
     expect(() => readAdminTokens({ ADMIN_TOKENS: 'ops:secret123' })).not.toThrow(/secret123/);
+  });
+});
+
+describe('Redis topology', () => {
+  it('is standalone by default, with no replica confirmation', () => {
+    const c = readConfig({});
+    expect(c.REDIS_TOPOLOGY).toBe('standalone');
+    expect(c.REDIS_MIN_REPLICAS_ACK).toBe(0);
+  });
+
+  it('reads Sentinel and Cluster settings; empty variables count as unset', () => {
+    const s = readConfig({
+      REDIS_URL: '',
+      REDIS_SENTINELS: 's1:26379,s2:26379',
+      REDIS_SENTINEL_NAME: 'authd',
+      REDIS_CLUSTER_NODES: '',
+    });
+    expect(s).toMatchObject({ REDIS_TOPOLOGY: 'sentinel', REDIS_MIN_REPLICAS_ACK: 1 });
+    const c = readConfig({ REDIS_CLUSTER_NODES: 'n1:7000,n2:7001', REDIS_MIN_REPLICAS_ACK: '0' });
+    expect(c).toMatchObject({ REDIS_TOPOLOGY: 'cluster', REDIS_MIN_REPLICAS_ACK: 0 });
+    expect(parseHostList('n1:7000,[::1]:7001'.replace('[::1]', 'h'))).toEqual([
+      { host: 'n1', port: 7000 },
+      { host: 'h', port: 7001 },
+    ]);
+  });
+
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's:26379' }, /REDIS_URL and REDIS_SENTINELS/],
+    [
+      { REDIS_SENTINELS: 's:26379', REDIS_CLUSTER_NODES: 'n:7000', REDIS_SENTINEL_NAME: 'm' },
+      /REDIS_SENTINELS and REDIS_CLUSTER_NODES/,
+    ],
+    [{ REDIS_SENTINELS: 's:26379' }, /REDIS_SENTINEL_NAME: required/],
+    [{ REDIS_SENTINELS: 's' }, /REDIS_SENTINELS.*host:port/],
+    [{ REDIS_CLUSTER_NODES: 'n:7000', REDIS_DB: '2' }, /REDIS_DB.*only database 0/],
+    [{ CACHE_SERVE_STALE_MS: '-1' }, /CACHE_SERVE_STALE_MS/],
+  ];
+  it.each(bad)('refuses %j', (env, message) => {
+    expect(() => readConfig(env)).toThrow(ConfigError);
+    expect(() => readConfig(env)).toThrow(message);
   });
 });

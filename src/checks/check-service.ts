@@ -64,12 +64,20 @@ export class CheckService {
     private readonly logger: Logger,
     private readonly throttle?: Throttle,
     private readonly onThrottled?: () => void,
+    /** CACHE_SERVE_STALE_MS: an entry to answer from while Redis cannot be asked, if any. */
+    private readonly stale?: (username: string) => CachedUser | undefined,
   ) {}
 
-  private fetch(username: string, budget?: RedisBudget): Promise<CachedUser> {
-    return budget
-      ? budget.run(this.load(username))
-      : withTimeout(this.load(username), this.timeoutMs);
+  private async fetch(username: string, budget?: RedisBudget): Promise<CachedUser> {
+    try {
+      return await (budget
+        ? budget.run(this.load(username))
+        : withTimeout(this.load(username), this.timeoutMs));
+    } catch (err) {
+      const entry = err instanceof StoreUnavailableError ? this.stale?.(username) : undefined;
+      if (!entry) throw err;
+      return entry;
+    }
   }
 
   async user(f: CheckFields): Promise<Decision> {

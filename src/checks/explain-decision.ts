@@ -111,7 +111,7 @@ export async function explainDecision(
       source: 'superuser',
     };
   }
-  const entry = cachedUser(input.username, rec, common, 0);
+  const entry = cachedUser(input.username, rec, common, Date.now(), 0);
   const acl = usableAcl(entry);
   if (!rec || !acl) {
     return answer(false, rec ? disabledReason(rec) : `no device "${input.username}" is registered`);

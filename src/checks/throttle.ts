@@ -4,7 +4,7 @@
 // that name for AUTH_LOCK_S. A locked name is denied before any PBKDF2 runs.
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../store/redis-client';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { badRequest, StoreUnavailableError } from '../errors';
 import type { Throttle, ThrottleState } from './check-service';
@@ -48,7 +48,7 @@ export class LoginThrottle
   private readonly limiter: RateLimiterRedis;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyPrefix: string,
     private readonly opts: ThrottleOptions,
     /** ZSET listing current lockouts (keys.lockouts). */

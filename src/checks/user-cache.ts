@@ -11,6 +11,8 @@ export interface CachedUser {
   record: DeviceRecord | null;
   acl: CompiledAcl | null;
   verified?: Buffer;
+  /** When it was read from Redis (ms since the epoch). */
+  loadedAt: number;
   expires: number;
 }
 
@@ -19,11 +21,13 @@ export function cachedUser(
   username: string,
   record: DeviceRecord | null,
   common: readonly AclRule[],
+  loadedAt: number,
   expires: number,
 ): CachedUser {
   return {
     record,
     acl: record ? compileAcl([...record.acl, ...common], username) : null,
+    loadedAt,
     expires,
   };
 }
@@ -33,6 +37,11 @@ export interface UserCacheOptions {
   maxUsers: number;
   /** Told of every lookup (metrics). */
   onLookup?: (hit: boolean) => void;
+  /**
+   * CACHE_SERVE_STALE_MS: while Redis cannot be asked, an entry read less than this long ago
+   * may still answer (see stale()). 0: never; entries are dropped as soon as the feed drops.
+   */
+  serveStaleMs?: number;
 }
 
 export class UserCache {
@@ -54,7 +63,8 @@ export class UserCache {
   }
 
   private setEnabled(on: boolean): void {
-    this.clear();
+    if (on || !this.opts.serveStaleMs) this.clear();
+    else this.generation++; // kept only for stale(); no read in flight may add to them
     this.enabled = on && this.opts.maxUsers > 0 && this.opts.ttlMs > 0;
   }
 
@@ -79,6 +89,17 @@ export class UserCache {
     return undefined;
   }
 
+  /**
+   * The entry read less than CACHE_SERVE_STALE_MS ago, for when Redis cannot be asked (the
+   * caller counts every answer given from it). Changes heard before the outage removed their
+   * entries; changes made during it are unknown: that is the trade-off the setting accepts.
+   */
+  stale(username: string): CachedUser | undefined {
+    const max = this.opts.serveStaleMs ?? 0;
+    const hit = max > 0 ? this.users.get(username) : undefined;
+    return hit && hit.loadedAt + max > Date.now() ? hit : undefined;
+  }
+
   /** A fresh entry from the store (a miss); kept when no change raced the read. */
   async load(username: string): Promise<CachedUser> {
     const now = Date.now();
@@ -92,7 +113,7 @@ export class UserCache {
     } else {
       ({ user: record, common } = await this.store.getUserWithCommon(username));
     }
-    const entry = cachedUser(username, record, common, now + this.opts.ttlMs);
+    const entry = cachedUser(username, record, common, now, now + this.opts.ttlMs);
     if (this.enabled && gen === this.generation) {
       this.common = common;
       if (this.users.size >= this.opts.maxUsers) this.evictOldest();

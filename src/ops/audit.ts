@@ -1,6 +1,6 @@
 // The audit trail: every management change (who, what, when, before/after without secrets)
 // appended to a capped Redis stream.
-import type Redis from 'ioredis';
+import type { RedisClient } from '../store/redis-client';
 import type { Change } from '../devices/device-service';
 import type { Logger } from '../logger';
 
@@ -16,7 +16,7 @@ export interface AuditEntry {
 
 export class AuditLog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     private readonly maxEntries: number,
     private readonly logger: Logger,

@@ -1,28 +1,36 @@
 import { Router } from 'express';
 import type { AppContext } from '../context';
+import { primaryStatus, topologyOf } from '../store/redis-client';
 
 export interface ReadinessSource {
   /** Export health, when an exporter runs in this process. */
   exportHealthy?: () => boolean;
 }
 
-/** /healthz: the process answers. /readyz: Redis answers PING and the export is healthy. */
+/**
+ * /healthz: the process answers. /readyz: a Redis primary is known and answers, the change feed
+ * is subscribed, and the export is healthy; it names the topology and the primaries.
+ */
 export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): Router {
   const r = Router();
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
   });
   r.get('/readyz', async (_req, res) => {
-    const redis = await ctx.redis.ping().then(
-      (r) => r === 'PONG',
-      () => false,
-    );
+    // Ready only while a primary is known and answers: a replica alone cannot take writes, and
+    // reads from it may be stale.
+    const status = await primaryStatus(ctx.redis).catch(() => ({
+      topology: topologyOf(ctx.redis),
+      primaries: [] as string[],
+    }));
+    const redis = status.primaries.length > 0;
     const exportOk = src.exportHealthy ? src.exportHealthy() : true;
     const ready = redis && exportOk && ctx.feed.isUp;
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not ready',
+      redis: { topology: status.topology, primaries: status.primaries },
       checks: {
-        redis: redis ? 'ok' : 'unreachable',
+        redis: redis ? 'ok' : 'no primary',
         events: ctx.feed.isUp ? 'ok' : 'down',
         export: exportOk ? 'ok' : 'failing',
       },

@@ -59,6 +59,11 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    staleAnswers: new Counter({
+      name: 'mqtt_authd_stale_answers_total',
+      help: 'Checks answered from a cache entry while Redis was unreachable (CACHE_SERVE_STALE_MS)',
+      registers: [registry],
+    }),
     throttled: new Counter({
       name: 'mqtt_authd_throttled_checks_total',
       help: 'User checks denied without hashing because the name was locked out',

@@ -1,14 +1,28 @@
-// Every Redis key is built here: `${prefix}${kind}:${id}`. Keys of one user carry the hash
-// tag `{username}`, so a user's keys stay in one Redis Cluster slot.
+// Every Redis key is built here: `${prefix}${kind}:${id}`. The layout is the same on
+// standalone, Sentinel and Cluster, so a deployment moves between them without a migration.
+//
+// Users are spread over BUCKETS index shards by a stable hash of the username. A bucket's keys
+// share the hash tag `{NN}` (one Cluster slot): its users' hashes, its index ZSET and its
+// revision counter, so a device write is one script in one slot. 64 tags land on every primary
+// of any cluster up to a few dozen primaries; listing and export merge the 64 sorted indexes.
+import { crc32 } from 'node:zlib';
+
+export const BUCKETS = 64;
+
 export interface Keys {
   prefix: string;
+  /** The index shard a username belongs to: 0 … BUCKETS-1, stable across versions. */
+  bucketOf(username: string): number;
+  /** HASH: one device. */
   user(username: string): string;
-  /** ZSET, all members score 0: the device index in lexicographic order (listing, export). */
-  index: string;
-  /** STRING counter, bumped by every change: what an export has caught up with. */
-  revision: string;
+  /** ZSET, all members score 0: a bucket's usernames in lexicographic order. */
+  index(bucket: number): string;
+  /** STRING counter, bumped by every change to the bucket. */
+  revision(bucket: number): string;
   /** STRING, JSON array of the rules that apply to every user. */
   commonAcl: string;
+  /** STRING counter, bumped by every change of the common rules (same slot as commonAcl). */
+  commonRevision: string;
   /** Pub/sub channel: `u:<username>` or `common` after every change. */
   events: string;
   /** STREAM, capped: the audit trail of management changes. */
@@ -17,18 +31,34 @@ export interface Keys {
   rateLimit: string;
   /** ZSET: current lockouts, `<u|c>:<digest>\t<name, first 256 chars>` scored by their end (ms). */
   lockouts: string;
+  /** The layout before buckets (migrate-store reads them): user hash, index, revision. */
+  legacy: { user(username: string): string; index: string; revision: string; commonAcl: string };
+}
+
+const tag = (bucket: number) => `{${bucket.toString(16).padStart(2, '0')}}`;
+
+export function bucketOf(username: string): number {
+  return crc32(Buffer.from(username, 'utf8')) % BUCKETS;
 }
 
 export function createKeys(prefix: string): Keys {
   return {
     prefix,
-    user: (username) => `${prefix}user:{${username}}`,
-    index: `${prefix}users`,
-    revision: `${prefix}revision`,
-    commonAcl: `${prefix}acl:common`,
+    bucketOf,
+    user: (username) => `${prefix}u:${tag(bucketOf(username))}:${username}`,
+    index: (bucket) => `${prefix}ix:${tag(bucket)}`,
+    revision: (bucket) => `${prefix}rev:${tag(bucket)}`,
+    commonAcl: `${prefix}acl:{common}`,
+    commonRevision: `${prefix}rev:{common}`,
     events: `${prefix}events`,
     audit: `${prefix}audit`,
     rateLimit: `${prefix}rl`,
     lockouts: `${prefix}lockouts`,
+    legacy: {
+      user: (username) => `${prefix}user:{${username}}`,
+      index: `${prefix}users`,
+      revision: `${prefix}revision`,
+      commonAcl: `${prefix}acl:common`,
+    },
   };
 }

@@ -1,8 +1,10 @@
-import type Redis from 'ioredis';
+import { Cluster, type ChainableCommander } from 'ioredis';
 import type { AclRule } from '../domain/acl';
-import { badRequest, StoreUnavailableError } from '../errors';
+import { AppError, badRequest, StoreUnavailableError } from '../errors';
 import type { CredentialStore, Page, WriteOutcome } from './credential-store';
-import type { Keys } from './keys';
+import { BUCKETS, type Keys } from './keys';
+import { chunkFor, IndexMerge } from './merged-index';
+import type { RedisClient } from './redis-client';
 import {
   COMMON,
   decodeCommon,
@@ -16,10 +18,10 @@ import {
 } from './records';
 import { DELETE_USER, SET_COMMON, toError, WRITE_USER, type ScriptReply } from './scripts';
 
-interface ScriptClient extends Redis {
-  writeUser(...args: string[]): Promise<ScriptReply>;
-  deleteUser(...args: string[]): Promise<ScriptReply>;
-  setCommon(...args: string[]): Promise<ScriptReply>;
+interface Scripts {
+  writeUser(...args: string[]): ChainableCommander;
+  deleteUser(...args: string[]): ChainableCommander;
+  setCommon(...args: string[]): ChainableCommander;
 }
 
 /** Every Redis failure, error replies included, becomes StoreUnavailableError (→ 503). */
@@ -31,6 +33,36 @@ async function guard<T>(op: () => Promise<T>): Promise<T> {
     throw new StoreUnavailableError(err);
   }
 }
+
+/** The [error, reply] pairs of a pipeline. */
+async function run(p: ChainableCommander): Promise<[Error | null, unknown][]> {
+  const res = await p.exec();
+  if (!res) throw new Error('pipeline aborted');
+  return res;
+}
+
+/** The replies of a pipeline, or its first error. */
+async function replies(p: ChainableCommander): Promise<unknown[]> {
+  return (await run(p)).map(([err, reply]) => {
+    if (err) throw err;
+    return reply;
+  });
+}
+
+export interface DurabilityOptions {
+  /** Replicas that must confirm a write (Redis WAIT) before it is acknowledged; 0: none. */
+  minReplicasAck: number;
+  waitTimeoutMs: number;
+}
+
+export const unconfirmedWrite = (acked: number, opts: DurabilityOptions) =>
+  new AppError(
+    503,
+    'write_unconfirmed',
+    `the write reached the Redis primary but ${acked} of ${opts.minReplicasAck} replica(s) ` +
+      `confirmed it within ${opts.waitTimeoutMs} ms: it may or may not survive a failover; ` +
+      're-read the device and retry if needed',
+  );
 
 const isWrongType = (err: unknown): boolean =>
   (err as Error | null)?.name === 'ReplyError' &&
@@ -56,18 +88,43 @@ function decodeCursor(cursor: string): string {
 // ZRANGEBYLEX bounds: `(x` exclusive; a name may hold any byte, which the protocol carries.
 
 export class RedisCredentialStore implements CredentialStore {
-  private readonly redis: ScriptClient;
+  private readonly cluster: boolean;
 
+  /**
+   * `redis` answers reads; `writer` (default: the same) carries writes and their WAIT, which
+   * holds its connection until the replicas confirm: checks must not queue behind it.
+   */
   constructor(
-    redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly defaultCommon: readonly AclRule[],
     private readonly onDamaged: DamageListener = () => undefined,
+    private readonly durability: DurabilityOptions = { minReplicasAck: 0, waitTimeoutMs: 1000 },
+    private readonly writer: RedisClient = redis,
   ) {
-    redis.defineCommand('writeUser', { numberOfKeys: 3, lua: WRITE_USER });
-    redis.defineCommand('deleteUser', { numberOfKeys: 3, lua: DELETE_USER });
-    redis.defineCommand('setCommon', { numberOfKeys: 2, lua: SET_COMMON });
-    this.redis = redis as ScriptClient;
+    for (const c of new Set([redis, writer])) {
+      c.defineCommand('writeUser', { numberOfKeys: 3, lua: WRITE_USER });
+      c.defineCommand('deleteUser', { numberOfKeys: 3, lua: DELETE_USER });
+      c.defineCommand('setCommon', { numberOfKeys: 2, lua: SET_COMMON });
+    }
+    this.cluster = redis instanceof Cluster;
+  }
+
+  /**
+   * One write script, then WAIT on the same connection (a pipeline goes to the one node that
+   * owns the script's slot); a write the replicas did not confirm is not acknowledged.
+   */
+  private async script(name: keyof Scripts, args: string[]): Promise<ScriptReply> {
+    const { minReplicasAck, waitTimeoutMs } = this.durability;
+    const p = this.writer.pipeline() as ChainableCommander & Scripts;
+    p[name](...args);
+    if (minReplicasAck > 0) p.wait(minReplicasAck, waitTimeoutMs);
+    const [reply, acked] = await guard(() => replies(p));
+    const r = reply as ScriptReply;
+    if (r[0] === 'OK' && minReplicasAck > 0 && Number(acked) < minReplicasAck) {
+      throw unconfirmedWrite(Number(acked), this.durability);
+    }
+    return r;
   }
 
   private parseCommon(text: string | null): AclRule[] {
@@ -101,21 +158,16 @@ export class RedisCredentialStore implements CredentialStore {
   }
 
   getUserWithCommon(username: string) {
+    // Two slots (in Cluster two nodes, maybe): sent together, answered in one round trip's time.
     return guard(async () => {
-      const res = await this.redis
-        .pipeline()
-        .hgetall(this.keys.user(username))
-        .get(this.keys.commonAcl)
-        .exec();
-      if (!res) throw new Error('pipeline aborted');
-      const [[e1, h], [e2, common]] = res as [
-        [Error | null, Record<string, string>],
-        [Error | null, string | null],
-      ];
-      for (const e of [e1, e2]) if (e && !isWrongType(e)) throw e;
+      const [u, c] = await Promise.allSettled([
+        this.redis.hgetall(this.keys.user(username)),
+        this.redis.get(this.keys.commonAcl),
+      ]);
+      for (const r of [u, c]) if (r.status === 'rejected' && !isWrongType(r.reason)) throw r.reason;
       return {
-        user: e1 ? this.wrongType(username) : this.decode(username, h),
-        common: e2 ? this.commonWrongType() : this.parseCommon(common),
+        user: u.status === 'rejected' ? this.wrongType(username) : this.decode(username, u.value),
+        common: c.status === 'rejected' ? this.commonWrongType() : this.parseCommon(c.value),
       };
     });
   }
@@ -143,19 +195,18 @@ export class RedisCredentialStore implements CredentialStore {
     ifNew: Partial<DeviceFields> = {},
   ): Promise<WriteOutcome> {
     const a = encodeFields(always);
-    const reply = await guard(() =>
-      this.redis.writeUser(
-        this.keys.user(username),
-        this.keys.index,
-        this.keys.revision,
-        mode,
-        this.keys.events,
-        username,
-        String(a.length / 2),
-        ...a,
-        ...encodeFields(ifNew),
-      ),
-    );
+    const b = this.keys.bucketOf(username);
+    const reply = await this.script('writeUser', [
+      this.keys.user(username),
+      this.keys.index(b),
+      this.keys.revision(b),
+      mode,
+      this.keys.events,
+      username,
+      String(a.length / 2),
+      ...a,
+      ...encodeFields(ifNew),
+    ]);
     return this.outcome(reply, username);
   }
 
@@ -178,47 +229,79 @@ export class RedisCredentialStore implements CredentialStore {
     return this.write('upsert', username, always, ifNew);
   }
 
+  /**
+   * Writes a hash as it was stored by an earlier layout, field for field, unless the user
+   * exists already (then the existing one, written since, is newer). For migrate-store.
+   */
+  async copyIn(username: string, fields: Record<string, string>): Promise<'created' | 'exists'> {
+    const pairs = Object.entries(fields).flat();
+    const b = this.keys.bucketOf(username);
+    const [code] = await this.script('writeUser', [
+      this.keys.user(username),
+      this.keys.index(b),
+      this.keys.revision(b),
+      'create',
+      this.keys.events,
+      username,
+      String(pairs.length / 2),
+      ...pairs,
+    ]);
+    return code === 'OK' ? 'created' : 'exists';
+  }
+
   async deleteUser(username: string): Promise<WriteOutcome> {
-    const reply = await guard(() =>
-      this.redis.deleteUser(
-        this.keys.user(username),
-        this.keys.index,
-        this.keys.revision,
-        this.keys.events,
-        username,
-      ),
-    );
+    const b = this.keys.bucketOf(username);
+    const reply = await this.script('deleteUser', [
+      this.keys.user(username),
+      this.keys.index(b),
+      this.keys.revision(b),
+      this.keys.events,
+      username,
+    ]);
     return this.outcome(reply, username);
   }
 
   async setCommonAcl(rules: AclRule[]) {
-    const [, revision, old] = await guard(() =>
-      this.redis.setCommon(
-        this.keys.commonAcl,
-        this.keys.revision,
-        this.keys.events,
-        JSON.stringify(rules),
-      ),
-    );
+    const [, revision, old] = await this.script('setCommon', [
+      this.keys.commonAcl,
+      this.keys.commonRevision,
+      this.keys.events,
+      JSON.stringify(rules),
+    ]);
     return { before: this.parseCommon(String(old ?? '')), revision: Number(revision) };
   }
 
-  /** HGETALL each name, or HMGET only `fields` (exports read five of nine). */
+  /**
+   * HGETALL each name, or HMGET only `fields` (exports read five of nine): one pipeline, or in
+   * Cluster one per bucket (a pipeline must stay in one slot), all sent at once.
+   */
   private async fetchMany(names: string[], fields?: readonly string[]): Promise<DeviceRecord[]> {
     if (names.length === 0) return [];
-    const p = this.redis.pipeline();
+    const groups = new Map<number, string[]>();
     for (const n of names) {
-      if (fields) p.hmget(this.keys.user(n), ...fields);
-      else p.hgetall(this.keys.user(n));
+      const g = this.cluster ? this.keys.bucketOf(n) : 0;
+      const list = groups.get(g);
+      if (list) list.push(n);
+      else groups.set(g, [n]);
     }
-    const res = (await p.exec()) ?? [];
+    const got = new Map<string, [Error | null, unknown]>();
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const p = this.redis.pipeline();
+        for (const n of group) {
+          if (fields) p.hmget(this.keys.user(n), ...fields);
+          else p.hgetall(this.keys.user(n));
+        }
+        (await run(p)).forEach((pair, i) => got.set(group[i] as string, pair));
+      }),
+    );
     const out: DeviceRecord[] = [];
-    res.forEach(([err, reply], i) => {
-      const name = names[i] as string;
+    for (const name of names) {
+      const [err, reply] = got.get(name) ?? [null, null];
       if (err) {
         if (!isWrongType(err)) throw err;
         out.push(this.wrongType(name));
-        return;
+        continue;
       }
       const h = fields
         ? zip(fields, reply as (string | null)[])
@@ -226,54 +309,92 @@ export class RedisCredentialStore implements CredentialStore {
       // A name deleted between ZRANGE and the read is simply gone from this page.
       const rec = this.decode(name, h);
       if (rec) out.push(rec);
-    });
+    }
     return out;
   }
 
-  private page(
-    cursor: string | undefined,
-    limit: number,
-    fields?: readonly string[],
-    prefix = '',
-  ): Promise<Page> {
+  private merge(after: string | null, limit: number, prefix = ''): IndexMerge {
+    // 0xFF never occurs in UTF-8: every name starting with the prefix sorts below it.
+    const end = prefix ? Buffer.concat([Buffer.from(`[${prefix}`), Buffer.from([0xff])]) : '+';
+    return new IndexMerge(
+      BUCKETS,
+      (b, from, count) =>
+        this.redis.zrangebylex(
+          this.keys.index(b),
+          from !== null && from >= prefix ? `(${from}` : prefix ? `[${prefix}` : '-',
+          end,
+          'LIMIT',
+          0,
+          count,
+        ),
+      after,
+      chunkFor(limit, BUCKETS),
+    );
+  }
+
+  listUsers(opts: { cursor?: string; limit: number; prefix?: string }): Promise<Page> {
     return guard(async () => {
-      const after = cursor ? decodeCursor(cursor) : null;
-      // 0xFF never occurs in UTF-8: every name starting with the prefix sorts below it.
-      const end = prefix ? Buffer.concat([Buffer.from(`[${prefix}`), Buffer.from([0xff])]) : '+';
-      const start = after !== null && after >= prefix ? `(${after}` : prefix ? `[${prefix}` : '-';
-      const names = await this.redis.zrangebylex(this.keys.index, start, end, 'LIMIT', 0, limit);
-      const users = await this.fetchMany(names, fields);
+      const after = opts.cursor ? decodeCursor(opts.cursor) : null;
+      const names = await this.merge(after, opts.limit, opts.prefix).next(opts.limit);
+      const users = await this.fetchMany(names);
       const last = names[names.length - 1];
       return {
         users,
-        next: names.length === limit && last !== undefined ? encodeCursor(last) : null,
+        next: names.length === opts.limit && last !== undefined ? encodeCursor(last) : null,
       };
     });
   }
 
-  listUsers(opts: { cursor?: string; limit: number; prefix?: string }): Promise<Page> {
-    return this.page(opts.cursor, opts.limit, undefined, opts.prefix);
-  }
-
   async *iterateUsers(batch: number, fields?: readonly string[]): AsyncGenerator<DeviceRecord[]> {
-    let next = this.page(undefined, batch, fields);
+    // One merge for the whole walk: each bucket is read a chunk at a time, once.
+    const merge = this.merge(null, batch);
+    const page = async () => {
+      const names = await guard(() => merge.next(batch));
+      return { names, users: await guard(() => this.fetchMany(names, fields)) };
+    };
+    let next = page();
     for (;;) {
-      const page = await next;
-      // Ask for the next page while the caller works on this one.
-      if (page.next !== null) {
-        next = this.page(page.next, batch, fields);
+      const { names, users } = await next;
+      const more = names.length === batch;
+      // Ask for the next batch while the caller works on this one.
+      if (more) {
+        next = page();
         next.catch(() => undefined); // rejected while the caller is away: it is awaited above
       }
-      if (page.users.length > 0) yield page.users;
-      if (page.next === null) return;
+      if (users.length > 0) yield users;
+      if (!more) return;
     }
   }
 
-  countUsers(): Promise<number> {
-    return guard(() => this.redis.zcard(this.keys.index));
+  /** One value per key, each key in its own slot: MGET-like on any topology. */
+  private async each(keys: string[], cmd: 'get' | 'zcard'): Promise<number[]> {
+    if (!this.cluster) {
+      const p = this.redis.pipeline();
+      for (const k of keys) p[cmd](k);
+      return (await replies(p)).map((v) => Number(v ?? 0));
+    }
+    return Promise.all(keys.map(async (k) => Number((await this.redis[cmd](k)) ?? 0)));
   }
 
+  countUsers(): Promise<number> {
+    return guard(async () => {
+      const counts = await this.each(
+        Array.from({ length: BUCKETS }, (_, b) => this.keys.index(b)),
+        'zcard',
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    });
+  }
+
+  /**
+   * The sum of the bucket counters and the common rules' counter: it grows with every change
+   * anywhere, so an exporter that saw a sum has seen every change up to it.
+   */
   revision(): Promise<number> {
-    return guard(async () => Number((await this.redis.get(this.keys.revision)) ?? 0));
+    return guard(async () => {
+      const keys = Array.from({ length: BUCKETS }, (_, b) => this.keys.revision(b));
+      const revs = await this.each([...keys, this.keys.commonRevision], 'get');
+      return revs.reduce((a, b) => a + b, 0);
+    });
   }
 }

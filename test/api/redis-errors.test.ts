@@ -85,8 +85,8 @@ describe('on the shared Redis', () => {
 
   it('WRONGTYPE on a key every write touches (the revision counter) is a 503, not a 500', async () => {
     const { redis, keys } = t.service.ctx;
-    await redis.del(keys.revision);
-    await redis.hset(keys.revision, 'x', '1');
+    await redis.del(keys.revision(keys.bucketOf('typed-rev')));
+    await redis.hset(keys.revision(keys.bucketOf('typed-rev')), 'x', '1');
     try {
       const res = await request(t.service.server)
         .post('/api/v1/devices')
@@ -95,7 +95,7 @@ describe('on the shared Redis', () => {
       expect([res.status, res.body.error?.code]).toEqual([503, 'store_unavailable']);
       expect(res.body.error.message).toMatch(/WRONGTYPE|refused/);
     } finally {
-      await redis.del(keys.revision);
+      await redis.del(keys.revision(keys.bucketOf('typed-rev')));
     }
   });
 

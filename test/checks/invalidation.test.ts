@@ -1,13 +1,13 @@
 // Two service processes on the same Redis keys: a change made through one stops working on the
 // other — whose cache is warm — within 1 s (rotation, deletion, narrowed ACL, common rules).
-import { cleanPrefix, testPrefix } from '../support/processes';
-import { startService, type ServiceProcess } from '../support/processes';
-import { ADMIN, ADMIN_AUTH, TEST_REDIS_URL } from '../support/service';
+import { startService, testPrefix, type ServiceProcess } from '../support/processes';
+import { cleanTestPrefix, testRedisEnv } from '../support/topology';
+import { ADMIN, ADMIN_AUTH } from '../support/service';
 import { JSON_HEADERS, rawRequest } from '../support/http';
 
 const prefix = testPrefix('invalidation');
 const env = {
-  REDIS_URL: TEST_REDIS_URL,
+  ...testRedisEnv(),
   REDIS_KEY_PREFIX: prefix,
   ADMIN_TOKENS: `${ADMIN.name}:${ADMIN.token}`,
   PASSWD_ITERATIONS: '101',
@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
-  await cleanPrefix(TEST_REDIS_URL, prefix);
+  await cleanTestPrefix(prefix);
 });
 
 const H = { ...JSON_HEADERS, ...ADMIN_AUTH };

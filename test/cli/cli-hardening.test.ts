@@ -39,7 +39,7 @@ let ctx: AppContext;
 beforeAll(async () => {
   dir = await mkdtemp(join(os.tmpdir(), 'authd-cli-hardening-'));
   ctx = createContext(readConfig(env), { logger: createLogger('silent'), adminTokens: [] });
-  await waitReady(ctx.redis, 5000);
+  await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
 });
 afterAll(async () => {
   await ctx.close();

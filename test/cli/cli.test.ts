@@ -35,8 +35,7 @@ beforeAll(async () => {
     ACL_FILE: join(dir, 'acl'),
   });
   ctx = createContext(config, { logger: createLogger('silent'), adminTokens: [] });
-  await waitReady(ctx.redis, 5000);
-  await waitReady(ctx.redisBulk, 5000);
+  await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
 });
 afterAll(async () => {
   await ctx.close();
@@ -211,5 +210,13 @@ const BIN = join(__dirname, '../../dist/src/cli.js');
     );
     expect(no.code).toBe(3);
     expect(no.stdout).toMatch(/^DENY: no rule grants write/);
+  });
+
+  it('serve with two Redis topologies exits 2 naming both', async () => {
+    const bad = await runCommand(process.execPath, [BIN, 'serve'], {
+      env: { PATH: process.env.PATH, REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'n:7000' },
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/REDIS_URL and REDIS_CLUSTER_NODES/);
   });
 });

@@ -24,6 +24,7 @@ import {
   mosquittoPasswd,
   runCommand,
   startMosquitto,
+  startRedis,
 } from '../support/processes';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -357,6 +358,72 @@ describeFallback('mosquitto/fallback.conf with fallback-start.sh, as in the cont
       }
     } finally {
       await broker.stop();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// docker-compose.ha.yml and deploy/sentinel.conf
+
+describeCompose('docker-compose.ha.yml', () => {
+  const HA = ['-f', 'docker-compose.ha.yml'];
+
+  test('is valid, and holds no admin secret', async () => {
+    const r = await compose([...HA, 'config', '-q'], { ADMIN_TOKENS: DUMMY_TOKENS });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const bare = await compose([...HA, 'config', '-q'], { ADMIN_TOKENS: undefined });
+    expect(bare.code).not.toBe(0);
+  });
+
+  test('two mqtt-authd replicas on Sentinel, two brokers, a primary, a replica, 3 sentinels', async () => {
+    const { services } = await composeConfig(HA);
+    const ha = services as Record<string, ComposeService & { networks?: unknown }>;
+    for (const svc of ['redis-primary', 'redis-replica', 'mosquitto-a', 'mosquitto-b'])
+      expect(Object.keys(ha)).toContain(svc);
+    const sentinelConf = read('deploy/sentinel.conf');
+    const monitor = /^sentinel monitor (\S+) (\S+) (\d+) (\d+)$/m.exec(sentinelConf);
+    expect(monitor).not.toBeNull();
+    expect(Object.keys(ha)).toContain(monitor?.[2]); // the monitored primary is a service
+    const goAuth = confOptions(read('mosquitto/go-auth.conf'));
+    for (const svc of ['mqtt-authd-a', 'mqtt-authd-b']) {
+      const config = readConfig(ha[svc]?.environment ?? {});
+      expect(config.REDIS_TOPOLOGY).toBe('sentinel');
+      expect(config.REDIS_MIN_REPLICAS_ACK).toBe(1);
+      expect(config.REDIS_SENTINEL_NAME).toBe(monitor?.[1]);
+      for (const s of (config.REDIS_SENTINELS ?? '').split(',')) {
+        expect(Object.keys(ha)).toContain(s.split(':')[0]); // a sentinel service
+        expect(s.endsWith(':26379')).toBe(true);
+      }
+      // go-auth.conf asks one host name: both replicas answer to it.
+      expect(JSON.stringify(ha[svc]?.networks)).toContain(`"${one(goAuth, 'auth_opt_http_host')}"`);
+    }
+  });
+
+  test('a real redis-server --sentinel loads deploy/sentinel.conf and monitors the primary', async () => {
+    const primary = await startRedis();
+    // The file as is, but for the address of the primary: the compose host name becomes
+    // loopback (startRedis gives --port after the file, which overrides its `port`).
+    const conf = read('deploy/sentinel.conf').replace(
+      /^(sentinel monitor \S+) redis-primary 6379/m,
+      `$1 127.0.0.1 ${primary.port}`,
+    );
+    const sentinel = await startRedis({ conf, sentinel: true });
+    try {
+      const flat = (await sentinel.cli('SENTINEL', 'MASTER', 'authd')).stdout.trim().split('\n');
+      const master = Object.fromEntries(
+        flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])),
+      );
+      expect(master).toMatchObject({
+        ip: '127.0.0.1',
+        port: String(primary.port),
+        quorum: '2',
+        'down-after-milliseconds': '5000',
+        'failover-timeout': '30000',
+      });
+      expect(master.flags).toBe('master');
+    } finally {
+      await sentinel.stop();
+      await primary.stop();
     }
   });
 });

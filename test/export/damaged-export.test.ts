@@ -47,7 +47,7 @@ beforeAll(async () => {
   const hash = (await redis.hget(keys.user('fine'), 'hash')) as string;
   for (const name of ['two words', 'line\nbreak', 'colon:name']) {
     await redis.hset(keys.user(name), 'hash', hash);
-    await redis.zadd(keys.index, 0, name);
+    await redis.zadd(keys.index(keys.bucketOf(name)), 0, name);
   }
 });
 afterAll(async () => {

@@ -6,12 +6,15 @@
 // password it was given (of two racing rotation chains: the one that committed last).
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
 import { verifyPassword } from '../../src/domain/passwd-hash';
+import { createKeys } from '../../src/store/keys';
+import type { RedisClient } from '../../src/store/redis-client';
 import { readExport } from '../support/export-files';
 import { Faults, report, round, sized, stage, type Stage } from '../support/hostile';
 import { pool, shuffle, sleep, waitFor, type Answer } from '../support/http';
 import type { ServiceProcess } from '../support/processes';
+import { allIndexed } from '../support/store-view';
+import { testRedisClient } from '../support/topology';
 
 const S = sized(
   {
@@ -50,7 +53,7 @@ interface Step {
 }
 
 let st: Stage;
-let redis: Redis;
+let redis: RedisClient;
 const services: ServiceProcess[] = [];
 const agents: http.Agent[] = [];
 beforeAll(async () => {
@@ -60,8 +63,7 @@ beforeAll(async () => {
     services.push(await st.start());
     agents.push(new http.Agent({ keepAlive: true, maxSockets: S.concurrency }));
   }
-  redis = new Redis(st.redisUrl, { maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
+  redis = testRedisClient(); // the standalone Redis or the cluster, as the services use
 });
 afterAll(async () => {
   for (const a of agents) a.destroy();
@@ -72,6 +74,7 @@ afterAll(async () => {
 test('3 replicas: every 201 exactly once in Redis and the export, every overlap a 409, rotations and deletions consistent', async () => {
   const v = new Faults();
   const { prefix, passwdPath, aclPath } = st;
+  const keys = createKeys(prefix);
   const figures: Record<string, number | string> = {};
   const port = (svc: number) => (services[svc] as ServiceProcess).port;
   const api = (svc: number, method: string, path: string, body?: object) =>
@@ -79,7 +82,7 @@ test('3 replicas: every 201 exactly once in Redis and the export, every overlap 
   const login = (svc: number, username: string, password: string) =>
     st.login(port(svc), username, password, agents[svc]).then((a) => a.status);
   const anySvc = () => Math.floor(Math.random() * services.length);
-  const hashOf = (id: string) => redis.hget(`${prefix}user:{${id}}`, 'hash');
+  const hashOf = (id: string) => redis.hget(keys.user(id), 'hash');
 
   // --- Phase A: concurrent registrations with overlapping ids ------------------------------
   const started = Date.now();
@@ -122,7 +125,7 @@ test('3 replicas: every 201 exactly once in Redis and the export, every overlap 
   }
   for (const id of perId.keys())
     if (!winners.has(id)) v.add('id never created', `${id} (${perId.get(id)} attempts)`);
-  const inRedis = await redis.zrange(`${prefix}users`, 0, -1);
+  const inRedis = await allIndexed(redis, keys);
   const created = [...winners.keys()].sort();
   if (inRedis.join(',') !== [...created].sort().join(','))
     v.add(
@@ -250,8 +253,8 @@ test('3 replicas: every 201 exactly once in Redis and the export, every overlap 
     if (gone) {
       final.delete(id);
       if (
-        (await redis.exists(`${prefix}user:{${id}}`)) !== 0 ||
-        (await redis.zscore(`${prefix}users`, id)) !== null
+        (await redis.exists(keys.user(id))) !== 0 ||
+        (await redis.zscore(keys.index(keys.bucketOf(id)), id)) !== null
       )
         v.add('deleted device came back', id);
       continue;

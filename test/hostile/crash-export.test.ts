@@ -20,6 +20,7 @@ import { verifyPassword } from '../../src/domain/passwd-hash';
 import { createLogger } from '../../src/logger';
 import { waitReady } from '../../src/store/redis-client';
 import { readExport, tempFiles } from '../support/export-files';
+import { allIndexed } from '../support/store-view';
 import { Faults, report, round, sized, stage } from '../support/hostile';
 import { pool, sleep, waitFor } from '../support/http';
 import type { ServiceProcess } from '../support/processes';
@@ -51,7 +52,7 @@ const RULE = (name: string) => `read fleet/${name}/#`;
 /** One service+writer pair killed again and again; what it saw, and the faults. */
 async function lane(v: Faults): Promise<Record<string, number | string>> {
   const st = await stage('crash-export', { EXPORT_DEBOUNCE_MS: '10', EXPORT_MAX_DELAY_MS: '100' });
-  const { prefix, passwdPath, aclPath, env } = st;
+  const { passwdPath, aclPath, env } = st;
   const dir = dirname(passwdPath);
   const lockPath = `${passwdPath}.lock`;
   const markerPath = join(dir, '.mqtt-authd-export.json');
@@ -68,7 +69,7 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
   let writing = true;
   let writer: Promise<void> = Promise.resolve();
   try {
-    await waitReady(ctx.redis, 5000);
+    await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
     // Seeds (acknowledged before any kill), then a writer registering in name order: names
     // only grow, so a paginated export of any moment is a prefix of `expected`.
     const expected: string[] = Array.from({ length: S.seedUsers }, (_, i) => `d-0-${pad(i)}`);
@@ -237,7 +238,7 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
       await checkSnapshot('final kill');
     }
     if (!lockLeft) v.add('could not kill mid-export', 'no lock left after 20 tries');
-    const all = await ctx.redis.zrange(`${prefix}users`, 0, -1);
+    const all = await allIndexed(ctx.redis, ctx.keys);
     const revision = await ctx.store.revision();
     const restartAt = Date.now();
     svc = await st.start();

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
+import { createKeys } from '../../src/store/keys';
 import { Faults, report, round, sized, stage, type Stage } from '../support/hostile';
 import {
   JSON_HEADERS,
@@ -251,7 +252,7 @@ test('Redis killed under load: 5xx within the bound, never a wrong allow, recove
   await direct.connect();
   let lost = 0;
   for (const a of acked) {
-    const hash = await direct.hget(`${st.prefix}user:{${a.id}}`, 'hash');
+    const hash = await direct.hget(createKeys(st.prefix).user(a.id), 'hash');
     if (!hash) {
       lost++;
       v.add('acknowledged registration lost', `${a.id} (201 at ${a.endedAt})`);

@@ -68,7 +68,10 @@ it('a service run (unreachable Redis with credentials, logins, rotations, errors
   // A Redis URL with credentials that nothing answers: the "unreachable" line names it.
   const port = await freePort();
   const dead = createRedisClient({
-    url: `redis://someone:sup3r-secret@127.0.0.1:${port}`,
+    settings: readConfig({
+      REDIS_URL: `redis://someone:sup3r-secret@127.0.0.1:${port}`,
+      REDIS_PASSWORD: 'sup3r-secret',
+    }),
     name: 'dead',
     logger: createLogger('info', log.stream),
   });

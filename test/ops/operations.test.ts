@@ -39,6 +39,9 @@ it('/healthz and /readyz answer JSON', async () => {
     status: 'ready',
     checks: { redis: 'ok', events: 'ok', export: 'ok' },
   });
+  // Which Redis and which primary (the shared test Redis, standalone here).
+  expect(r.body.redis.topology).toBe('standalone');
+  expect(r.body.redis.primaries).toEqual([expect.stringMatching(/:\d+$/)]);
 });
 
 it('/metrics counts checks by kind and result, with no usernames or topics in labels', async () => {

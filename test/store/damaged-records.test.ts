@@ -89,7 +89,7 @@ describe('a user key of another Redis type (WRONGTYPE)', () => {
   beforeAll(async () => {
     const { redis, keys } = t.service.ctx;
     await redis.set(keys.user('d-string'), 'not a hash');
-    await redis.zadd(keys.index, 0, 'd-string');
+    await redis.zadd(keys.index(keys.bucketOf('d-string')), 0, 'd-string');
   });
 
   it('denies every check with 403 and says so on GET and in the list', async () => {

@@ -6,8 +6,8 @@ import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bearer, JSON_HEADERS, send, type Answer, type RequestOptions } from './http';
-import { cleanPrefix, startService, testPrefix, type ServiceProcess } from './processes';
-import { TEST_REDIS_URL } from './service';
+import { startService, testPrefix, type ServiceProcess } from './processes';
+import { cleanTestPrefix, TEST_REDIS_URL, testRedisEnv } from './topology';
 export const FULL = process.env.STRESS_SIZE === 'full';
 
 /** The CI or the full-size value of each knob. */
@@ -73,7 +73,8 @@ export async function stage(name: string, env: Record<string, string> = {}): Pro
     passwdPath: join(dir, 'passwd'),
     aclPath: join(dir, 'acl'),
     env: {
-      REDIS_URL: redisUrl,
+      // The shared test Redis of this jest project (standalone, or the cluster), unless given.
+      ...(env.REDIS_URL ? { REDIS_URL: redisUrl } : testRedisEnv()),
       REDIS_KEY_PREFIX: prefix,
       ADMIN_TOKENS: `stress:${token}`,
       PASSWD_FILE: join(dir, 'passwd'),
@@ -104,7 +105,7 @@ export async function stage(name: string, env: Record<string, string> = {}): Pro
       }),
     async close() {
       await Promise.all(services.map((s) => s.stop()));
-      if (redisUrl === TEST_REDIS_URL) await cleanPrefix(redisUrl, prefix);
+      if (!env.REDIS_URL) await cleanTestPrefix(prefix);
       await rm(dir, { recursive: true, force: true });
     },
   };

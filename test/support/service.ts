@@ -5,9 +5,10 @@ import { buildService } from '../../src/main';
 import type { FullService as Service } from '../../src/main';
 import { waitReady } from '../../src/store/redis-client';
 import { sleep } from './http';
-import { cleanPrefix, testPrefix } from './processes';
+import { testPrefix } from './processes';
+import { cleanTestPrefix, TEST_REDIS_URL, testRedisEnv } from './topology';
 
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export { TEST_REDIS_URL };
 export const ADMIN = { name: 'test-admin', token: 'test-admin-token-0123456789' };
 /** The management API's Authorization header for ADMIN. */
 export const ADMIN_AUTH = { Authorization: `Bearer ${ADMIN.token}` };
@@ -42,7 +43,7 @@ export async function startTestService(
 ): Promise<TestService> {
   const config = readConfig({
     PORT: '0',
-    REDIS_URL: TEST_REDIS_URL,
+    ...(env.REDIS_URL || env.REDIS_SENTINELS || env.REDIS_CLUSTER_NODES ? {} : testRedisEnv()),
     REDIS_KEY_PREFIX: testPrefix(name),
     PASSWD_ITERATIONS: '101',
     LOG_LEVEL: 'silent',
@@ -61,9 +62,10 @@ export async function startTestService(
     port,
     config,
     async stop() {
-      const url = config.REDIS_URL;
       await service.stop();
-      if (url === TEST_REDIS_URL) await cleanPrefix(url, config.REDIS_KEY_PREFIX);
+      if (!env.REDIS_URL && !env.REDIS_SENTINELS && !env.REDIS_CLUSTER_NODES) {
+        await cleanTestPrefix(config.REDIS_KEY_PREFIX);
+      }
     },
   };
 }
