@@ -4,7 +4,7 @@
 #   docker run -e ADMIN_TOKENS=ops:<token> -e REDIS_URL=redis://redis:6379 -p 8080:8080 mqtt-authd
 # docker-compose.yml shows the whole deployment and the environment it expects.
 
-# --- build: TypeScript -> dist/ ----------------------------------------------------------------
+# --- build: TypeScript -> dist/, console -> dist/admin ----------------------------------------------------------------
 FROM node:20-slim AS build
 WORKDIR /app
 # Manifests first: the npm ci layer is reused until the dependencies change.
@@ -13,6 +13,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 # tsconfig.build.json compiles src/ only (bench/ and stress/ build with tsconfig.tools.json).
 COPY src ./src
+# The operator console (/admin): web/ bundled by esbuild into dist/admin.
+COPY web ./web
+COPY scripts/build-web.mjs ./scripts/
 RUN npm run build
 
 # --- runtime ------------------------------------------------------------------------------------
@@ -24,6 +27,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/admin ./dist/admin
 
 # The image's unprivileged `node` user (uid 1000). docker-compose.fallback.yml runs the
 # container as 1883:1883 instead, the uid of the broker it has to signal.

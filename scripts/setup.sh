@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes this machine able to run and test mqtt-authd: installs Redis and Mosquitto (Debian
-# packages) when missing, and the tools the go-auth migration tests take hashes from
+# Makes this machine able to run and test mqtt-authd: installs Redis, Mosquitto and Chromium
+# (Debian packages) when missing, and the tools the go-auth migration tests take hashes from
 # (`htpasswd` from apache2-utils for bcrypt, the `argon2` CLI), and starts Redis on
 # 127.0.0.1:6379 when nothing answers there.
 # Idempotent: a machine that has both running is left as it is. Needs root (or sudo) only
@@ -19,6 +19,8 @@ command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
 # Test vectors for imported hashes come from the real tools (test/support/legacy-hashes.ts).
 command -v htpasswd >/dev/null || missing+=(apache2-utils)
 command -v argon2 >/dev/null || missing+=(argon2)
+# The console's browser tests drive Debian's Chromium (playwright-core downloads no browser).
+command -v chromium >/dev/null || missing+=(chromium)
 # Only used to validate docker-compose.yml in the tests; optional.
 command -v docker-compose >/dev/null || optional+=(docker-compose)
 

@@ -3,6 +3,7 @@
 import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import type { AppContext } from './context';
+import { createConsoleRouter } from './api/console-router';
 import { errorMiddleware, notFoundHandler } from './api/error-middleware';
 import { createHealthRouter, type ReadinessSource } from './ops/health-router';
 
@@ -10,6 +11,8 @@ export interface AppParts {
   readiness?: ReadinessSource;
   /** The management API, mounted at /api/v1. */
   api?: Router;
+  /** false: no operator console at /admin. */
+  console?: boolean;
 }
 
 export function createApp(ctx: AppContext, parts: AppParts = {}): Express {
@@ -19,6 +22,7 @@ export function createApp(ctx: AppContext, parts: AppParts = {}): Express {
   app.use(helmet());
   app.use(createHealthRouter(ctx, parts.readiness));
   if (parts.api) app.use('/api/v1', parts.api);
+  if (parts.console !== false) app.use('/admin', createConsoleRouter());
   app.use(notFoundHandler);
   app.use(errorMiddleware(ctx.logger.child({ name: 'authd:http' })));
   return app;

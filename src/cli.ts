@@ -12,7 +12,16 @@ import { waitReady } from './store/redis-client';
 import { describeRedis } from './store/redis-client';
 import { legacyLayoutPresent, migrateStore } from './store/migrate-store';
 import { RedisCredentialStore } from './store/redis-credential-store';
-import { deviceAdd, deviceList, exportOnce, hashLine, parseRuleArg } from './cli/commands';
+import {
+  decide,
+  deviceAdd,
+  deviceList,
+  exportOnce,
+  formatDecision,
+  hashLine,
+  parseAccArg,
+  parseRuleArg,
+} from './cli/commands';
 import { importPasswd, type Progress } from './cli/import-passwd';
 import { importGoAuth, type ImportGoAuthArgs } from './cli/import-goauth';
 
@@ -276,6 +285,23 @@ export function buildProgram(): Command {
     .description('list devices (JSON)')
     .action((o: { limit: number }) =>
       withContext(async (ctx) => print(await deviceList(ctx, o.limit))),
+    );
+  program
+    .command('decide')
+    .argument('<username>')
+    .argument('<topic>', 'a topic (read, write) or a subscription filter (subscribe)')
+    .requiredOption('--acc <acc>', 'read, write, readwrite, subscribe (or go-auth 1-4)')
+    .option('--client-id <id>', 'the client id the device connects with', '')
+    .option('--json', 'print the whole answer as JSON')
+    .description('explain what the broker would decide now, and which rule decided')
+    .action(
+      (username: string, topic: string, o: { acc: string; clientId: string; json?: boolean }) =>
+        withContext(async (ctx) => {
+          const acc = parseAccArg(o.acc);
+          const answer = await decide(ctx, { username, topic, acc, clientid: o.clientId });
+          print(o.json ? answer : formatDecision(answer));
+          if (!answer.allow) process.exitCode = 3;
+        }),
     );
   program
     .command('hash')

@@ -127,11 +127,16 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     cache,
     adminTokens: overrides.adminTokens ?? readAdminTokens(),
   };
-  const throttle = new LoginThrottle(redis, keys.rateLimit, {
-    limit: config.AUTH_FAIL_LIMIT,
-    windowS: config.AUTH_FAIL_WINDOW_S,
-    lockS: config.AUTH_LOCK_S,
-  });
+  const throttle = new LoginThrottle(
+    redis,
+    keys.rateLimit,
+    {
+      limit: config.AUTH_FAIL_LIMIT,
+      windowS: config.AUTH_FAIL_WINDOW_S,
+      lockS: config.AUTH_LOCK_S,
+    },
+    keys.lockouts,
+  );
   throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
   const devices = new DeviceService(store, {
     iterations: config.PASSWD_ITERATIONS,

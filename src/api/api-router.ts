@@ -5,6 +5,7 @@ import type { AppContext } from '../context';
 import type { Exporter } from '../export/exporter';
 import type { AuditLog } from '../ops/audit';
 import { createAdminRouter } from './admin-router';
+import { createDecideRouter } from './decide-router';
 import { requireAdmin } from './auth';
 import { deadline } from './deadline';
 import { createDevicesRouter } from './devices-router';
@@ -23,6 +24,7 @@ export function createApiRouter(ctx: AppContext, deps: ApiDeps): Router {
   const routers = [
     createDevicesRouter(ctx.devices),
     createAdminRouter(ctx.devices, deps.exporter, deps.audit),
+    createDecideRouter(ctx.store, ctx.throttle, ctx.metrics),
     ...(deps.extra ?? []),
   ];
   let openapi: unknown = null;

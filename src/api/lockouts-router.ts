@@ -12,8 +12,44 @@ function parseKind(v: unknown): LockKind {
   return kind.parse(v);
 }
 
+const lockoutsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().max(2048).optional(),
+  })
+  .strict();
+const lockoutList = z.object({
+  lockouts: z.array(
+    lockState.extend({
+      kind,
+      name: z.string(),
+      truncated: z.boolean().describe('name holds only the first 256 characters'),
+      until: z.string(),
+    }),
+  ),
+  next: z.string().nullable(),
+});
+
 export function createLockoutsRouter(throttle: LoginThrottle, audit: AuditLog): Router {
   const r = Router();
+  route(
+    r,
+    {
+      method: 'get',
+      path: '/lockouts',
+      summary:
+        'Current lockouts (user names and client ids), most time left first; page with ?cursor=',
+      query: lockoutsQuery,
+      responses: {
+        200: { description: 'A page', schema: lockoutList },
+        400: { description: 'Bad query', schema: errorBody },
+      },
+    },
+    async (_req, { query }) => ({
+      status: 200,
+      body: await throttle.list(query.limit, query.cursor),
+    }),
+  );
   route(
     r,
     {

@@ -52,6 +52,7 @@ export const listQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     cursor: z.string().max(1024).optional(),
+    prefix: z.string().max(MAX_NAME_LENGTH).optional().describe('Only ids starting with this'),
   })
   .strict();
 

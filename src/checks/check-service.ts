@@ -1,7 +1,7 @@
 // The three broker checks, decided from the cache (and the store behind it). Returns a
 // decision; a store failure propagates (the handler answers 5xx: never allow, never deny
 // for a reason that is not true).
-import { decideAcl, isAcc } from '../domain/acl';
+import { aclVerdict, isAcc, verdictReason, type CompiledAcl } from '../domain/acl';
 import type { HashWork } from '../domain/hash-work';
 import { needsRehash } from '../domain/passwd-hash';
 import { StoreUnavailableError } from '../errors';
@@ -155,17 +155,28 @@ export class CheckService {
 
   async superuser(f: CheckFields): Promise<Decision> {
     const rec = (this.cache.peek(f.username) ?? (await this.fetch(f.username))).record;
-    return rec && !rec.disabled && rec.superuser ? ALLOW : deny(REASONS.notAuthorized);
+    return isSuperuser(rec) ? ALLOW : deny(REASONS.notAuthorized);
   }
 
   async acl(f: CheckFields): Promise<Decision> {
     if (!isAcc(f.acc)) return deny('acc must be 1, 2, 3 or 4');
-    const entry = this.cache.peek(f.username) ?? (await this.fetch(f.username));
-    if (!entry.record || entry.record.disabled || !entry.acl) return deny(REASONS.notAuthorized);
-    const d = decideAcl(entry.acl, f.acc, f.topic, f.clientid);
-    return d.allow ? ALLOW : deny(`${REASONS.notAuthorized}: ${d.reason}`);
+    const acl = usableAcl(this.cache.peek(f.username) ?? (await this.fetch(f.username)));
+    if (!acl) return deny(REASONS.notAuthorized);
+    const v = aclVerdict(acl, f.acc, f.topic, f.clientid);
+    return v >= 0 ? ALLOW : deny(`${REASONS.notAuthorized}: ${verdictReason(v, f.acc)}`);
   }
 }
+
+// The decisions below are shared with the explainer (/api/v1/decide), so it says what the
+// checks do.
+
+/** What the superuser check allows: an enabled superuser. */
+export const isSuperuser = (rec: DeviceRecord | null): boolean =>
+  rec !== null && !rec.disabled && rec.superuser;
+
+/** The compiled rules an ACL check decides with; null (deny) for unknown or disabled users. */
+export const usableAcl = (entry: CachedUser): CompiledAcl | null =>
+  entry.record && !entry.record.disabled ? entry.acl : null;
 
 export function clientIdAllowed(allowed: readonly string[], username: string, clientid: string) {
   if (allowed.length === 0) return true;

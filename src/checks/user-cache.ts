@@ -16,6 +16,22 @@ export interface CachedUser {
   expires: number;
 }
 
+/** A record and its compiled rules (own first, then common), as checks decide with them. */
+export function cachedUser(
+  username: string,
+  record: DeviceRecord | null,
+  common: readonly AclRule[],
+  loadedAt: number,
+  expires: number,
+): CachedUser {
+  return {
+    record,
+    acl: record ? compileAcl([...record.acl, ...common], username) : null,
+    loadedAt,
+    expires,
+  };
+}
+
 export interface UserCacheOptions {
   ttlMs: number;
   maxUsers: number;
@@ -97,12 +113,7 @@ export class UserCache {
     } else {
       ({ user: record, common } = await this.store.getUserWithCommon(username));
     }
-    const entry: CachedUser = {
-      record,
-      acl: record ? compileAcl([...record.acl, ...common], username) : null,
-      loadedAt: now,
-      expires: now + this.opts.ttlMs,
-    };
+    const entry = cachedUser(username, record, common, now, now + this.opts.ttlMs);
     if (this.enabled && gen === this.generation) {
       this.common = common;
       if (this.users.size >= this.opts.maxUsers) this.evictOldest();

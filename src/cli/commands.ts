@@ -2,7 +2,8 @@
 // process. cli.ts only parses arguments and prints.
 import type { AppContext } from '../context';
 import { checkUsername, type NewDevice } from '../devices/device-service';
-import type { AclRule } from '../domain/acl';
+import { isAcc, type Acc, type AclRule } from '../domain/acl';
+import { explainDecision, type DecideAnswer, type DecideInput } from '../checks/explain-decision';
 import { hashPassword } from '../domain/passwd-hash';
 import { createExporter } from '../main';
 import { aclRuleSchema } from '../api/schemas';
@@ -56,4 +57,32 @@ export async function hashLine(
   if (username) checkUsername(username, 'username');
   const hash = await hashPassword(password, opts);
   return username ? `${username}:${hash}` : hash;
+}
+
+const ACC_NAMES: Record<string, Acc> = { read: 1, write: 2, readwrite: 3, subscribe: 4 };
+
+/** `--acc`: read, write, readwrite, subscribe, or go-auth's number 1-4. */
+export function parseAccArg(arg: string): Acc {
+  const n = ACC_NAMES[arg] ?? Number(arg);
+  if (!isAcc(n))
+    throw badRequest(`--acc "${arg}": expected read, write, readwrite, subscribe or 1-4`);
+  return n;
+}
+
+/** What the broker would decide for this user, topic and client id, and why. */
+export function decide(ctx: AppContext, input: DecideInput) {
+  return explainDecision(ctx.store, ctx.throttle, input);
+}
+
+/** The decision as a few lines for a terminal. */
+export function formatDecision(a: DecideAnswer): string {
+  const lines = [`${a.allow ? 'ALLOW' : 'DENY'}: ${a.reason}`];
+  if (a.rule) {
+    lines.push(
+      `rule: ${a.source} #${a.rule.index + 1} ${a.rule.pattern} ${a.rule.access}` +
+        (a.rule.resolved && a.rule.resolved !== a.rule.pattern ? ` (as ${a.rule.resolved})` : ''),
+    );
+  }
+  lines.push(`connect: ${a.connect.allow ? 'possible' : 'refused'}: ${a.connect.reason}`);
+  return lines.join('\n');
 }

@@ -132,6 +132,7 @@ export class DeviceService {
   async list(opts: {
     cursor?: string;
     limit: number;
+    prefix?: string;
   }): Promise<{ devices: PublicDevice[]; next: string | null }> {
     const page: Page = await this.store.listUsers(opts);
     return { devices: page.users.map(toPublic), next: page.next };

@@ -19,6 +19,8 @@ const accessBits = (a: Access): number =>
 
 /** A rule with `%u` already substituted; `%c` is left for the request when present. */
 interface CompiledRule {
+  /** Position of the rule in the list given to compileAcl (own rules first, then common). */
+  source: number;
   deny: boolean;
   bits: number;
   fixed?: string[];
@@ -35,7 +37,7 @@ export interface CompiledAcl {
  * grant would widen (CVE-2017-7650: a client id `#` turning `devices/%c/#` into `devices/#/#`).
  * Denies take the value textually, so an odd value can only make them deny more.
  */
-const safeLevel = (v: string): boolean => v.length > 0 && !/[+#/\u0000]/.test(v);
+export const safeLevel = (v: string): boolean => v.length > 0 && !/[+#/\u0000]/.test(v);
 
 /** Checks a rule pattern as stored: a valid filter once placeholders are read as levels. */
 export function isValidRulePattern(pattern: string): boolean {
@@ -48,13 +50,14 @@ export function isValidRulePattern(pattern: string): boolean {
 export function compileAcl(rules: readonly AclRule[], username: string): CompiledAcl {
   const out: CompiledRule[] = [];
   const userSafe = safeLevel(username);
-  for (const rule of rules) {
+  for (let source = 0; source < rules.length; source++) {
+    const rule = rules[source] as AclRule;
     const deny = rule.access === 'deny';
     if (!deny && !userSafe && rule.pattern.includes('%u')) continue;
     // A function, not a string: `$'`, `$&`… in a name must not act as replacement patterns.
     // Split at `%c` first so a name that reads `%c` is not substituted again.
     const parts = rule.pattern.split('%c').map((p) => p.replace(/%u/g, () => username));
-    const compiled: CompiledRule = { deny, bits: accessBits(rule.access) };
+    const compiled: CompiledRule = { source, deny, bits: accessBits(rule.access) };
     // An invalid deny goes the template way too, where an invalid result denies everything.
     const valid = parts.length > 1 || isValidFilter(parts[0] as string);
     // A grant that is not a valid filter (a damaged record) grants nothing: `a/#/b` must
@@ -67,40 +70,82 @@ export function compileAcl(rules: readonly AclRule[], username: string): Compile
   return { rules: out, hasDeny: out.some((r) => r.deny) };
 }
 
-export type AclDecision = { allow: true } | { allow: false; reason: string };
+/**
+ * The decision and the rule that made it, as one number so the broker check allocates nothing:
+ *   >= 0                  allowed; the source index of the grant that completed the access
+ *   VERDICT.invalidTopic  denied: not a topic name (acc 1-3) or not a filter (acc 4)
+ *   VERDICT.noGrant       denied: no single rule grants the access
+ *   <= VERDICT.deniedBase denied by a deny rule: source index = VERDICT.deniedBase - v, halved;
+ *                         odd offsets mean the deny turned invalid with an unsafe name or id
+ * Read it with verdictAllows / verdictRule / verdictReason.
+ */
+export const VERDICT = { invalidTopic: -1, noGrant: -2, deniedBase: -3 } as const;
 
-const deny = (reason: string): AclDecision => ({ allow: false, reason });
+export const verdictAllows = (v: number): boolean => v >= 0;
 
-export function decideAcl(
-  acl: CompiledAcl,
-  acc: Acc,
-  topic: string,
-  clientid: string,
-): AclDecision {
-  if (acc === 4 ? !isValidFilter(topic) : !isValidTopicName(topic)) {
-    return deny(acc === 4 ? 'invalid subscription filter' : 'invalid topic name');
-  }
+/** The source index of the deciding rule, or -1 when no rule decided. */
+export function verdictRule(v: number): number {
+  if (v >= 0) return v;
+  if (v <= VERDICT.deniedBase) return (VERDICT.deniedBase - v) >> 1;
+  return -1;
+}
+
+export function verdictReason(v: number, acc: Acc): string {
+  if (v >= 0) return 'allowed';
+  if (v === VERDICT.invalidTopic)
+    return acc === 4 ? 'invalid subscription filter' : 'invalid topic name';
+  if (v === VERDICT.noGrant) return 'no rule grants this access';
+  return (VERDICT.deniedBase - v) & 1
+    ? 'deny rule matched (unsafe name or id)'
+    : 'deny rule matched';
+}
+
+const deniedBy = (source: number, unsafe: boolean): number =>
+  VERDICT.deniedBase - (source * 2 + (unsafe ? 1 : 0));
+
+/** The bits of access `acc` needs: read (delivery, subscribe), write (publish) or both. */
+export const neededBits = (acc: Acc): number =>
+  acc === 1 || acc === 4 ? READ : acc === 2 ? WRITE : READ | WRITE;
+
+/** What the broker check decides. The explainer (acl-explain.ts) calls this same function. */
+export function aclVerdict(acl: CompiledAcl, acc: Acc, topic: string, clientid: string): number {
+  if (acc === 4 ? !isValidFilter(topic) : !isValidTopicName(topic)) return VERDICT.invalidTopic;
   const x = levels(topic);
-  const need = acc === 1 || acc === 4 ? READ : acc === 2 ? WRITE : READ | WRITE;
+  const need = neededBits(acc);
   const clientSafe = safeLevel(clientid);
   let have = 0;
+  let by = -1;
   for (const rule of acl.rules) {
     let pattern = rule.fixed;
     if (pattern === undefined) {
       if (!rule.deny && !clientSafe) continue;
       const text = (rule.template as string[]).join(clientid);
       if (!isValidFilter(text)) {
-        if (rule.deny) return deny('deny rule matched (unsafe name or id)');
+        if (rule.deny) return deniedBy(rule.source, true);
         continue;
       }
       pattern = levels(text);
     }
     if (rule.deny) {
-      if (intersects(pattern, x)) return deny('deny rule matched');
+      if (intersects(pattern, x)) return deniedBy(rule.source, false);
     } else if ((have & need) !== need && (rule.bits & need) !== 0 && covers(pattern, x)) {
       have |= rule.bits & need;
-      if (have === need && !acl.hasDeny) return { allow: true };
+      by = rule.source;
+      if (have === need && !acl.hasDeny) return by;
     }
   }
-  return have === need ? { allow: true } : deny('no rule grants this access');
+  return have === need ? by : VERDICT.noGrant;
+}
+
+export type AclDecision = { allow: true } | { allow: false; reason: string };
+
+/** aclVerdict as an object (tests, tools); the broker check reads the number directly. */
+export function decideAcl(
+  acl: CompiledAcl,
+  acc: Acc,
+  topic: string,
+  clientid: string,
+): AclDecision {
+  const v = aclVerdict(acl, acc, topic, clientid);
+  return v >= 0 ? { allow: true } : { allow: false, reason: verdictReason(v, acc) };
 }

@@ -36,7 +36,8 @@ export interface CredentialStore {
     updatedAt: string,
   ): Promise<'replaced' | 'changed'>;
   setCommonAcl(rules: AclRule[]): Promise<{ before: AclRule[]; revision: number }>;
-  listUsers(opts: { cursor?: string; limit: number }): Promise<Page>;
+  /** Users in username order; with `prefix`, only those whose username starts with it. */
+  listUsers(opts: { cursor?: string; limit: number; prefix?: string }): Promise<Page>;
   /**
    * Every user in username order, `batch` at a time (the next batch is fetched while the caller
    * works); memory stays flat. With `fields`, only those are read (others take defaults).

@@ -29,6 +29,8 @@ export interface Keys {
   audit: string;
   /** Prefix given to rate-limiter-flexible for failed-login counters and lockouts. */
   rateLimit: string;
+  /** ZSET: current lockouts, `<u|c>:<digest>\t<name, first 256 chars>` scored by their end (ms). */
+  lockouts: string;
   /** The layout before buckets (migrate-store reads them): user hash, index, revision. */
   legacy: { user(username: string): string; index: string; revision: string; commonAcl: string };
 }
@@ -51,6 +53,7 @@ export function createKeys(prefix: string): Keys {
     events: `${prefix}events`,
     audit: `${prefix}audit`,
     rateLimit: `${prefix}rl`,
+    lockouts: `${prefix}lockouts`,
     legacy: {
       user: (username) => `${prefix}user:{${username}}`,
       index: `${prefix}users`,

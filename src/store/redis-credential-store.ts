@@ -335,14 +335,16 @@ export class RedisCredentialStore implements CredentialStore {
     return out;
   }
 
-  private merge(after: string | null, limit: number): IndexMerge {
+  private merge(after: string | null, limit: number, prefix = ''): IndexMerge {
+    // 0xFF never occurs in UTF-8: every name starting with the prefix sorts below it.
+    const end = prefix ? Buffer.concat([Buffer.from(`[${prefix}`), Buffer.from([0xff])]) : '+';
     return new IndexMerge(
       BUCKETS,
       (b, from, count) =>
         this.redis.zrangebylex(
           this.keys.index(b),
-          from === null ? '-' : `(${from}`,
-          '+',
+          from !== null && from >= prefix ? `(${from}` : prefix ? `[${prefix}` : '-',
+          end,
           'LIMIT',
           0,
           count,
@@ -352,10 +354,10 @@ export class RedisCredentialStore implements CredentialStore {
     );
   }
 
-  listUsers(opts: { cursor?: string; limit: number }): Promise<Page> {
+  listUsers(opts: { cursor?: string; limit: number; prefix?: string }): Promise<Page> {
     return guard(async () => {
       const after = opts.cursor ? decodeCursor(opts.cursor) : null;
-      const names = await this.merge(after, opts.limit).next(opts.limit);
+      const names = await this.merge(after, opts.limit, opts.prefix).next(opts.limit);
       const users = await this.fetchMany(names);
       const last = names[names.length - 1];
       return {

@@ -152,6 +152,21 @@ describe('read, list, change, delete', () => {
     expect(res.body.error.code).toBe('not_found');
   });
 
+  it('lists only ids starting with ?prefix=, paged', async () => {
+    for (const id of ['pfx-a1', 'pfx-a2', 'pfx-a3', 'pfx-b1', 'pfxa-1', 'pf-x'])
+      await api().post('/api/v1/devices').set(auth).send({ id }).expect(201);
+    const first = await api().get('/api/v1/devices?prefix=pfx-a&limit=2').set(auth).expect(200);
+    expect(first.body.devices.map((d: { id: string }) => d.id)).toEqual(['pfx-a1', 'pfx-a2']);
+    const rest = await api()
+      .get(`/api/v1/devices?prefix=pfx-a&limit=2&cursor=${first.body.next}`)
+      .set(auth)
+      .expect(200);
+    expect(rest.body.devices.map((d: { id: string }) => d.id)).toEqual(['pfx-a3']);
+    expect(rest.body.next).toBeNull();
+    const none = await api().get('/api/v1/devices?prefix=zzz-none').set(auth).expect(200);
+    expect(none.body).toEqual({ devices: [], next: null });
+  });
+
   it('paginates with a cursor that stays correct while devices come and go', async () => {
     const seen: string[] = [];
     let cursor: string | null = null;

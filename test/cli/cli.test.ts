@@ -3,7 +3,16 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deviceAdd, deviceList, exportOnce, hashLine, parseRuleArg } from '../../src/cli/commands';
+import {
+  decide,
+  deviceAdd,
+  deviceList,
+  exportOnce,
+  formatDecision,
+  hashLine,
+  parseAccArg,
+  parseRuleArg,
+} from '../../src/cli/commands';
 import { importPasswd } from '../../src/cli/import-passwd';
 import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
@@ -129,6 +138,44 @@ describe('device and export commands', () => {
   });
 });
 
+describe('decide', () => {
+  it('explains an allowed and a denied access with the deciding rule', async () => {
+    await deviceAdd(ctx, {
+      id: 'cli-decide-1',
+      acl: [parseRuleArg('plant/%u/#=write'), parseRuleArg('plant/%u/secret=deny')],
+    });
+    const allowed = await decide(ctx, {
+      username: 'cli-decide-1',
+      topic: 'plant/cli-decide-1/t',
+      acc: parseAccArg('write'),
+      clientid: 'c',
+    });
+    expect(formatDecision(allowed)).toBe(
+      [
+        'ALLOW: write (publish) on "plant/cli-decide-1/t" is granted by rule "plant/%u/#" (write)',
+        'rule: own #1 plant/%u/# write (as plant/cli-decide-1/#)',
+        'connect: possible: allowed with the right password',
+      ].join('\n'),
+    );
+    const denied = await decide(ctx, {
+      username: 'cli-decide-1',
+      topic: 'plant/cli-decide-1/secret',
+      acc: parseAccArg('2'),
+      clientid: 'c',
+    });
+    expect(formatDecision(denied)).toMatch(/^DENY: deny rule "plant\/%u\/secret" matches/);
+    expect(formatDecision(denied)).toContain('rule: own #2 plant/%u/secret deny');
+  });
+
+  it('reads --acc as a name or go-auth number and refuses anything else', () => {
+    expect(['read', 'write', 'readwrite', 'subscribe', '1', '4'].map(parseAccArg)).toEqual([
+      1, 2, 3, 4, 1, 4,
+    ]);
+    expect(() => parseAccArg('publish')).toThrow(/--acc "publish": expected read, write/);
+    expect(() => parseAccArg('5')).toThrow(/--acc/);
+  });
+});
+
 const BIN = join(__dirname, '../../dist/src/cli.js');
 (existsSync(BIN) ? describe : describe.skip)('the real binary (run `npm run build` first)', () => {
   it('hash reads stdin and prints a verifiable $7$ line; bad config exits 2 with the variable named', async () => {
@@ -165,6 +212,30 @@ const BIN = join(__dirname, '../../dist/src/cli.js');
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(`${file}:2: user "bin2": not a go-auth password hash`);
     expect(res.stdout).toMatch(/imported: 1 created/);
+  });
+
+  it('decide prints the decision and exits 0 when allowed, 3 when denied', async () => {
+    await deviceAdd(ctx, { id: 'cli-bin-1', acl: [parseRuleArg('bin/%u=write')] });
+    const env = {
+      ...process.env,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: ctx.config.REDIS_KEY_PREFIX,
+      LOG_LEVEL: 'silent',
+    };
+    const ok = await runCommand(
+      process.execPath,
+      [BIN, 'decide', 'cli-bin-1', 'bin/cli-bin-1', '--acc', 'write'],
+      { env },
+    );
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^ALLOW: .*rule "bin\/%u"/);
+    const no = await runCommand(
+      process.execPath,
+      [BIN, 'decide', 'cli-bin-1', 'bin/other', '--acc', 'write'],
+      { env },
+    );
+    expect(no.code).toBe(3);
+    expect(no.stdout).toMatch(/^DENY: no rule grants write/);
   });
 
   it('serve with two Redis topologies exits 2 naming both', async () => {

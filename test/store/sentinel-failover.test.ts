@@ -92,12 +92,13 @@ it('kill -9 of the primary under load: 503s meanwhile, never an allow for a dele
     20000,
   );
   const promotedMs = Date.now() - killedAt;
-  // The old primary comes back (empty, as a crashed node with no disk would), configured as a
-  // replica of the new one, and the sentinels take it in: writes are confirmed again. (Brought
-  // back as an empty *primary*, it is one until the sentinels reconfigure it, ~10 s: see
-  // docs/high-availability.md.)
-  await set.primary.restart();
-  await set.primary.cli('REPLICAOF', '127.0.0.1', String(set.replica.port));
+  // The old primary comes back (empty, as a crashed node with no disk would) started as a
+  // replica of the new one, once every sentinel names the new primary: writes are confirmed
+  // again. Brought back as an empty *primary*, or while a sentinel still names it, a client
+  // asking that sentinel would connect to an empty node that passes ioredis' role check (see
+  // docs/high-availability.md: keep AOF, or start a former primary with --replicaof).
+  await eventually(async () => expect(await set.agreedPrimaryPort()).toBe(set.replica.port), 20000);
+  await set.primary.restart(['--replicaof', '127.0.0.1', String(set.replica.port)]);
   await eventually(async () => {
     const back = load.answers.filter((a) => a.at > killedAt);
     expect(

@@ -153,3 +153,13 @@ export function shuffle<T>(items: T[]): T[] {
 
 export const pick = <T>(items: readonly T[]): T =>
   items[Math.floor(Math.random() * items.length)] as T;
+
+/** The go-auth user (CONNECT) check, as the plugin sends it in json mode. */
+export const checkUser = (port: number, username: string, password: string, clientid = 'c') =>
+  rawRequest(
+    port,
+    'POST',
+    '/mqtt/user',
+    JSON.stringify({ username, password, clientid }),
+    JSON_HEADERS,
+  );

@@ -340,8 +340,11 @@ export interface RedisProcess {
   stop(): Promise<void>;
   /** Sends `signal` (default SIGKILL, a crash) and waits for the exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts it again on the same port and dir (empty unless it persisted: --appendonly yes). */
-  restart(): Promise<void>;
+  /**
+   * Starts it again on the same port and dir (empty unless it persisted: --appendonly yes),
+   * with `extraArgs` after its own (e.g. `--replicaof`, so it never answers as an empty primary).
+   */
+  restart(extraArgs?: string[]): Promise<void>;
   pause(): void;
   resume(): void;
   /** `redis-cli -p <port> ...args`. */
@@ -363,6 +366,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisPro
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mqtt-authd-redis-'));
   const confFile = path.join(dir, 'redis.conf');
   let current: Proc | undefined;
+  let extra: string[] = [];
   const launch = async (port: number) => {
     await mkdir(dir, { recursive: true });
     if (opts.conf !== undefined && !existsSync(confFile)) await writeFile(confFile, opts.conf);
@@ -370,7 +374,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisPro
       ...(opts.conf !== undefined ? [confFile] : []),
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
       '--dir', dir, '--daemonize', 'no', '--logfile', '',
-      ...(opts.args ?? []), ...(opts.sentinel ? ['--sentinel'] : []),
+      ...(opts.args ?? []), ...extra, ...(opts.sentinel ? ['--sentinel'] : []),
     ]; // prettier-ignore
     current = startProcess(REDIS_SERVER, args, { cwd: dir });
     return current;
@@ -403,8 +407,9 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisPro
     async kill(signal: NodeJS.Signals = 'SIGKILL') {
       await proc().kill(signal);
     },
-    async restart() {
+    async restart(extraArgs: string[] = []) {
       await proc().stop(3000);
+      extra = extraArgs;
       await onFreePort('redis-server', port, launch, redisPing, timeoutMs);
     },
     pause: () => proc().pause(),
