@@ -1,7 +1,7 @@
 // Hashes as the real tools write them, for tests: go-auth's PBKDF2 (its published vectors, and
 // its format from its documented parameters), `htpasswd -B` and the `argon2` CLI.
-import { execFileSync } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { commandSync } from './processes';
 
 /** go-auth's hashWithSalt (hashing/pbkdf2.go), written from its source for test vectors. */
 export function goAuthPbkdf2(
@@ -21,9 +21,16 @@ export function goAuthPbkdf2(
   return `PBKDF2$${digest}$${iterations}$${s}$${key.toString('base64')}`;
 }
 
+/** A hashing tool's output; a tool that fails (or is missing) fails the test that asked. */
+function tool(cmd: string, args: string[], input?: string): string {
+  const r = commandSync(cmd, args, input);
+  if (r.code !== 0) throw new Error(`${cmd} failed (${r.code ?? 'not run'}): ${r.stderr}`);
+  return r.stdout;
+}
+
 /** `htpasswd -nbB -C cost user password` → the hash ($2y$). */
 export function htpasswdBcrypt(password: string, cost = 5): string {
-  const out = execFileSync('htpasswd', ['-nbB', '-C', String(cost), 'u', password]).toString();
+  const out = tool('htpasswd', ['-nbB', '-C', String(cost), 'u', password]);
   return out.trim().split(':')[1] as string;
 }
 
@@ -44,7 +51,7 @@ export function argon2Cli(
     String(o.p ?? 1),
     '-e',
   ];
-  return execFileSync('argon2', args, { input: password }).toString().trim();
+  return tool('argon2', args, password).trim();
 }
 
 // Published by go-auth (its test files and README, and its `pw` tool's documented output):

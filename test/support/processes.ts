@@ -198,8 +198,8 @@ export function runCommand(
 }
 
 /** Synchronous, for decisions at module load (is docker-compose installed? the uid of a user). */
-export function commandSync(cmd: string, args: string[]): CommandResult {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+export function commandSync(cmd: string, args: string[], input?: string): CommandResult {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input });
   return { code: r.error ? null : r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
