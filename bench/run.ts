@@ -10,6 +10,7 @@
 //   BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_WARM_SET   per run (10 s, 32, 1,000)
 //   BENCH_RETRIES, BENCH_RETRY_BUDGET_S   repeats of a disturbed run (1, within 60 s)
 //   BENCH_CPU_PROF=dir     `node --cpu-prof` profiles of mqtt-authd
+//   BENCH_CLUSTER=0, BENCH_FAILOVER=0   skip the 3+3 Cluster checks, the failover figures
 //   REDIS_URL              the Redis to measure against (redis://127.0.0.1:6379)
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -23,6 +24,7 @@ import { cleanPrefix, ROOT, startNode, startService } from '../test/support/proc
 import { sleep } from '../test/support/http';
 import { measureChecks, peakRun, type Target } from './checks';
 import { measureCluster, renderCluster } from './cluster';
+import { measureFailover, renderFailover } from './failover';
 import { peakLoad, type MeasureContext, type RunResult } from './load';
 import { renderReport, type Report, type SizeRow } from './report';
 import * as w from './workloads';
@@ -253,7 +255,13 @@ async function main(): Promise<void> {
         await measureCluster(settings, small, hashes, context, report.checks),
       );
     }
-    const md = `${renderReport(report)}${clusterMd ? `\n\n${clusterMd}\n` : ''}`;
+    // Failover figures from the Sentinel and Cluster failover tests; BENCH_FAILOVER=0 skips it.
+    let failoverMd = '';
+    if (env.BENCH_FAILOVER !== '0') {
+      console.log('\nfailover (Sentinel and Cluster tests under load)');
+      failoverMd = renderFailover(await measureFailover());
+    }
+    const md = [renderReport(report), clusterMd, failoverMd].filter(Boolean).join('\n\n') + '\n';
     await writeFile(RESULTS, md);
     console.log(`\n${md}\n(written to ${path.relative(process.cwd(), RESULTS)})`);
   } finally {
