@@ -14,18 +14,28 @@ export function isValidTopicName(topic: string): boolean {
   );
 }
 
-/** A subscription filter: `+` and `#` only as whole levels, `#` only last. */
+/** A UTF-16 unit is at most 3 UTF-8 bytes: shorter strings need no byte count. */
+const MAX_UNITS_UNCOUNTED = Math.floor(MAX_TOPIC_BYTES / 3);
+const SLASH = 0x2f;
+const PLUS = 0x2b;
+const HASH = 0x23;
+
+/**
+ * A subscription filter: `+` and `#` only as whole levels, `#` only last. One pass over the
+ * characters, no split and no regex: every cache miss checks each stored rule with it
+ * (isValidRulePattern, then compileAcl), and every subscribe check its filter.
+ */
 export function isValidFilter(filter: string): boolean {
-  if (filter.length === 0 || Buffer.byteLength(filter) > MAX_TOPIC_BYTES) return false;
-  if (filter.includes('\u0000')) return false;
-  const levels = filter.split('/');
-  for (let i = 0; i < levels.length; i++) {
-    const level = levels[i] as string;
-    if (level === '#') {
-      if (i !== levels.length - 1) return false;
-    } else if (level !== '+' && /[+#]/.test(level)) {
-      return false;
-    }
+  const n = filter.length;
+  if (n === 0) return false;
+  if (n > MAX_UNITS_UNCOUNTED && Buffer.byteLength(filter) > MAX_TOPIC_BYTES) return false;
+  for (let i = 0; i < n; i++) {
+    const c = filter.charCodeAt(i);
+    if (c === 0) return false;
+    if (c !== PLUS && c !== HASH) continue;
+    // A wildcard is a whole level: a separator (or an end) on both sides; `#` ends the filter.
+    if (i > 0 && filter.charCodeAt(i - 1) !== SLASH) return false;
+    if (c === HASH ? i !== n - 1 : i !== n - 1 && filter.charCodeAt(i + 1) !== SLASH) return false;
   }
   return true;
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import {
   covers,
   intersects,
@@ -75,6 +76,33 @@ describe('isValidFilter', () => {
     ['x'.repeat(65536), 'over 65535 bytes'],
   ])('rejects %j (%s)', (filter) => {
     expect(isValidFilter(filter)).toBe(false);
+  });
+
+  // The rule as MQTT states it, level by level: the one-pass implementation must agree.
+  const byLevels = (f: string): boolean =>
+    f.length > 0 &&
+    Buffer.byteLength(f) <= 65535 &&
+    !f.includes('\u0000') &&
+    f
+      .split('/')
+      .every((l, i, all) => (l === '#' ? i === all.length - 1 : l === '+' || !/[+#]/.test(l)));
+
+  it('agrees with the level-by-level rule on any string of /, +, #, NUL and letters', () => {
+    const unit = fc.constantFrom('/', '+', '#', '\u0000', 'a', 'é', '$', '🔑');
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 12 }), (units) => {
+        const f = units.join('');
+        expect(isValidFilter(f)).toBe(byLevels(f));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('counts UTF-8 bytes, not UTF-16 units, near the limit', () => {
+    expect(isValidFilter('é'.repeat(32767))).toBe(true);
+    expect(isValidFilter('é'.repeat(32768))).toBe(false);
+    expect(isValidFilter('€'.repeat(21845))).toBe(true);
+    expect(isValidFilter('€'.repeat(21846))).toBe(false);
   });
 });
 
