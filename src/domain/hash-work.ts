@@ -1,7 +1,8 @@
 // The bound on hashing work per broker check, in one place. Work is counted in PBKDF2-SHA512
-// iterations (`$6$` counts as 1); imported formats (go-auth PBKDF2, bcrypt, argon2id) map their
-// cost into the same unit in legacyWork(). A stored hash above PASSWD_MAX_ITERATIONS is never
-// derived: it is "unusable".
+// iterations of one 64-byte block (`$6$` counts as 1; PBKDF2 counts every block of its key,
+// src/domain/hash-limits.ts); imported formats (go-auth PBKDF2, bcrypt, argon2id) map their
+// cost into the same unit in legacyWork(). A stored hash above PASSWD_MAX_ITERATIONS, or with a
+// salt or key above the size caps, is never derived: it is "unusable".
 import { pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { OverloadedError } from '../errors';
@@ -12,7 +13,16 @@ import {
   verifyLegacy,
   type LegacyHash,
 } from './legacy-hash';
-import { derive, parseHash, type ParsedHash, type VerifyResult } from './passwd-hash';
+import {
+  derive,
+  nativeTooCostly,
+  parseHash,
+  workOf,
+  type ParsedHash,
+  type VerifyResult,
+} from './passwd-hash';
+
+export { workOf };
 
 const pbkdf2Async = promisify(pbkdf2);
 const DUMMY_SALT = randomBytes(12);
@@ -23,9 +33,6 @@ export interface HashWorkLimits {
   /** PASSWD_ITERATIONS: what an unknown user costs; cheaper hashes are padded up to it. */
   padTo: number;
 }
-
-/** Work of verifying against `h`, in PBKDF2-SHA512 iterations. */
-export const workOf = (h: ParsedHash): number => (h.kind === 6 ? 1 : h.iterations);
 
 /** Hashes dearer than this many times `padTo` verify one at a time (the slow lane). */
 export const HEAVY_FACTOR = 10;
@@ -53,14 +60,21 @@ export class HashWork {
       return 'malformed';
     }
     const work = parsed ? workOf(parsed) : legacyWork(legacy as LegacyHash);
-    if (work > this.limits.maxIterations || (legacy && legacyTooCostly(legacy, Infinity))) {
+    if (tooCostly(parsed, legacy, this.limits.maxIterations)) {
       await this.dummy(password);
       return 'unusable';
     }
     const check = parsed
       ? async () => timingSafeEqual(await derive(password, parsed), parsed.key)
       : () => verifyLegacy(password, stored, legacy as LegacyHash);
-    const ok = work > this.limits.padTo * HEAVY_FACTOR ? await this.heavy(check) : await check();
+    let ok: boolean;
+    try {
+      ok = work > this.limits.padTo * HEAVY_FACTOR ? await this.heavy(check) : await check();
+    } catch (err) {
+      // A verifier that cannot decode what the parser let through: a deny, never a 5xx.
+      if (err instanceof OverloadedError) throw err;
+      return 'malformed';
+    }
     // Cheaper hashes ($6$, low counts) cost what an unknown user costs: timing tells nothing.
     if (work < this.limits.padTo) await this.burn(password, this.limits.padTo - work);
     return ok ? 'match' : 'mismatch';
@@ -92,10 +106,13 @@ export class HashWork {
   }
 }
 
+function tooCostly(parsed: ParsedHash | null, legacy: LegacyHash | null, max: number): boolean {
+  if (parsed) return nativeTooCostly(parsed, max) !== null;
+  return legacy !== null && legacyTooCostly(legacy, max) !== null;
+}
+
 /** Whether a stored hash (as text) is over the bound; cheap, for exports and imports. */
 export function overWorkBound(stored: string, maxIterations: number): boolean {
   const parsed = parseHash(stored);
-  if (parsed) return workOf(parsed) > maxIterations;
-  const legacy = parseLegacyHash(stored);
-  return legacy !== null && legacyTooCostly(legacy, maxIterations) !== null;
+  return tooCostly(parsed, parsed ? null : parseLegacyHash(stored), maxIterations);
 }

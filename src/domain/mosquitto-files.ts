@@ -2,9 +2,8 @@
 // line-numbered problems out; a bad line never stops the rest.
 import { isValidRulePattern, type AclRule, type Access } from './acl';
 import { usernameProblem } from './names';
-import { workOf } from './hash-work';
 import { legacyTooCostly, parseLegacyHash } from './legacy-hash';
-import { parseHash } from './passwd-hash';
+import { nativeTooCostly, parseHash } from './passwd-hash';
 
 export interface LineProblem {
   line: number;
@@ -36,8 +35,7 @@ export function parsePasswdLine(
   if (!parsed && legacy?.kind !== 'argon2id')
     return { line, message: `user "${username}": hash is not a valid $7$, $6$ or argon2id hash` };
   const tooCostly = parsed
-    ? workOf(parsed) > maxIterations &&
-      `it needs ${workOf(parsed)} iterations, above PASSWD_MAX_ITERATIONS (${maxIterations})`
+    ? nativeTooCostly(parsed, maxIterations)
     : legacyTooCostly(legacy!, maxIterations);
   if (tooCostly)
     return { line, message: `user "${username}": hash refused: ${tooCostly}; not imported` };
