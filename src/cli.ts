@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ConfigError, readConfig } from './config';
 import { createContext, type AppContext } from './context';
+import { printable } from './domain/printable';
 import { redactSecrets } from './redact';
 import { attachAudit, buildService } from './main';
 import { readSecret } from './cli/read-secret';
@@ -157,8 +158,8 @@ export function buildProgram(): Command {
           maxIterations: ctx.config.PASSWD_MAX_ITERATIONS,
         });
         for (const p of report.problems)
-          process.stderr.write(`${p.file}:${p.line}: ${p.message}\n`);
-        for (const n of report.notes) process.stderr.write(`note: ${n}\n`);
+          process.stderr.write(`${p.file}:${p.line}: ${printable(p.message, 2000)}\n`);
+        for (const n of report.notes) process.stderr.write(`note: ${printable(n, 2000)}\n`);
         print(
           `imported: ${report.created} created, ${report.updated} updated, ${report.commonRules} common rules, ${report.problems.length} problems`,
         );
@@ -202,8 +203,9 @@ export function buildProgram(): Command {
           progress: progressBar(),
           print: (line) => print(line),
         });
-        for (const p of report.problems) process.stderr.write(`${p.where}: ${p.message}\n`);
-        for (const n of report.notes) process.stderr.write(`note: ${n}\n`);
+        for (const p of report.problems)
+          process.stderr.write(`${printable(p.where)}: ${printable(p.message, 2000)}\n`);
+        for (const n of report.notes) process.stderr.write(`note: ${printable(n, 2000)}\n`);
         const common =
           report.commonRules === null
             ? 'common rules unchanged'
@@ -285,6 +287,21 @@ export function buildProgram(): Command {
     .description('list devices (JSON)')
     .action((o: { limit: number }) =>
       withContext(async (ctx) => print(await deviceList(ctx, o.limit))),
+    );
+  program
+    .command('lockout-clear')
+    .option('--username <name>', 'the user name whose lockout to clear (any name, even "..")')
+    .option('--clientid <id>', 'the client id whose lockout to clear')
+    .description('clear the failed-login count and lockout of a user name or client id')
+    .action((o: { username?: string; clientid?: string }) =>
+      withContext(async (ctx) => {
+        if ((o.username === undefined) === (o.clientid === undefined))
+          throw new Error('give exactly one of --username or --clientid');
+        const kind = o.username !== undefined ? 'username' : 'clientid';
+        const name = (o.username ?? o.clientid) as string;
+        const was = await ctx.throttle.clear(kind, name);
+        print(was ? `cleared the lockout of ${kind} ${JSON.stringify(name)}` : `nothing to clear`);
+      }),
     );
   program
     .command('decide')

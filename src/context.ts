@@ -55,7 +55,7 @@ function rehasher(devices: DeviceService, metrics: Metrics, log: Logger) {
       },
       (err: unknown) => {
         metrics.rehashes.labels('error').inc();
-        log.error({ username, err: (err as Error).name }, 'upgrading the hash to $7$ failed');
+        log.error({ username, err }, 'upgrading the hash to $7$ failed');
       },
     );
 }

@@ -64,3 +64,7 @@ export function isRedisError(err: unknown): boolean {
 
 /** More work queued than the service accepts (slow password hashes): 503, retry later. */
 export class OverloadedError extends Error {}
+
+/** A browser request from another site to a management or console route. */
+export const crossSiteRefused = (why: string) =>
+  new AppError(403, 'cross_site_refused', `cross-site request refused: ${why}`);

@@ -138,9 +138,7 @@ export class CheckService {
     const upgrade = this.legacy.upgrade;
     if (upgrade && needsRehash((rec as DeviceRecord).hash) && !this.upgrading.has(f.username)) {
       const done = upgrade(f.username, (rec as DeviceRecord).hash, f.password)
-        .catch((err: unknown) =>
-          this.logger.error({ username: f.username, err: (err as Error).name }, 'upgrade failed'),
-        )
+        .catch((err: unknown) => this.logger.error({ username: f.username, err }, 'upgrade failed'))
         .finally(() => this.upgrading.delete(f.username));
       this.upgrading.set(f.username, done);
     }
