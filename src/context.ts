@@ -146,7 +146,13 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const checks = new CheckService(
     cache,
     (username) => cache.load(username),
-    new HashWork({ maxIterations: config.PASSWD_MAX_ITERATIONS, padTo: config.PASSWD_ITERATIONS }),
+    new HashWork({
+      maxIterations: config.PASSWD_MAX_ITERATIONS,
+      padTo: config.PASSWD_ITERATIONS,
+      slowLaneWidth: config.PASSWD_SLOW_LANE_WIDTH,
+      slowLaneMaxWaitMs: config.PASSWD_SLOW_LANE_MAX_WAIT_MS,
+      slowLaneQueue: config.PASSWD_SLOW_LANE_QUEUE,
+    }),
     config.CHECK_TIMEOUT_MS,
     checkLog,
     throttle,

@@ -32,25 +32,51 @@ export interface HashWorkLimits {
   maxIterations: number;
   /** PASSWD_ITERATIONS: what an unknown user costs; cheaper hashes are padded up to it. */
   padTo: number;
+  /** PASSWD_SLOW_LANE_WIDTH: slow-lane hashes derived at once (of libuv's hashing threads). */
+  slowLaneWidth?: number;
+  /**
+   * PASSWD_SLOW_LANE_MAX_WAIT_MS: a slow-lane login is queued only when it is expected to be
+   * answered within this (below go-auth's HTTP timeout, 5 s); otherwise "overloaded" (503).
+   */
+  slowLaneMaxWaitMs?: number;
+  /** PASSWD_SLOW_LANE_QUEUE: at most this many waiting, whatever the estimate. */
+  slowLaneQueue?: number;
 }
 
-/** Hashes dearer than this many times `padTo` verify one at a time (the slow lane). */
+/** Hashes dearer than this many times `padTo` verify in the slow lane. */
 export const HEAVY_FACTOR = 10;
-/** Slow-lane derivations allowed to wait; more answer "overloaded" (503, go-auth retries). */
-export const HEAVY_QUEUE = 16;
+export const SLOW_LANE_DEFAULTS = { width: 1, maxWaitMs: 4000, queue: 10_000 } as const;
 
 export type BoundedResult = VerifyResult | 'unusable';
 
+interface Waiting {
+  work: number;
+  start: () => void;
+}
+
 /**
- * Verifies passwords within the limits. libuv runs PBKDF2 on 4 threads: the slow lane lets
- * hashes far above the configured cost take one of them at most, so a few such devices
- * cannot starve everyone else's logins.
+ * Verifies passwords within the limits. libuv runs PBKDF2 on 4 threads (UV_THREADPOOL_SIZE):
+ * the slow lane lets hashes far above the configured cost take `slowLaneWidth` of them at
+ * most, so a few such devices cannot starve everyone else's logins. Its queue is bounded by
+ * time, not count: the work waiting ahead, at the measured speed, must be done within
+ * `slowLaneMaxWaitMs`, so a login that waits is answered before go-auth gives up on it, and
+ * one that could not be is refused at once (go-auth retries) rather than answered too late.
  */
 export class HashWork {
-  private heavyBusy = false;
-  private readonly heavyWaiting: (() => void)[] = [];
+  private running = 0;
+  private readonly waiting: Waiting[] = [];
+  private waitingWork = 0;
+  /** Measured milliseconds per unit of work (one PBKDF2-SHA512 iteration), moving average. */
+  private msPerUnit: number | null = null;
+  private readonly width: number;
+  private readonly maxWaitMs: number;
+  private readonly queueMax: number;
 
-  constructor(readonly limits: HashWorkLimits) {}
+  constructor(readonly limits: HashWorkLimits) {
+    this.width = limits.slowLaneWidth ?? SLOW_LANE_DEFAULTS.width;
+    this.maxWaitMs = limits.slowLaneMaxWaitMs ?? SLOW_LANE_DEFAULTS.maxWaitMs;
+    this.queueMax = limits.slowLaneQueue ?? SLOW_LANE_DEFAULTS.queue;
+  }
 
   async verify(password: string, stored: string): Promise<BoundedResult> {
     const parsed = parseHash(stored);
@@ -69,7 +95,7 @@ export class HashWork {
       : () => verifyLegacy(password, stored, legacy as LegacyHash);
     let ok: boolean;
     try {
-      ok = work > this.limits.padTo * HEAVY_FACTOR ? await this.heavy(check) : await check();
+      ok = work > this.limits.padTo * HEAVY_FACTOR ? await this.heavy(work, check) : await check();
     } catch (err) {
       // A verifier that cannot decode what the parser let through: a deny, never a 5xx.
       if (err instanceof OverloadedError) throw err;
@@ -85,23 +111,64 @@ export class HashWork {
     return this.burn(password, this.limits.padTo);
   }
 
-  private async burn(password: string, iterations: number): Promise<void> {
-    await pbkdf2Async(password, DUMMY_SALT, iterations, 64, 'sha512');
+  /** Slow-lane state, for metrics and tests. */
+  slowLane(): { running: number; waiting: number; expectedWaitMs: number | null } {
+    return {
+      running: this.running,
+      waiting: this.waiting.length,
+      expectedWaitMs: this.msPerUnit === null ? null : this.expectedWait(0),
+    };
   }
 
-  private async heavy<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.heavyBusy) {
-      if (this.heavyWaiting.length >= HEAVY_QUEUE)
-        throw new OverloadedError('too many slow password hashes waiting');
-      await new Promise<void>((resolve) => this.heavyWaiting.push(resolve));
+  private async burn(password: string, iterations: number): Promise<void> {
+    const t0 = performance.now();
+    await pbkdf2Async(password, DUMMY_SALT, iterations, 64, 'sha512');
+    // Calibrates the slow lane's estimate before its first hash (a dummy runs at startup-ish:
+    // the first unknown or cheap login).
+    if (this.msPerUnit === null && iterations >= 1000) {
+      this.msPerUnit = (performance.now() - t0) / iterations;
     }
-    this.heavyBusy = true;
+  }
+
+  /** Milliseconds until `extra` more work queued now would be done. */
+  private expectedWait(extra: number): number {
+    const ahead = this.waitingWork + extra + this.runningWork;
+    return ((this.msPerUnit ?? 0) * ahead) / this.width;
+  }
+
+  private runningWork = 0;
+  private measured = false;
+
+  private async heavy<T>(work: number, fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.width) {
+      if (
+        this.waiting.length >= this.queueMax ||
+        (this.msPerUnit !== null && this.expectedWait(work) > this.maxWaitMs)
+      ) {
+        throw new OverloadedError('too many slow password hashes waiting');
+      }
+      this.waitingWork += work;
+      // The slot is handed over by the hash that finishes (running stays counted), so no
+      // newcomer can take it in between.
+      await new Promise<void>((start) => this.waiting.push({ work, start }));
+      this.waitingWork -= work;
+    } else {
+      this.running++;
+    }
+    this.runningWork += work;
+    const t0 = performance.now();
     try {
       return await fn();
     } finally {
-      const next = this.heavyWaiting.shift();
-      if (next) next();
-      else this.heavyBusy = false;
+      const ms = (performance.now() - t0) / work;
+      // Moving average over the last few hashes: follows a loaded machine, ignores one outlier.
+      this.msPerUnit =
+        this.measured && this.msPerUnit !== null ? this.msPerUnit * 0.8 + ms * 0.2 : ms;
+      this.measured = true;
+      this.runningWork -= work;
+      const next = this.waiting.shift();
+      if (next) next.start();
+      else this.running--;
     }
   }
 }
