@@ -102,6 +102,8 @@ export const MAX_DEVICE_RULES = 1000;
  * work: the meets of two sets grow as their product (two 100 000-entry sets: 10^10).
  */
 export const MAX_MEET_PAIRS = 250_000;
+/** Distinct meets past which a mapping stops: pruning could not bring them to a device's bound. */
+export const MAX_MEETS = MAX_DEVICE_RULES * 10;
 
 /** Raised (as a value) when a user's sets are too large to map; the importer reports it. */
 export class TooManyRules extends Error {}
@@ -133,7 +135,11 @@ function pairs(subs: string[], reads: string[], username?: string): string[] {
   for (const s of subs) {
     for (const r of reads) {
       const m = meetFilters(s, r, username);
-      if (m !== null) out.add(m);
+      if (m !== null && out.add(m).size > MAX_MEETS) {
+        throw new TooManyRules(
+          `more than ${MAX_MEETS} distinct subscribe × read grants (at most ${MAX_DEVICE_RULES} rules a device)`,
+        );
+      }
     }
   }
   return [...out];
