@@ -61,9 +61,9 @@ const schema = z.object({
   PASSWD_SALT_BYTES: int(12, 64).default(12),
   // The slow lane (src/domain/hash-work.ts): hashes above 10 × PASSWD_ITERATIONS. Width: how
   // many derive at once (of UV_THREADPOOL_SIZE hashing threads, 4 by default); a login waits
-  // only if it can be answered within MAX_WAIT (below go-auth's 5 s HTTP timeout).
+  // only if it can be answered within MAX_WAIT (with room for its own hash below go-auth's 5 s HTTP timeout).
   PASSWD_SLOW_LANE_WIDTH: int(1, 1024).default(1),
-  PASSWD_SLOW_LANE_MAX_WAIT_MS: int(10, 600000).default(4000),
+  PASSWD_SLOW_LANE_MAX_WAIT_MS: int(10, 600000).default(3000),
   PASSWD_SLOW_LANE_QUEUE: int(0, 1000000).default(10000),
   COMMON_ACL_DEFAULT: z
     .string()

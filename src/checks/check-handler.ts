@@ -130,7 +130,18 @@ export function createCheckHandler(deps: CheckHandlerDeps) {
         finish(400, parsed.error, 'deny');
         return;
       }
-      service[kind](parsed.fields).then(
+      // Only a login can wait long (the slow lane); it learns when the asker has gone.
+      let decided: Promise<Decision>;
+      if (kind === 'user') {
+        const gone = new AbortController();
+        res.once('close', () => {
+          if (!done) gone.abort();
+        });
+        decided = service.user(parsed.fields, gone.signal);
+      } else {
+        decided = service[kind](parsed.fields);
+      }
+      decided.then(
         (d: Decision) => {
           if (d.allow) finish(200, '', 'allow');
           else {

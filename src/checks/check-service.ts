@@ -98,7 +98,8 @@ export class CheckService {
     }
   }
 
-  async user(f: CheckFields): Promise<Decision> {
+  /** `signal`: aborted when the asker has gone (a slow-lane wait is then dropped). */
+  async user(f: CheckFields, signal?: AbortSignal): Promise<Decision> {
     let budget: RedisBudget | undefined;
     let entry = this.cache.peek(f.username);
     if (!entry) entry = await this.fetch(f.username, (budget = new RedisBudget(this.timeoutMs)));
@@ -119,7 +120,7 @@ export class CheckService {
     if (!rec || rec.disabled) {
       await this.hashing.dummy(f.password);
     } else {
-      const result = await this.hashing.verify(f.password, rec.hash);
+      const result = await this.hashing.verify(f.password, rec.hash, signal);
       if (result === 'malformed') {
         this.logger.error({ username: f.username }, 'stored password hash is malformed; denying');
       } else if (result === 'unusable') {

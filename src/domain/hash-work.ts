@@ -45,7 +45,7 @@ export interface HashWorkLimits {
 
 /** Hashes dearer than this many times `padTo` verify in the slow lane. */
 export const HEAVY_FACTOR = 10;
-export const SLOW_LANE_DEFAULTS = { width: 1, maxWaitMs: 4000, queue: 10_000 } as const;
+export const SLOW_LANE_DEFAULTS = { width: 1, maxWaitMs: 3000, queue: 10_000 } as const;
 
 export type BoundedResult = VerifyResult | 'unusable';
 
@@ -78,7 +78,8 @@ export class HashWork {
     this.queueMax = limits.slowLaneQueue ?? SLOW_LANE_DEFAULTS.queue;
   }
 
-  async verify(password: string, stored: string): Promise<BoundedResult> {
+  /** `signal`: the asker went away (go-auth's timeout): a login still waiting is dropped. */
+  async verify(password: string, stored: string, signal?: AbortSignal): Promise<BoundedResult> {
     const parsed = parseHash(stored);
     const legacy = parsed ? null : parseLegacyHash(stored);
     if (!parsed && !legacy) {
@@ -95,7 +96,10 @@ export class HashWork {
       : () => verifyLegacy(password, stored, legacy as LegacyHash);
     let ok: boolean;
     try {
-      ok = work > this.limits.padTo * HEAVY_FACTOR ? await this.heavy(work, check) : await check();
+      ok =
+        work > this.limits.padTo * HEAVY_FACTOR
+          ? await this.heavy(work, check, signal)
+          : await check();
     } catch (err) {
       // A verifier that cannot decode what the parser let through: a deny, never a 5xx.
       if (err instanceof OverloadedError) throw err;
@@ -139,7 +143,7 @@ export class HashWork {
   private runningWork = 0;
   private measured = false;
 
-  private async heavy<T>(work: number, fn: () => Promise<T>): Promise<T> {
+  private async heavy<T>(work: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.running >= this.width) {
       if (
         this.waiting.length >= this.queueMax ||
@@ -149,9 +153,25 @@ export class HashWork {
       }
       this.waitingWork += work;
       // The slot is handed over by the hash that finishes (running stays counted), so no
-      // newcomer can take it in between.
-      await new Promise<void>((start) => this.waiting.push({ work, start }));
+      // newcomer can take it in between. A login whose asker gave up leaves the queue: on
+      // migration day go-auth retries after its timeout, and the abandoned wait would cost a
+      // hash nobody reads.
+      const started = await new Promise<boolean>((resolve) => {
+        const entry: Waiting = { work, start: () => resolve(true) };
+        this.waiting.push(entry);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            const at = this.waiting.indexOf(entry);
+            if (at === -1) return;
+            this.waiting.splice(at, 1);
+            resolve(false);
+          },
+          { once: true },
+        );
+      });
       this.waitingWork -= work;
+      if (!started) throw new OverloadedError('the asker went away while waiting');
     } else {
       this.running++;
     }

@@ -67,6 +67,19 @@ it('refuses a slow-lane login at once when the work ahead would not be done with
   expect(lane.slowLane()).toMatchObject({ running: 0, waiting: 0 });
 });
 
+it('drops a slow-lane login from the queue when its asker goes away', async () => {
+  const lane = new HashWork({ maxIterations: 1_000_000, padTo: 10, slowLaneMaxWaitMs: 600_000 });
+  const dear = await hashPassword('dear-password', { iterations: 200_000, saltBytes: 12 });
+  const first = lane.verify('dear-password', dear);
+  const gone = new AbortController();
+  const second = lane.verify('dear-password', dear, gone.signal);
+  expect(lane.slowLane().waiting).toBe(1);
+  gone.abort();
+  await expect(second).rejects.toBeInstanceOf(OverloadedError);
+  expect(lane.slowLane().waiting).toBe(0);
+  await expect(first).resolves.toBe('match');
+});
+
 it('an import reports a hash above the bound with its line, and does not import it', () => {
   const problem = parsePasswdLine(`slow:${hashAt(20_000_000)}`, 7, 100_000);
   expect(problem).toEqual({ line: 7, message: expect.stringMatching(/PASSWD_MAX_ITERATIONS/) });
