@@ -4,15 +4,16 @@ import type { AppContext } from '../context';
 import { checkUsername, type NewDevice } from '../devices/device-service';
 import { isAcc, type Acc, type AclRule } from '../domain/acl';
 import { explainDecision, type DecideAnswer, type DecideInput } from '../checks/explain-decision';
+import { SALT_BYTES } from '../domain/mosquitto-rules';
 import { hashPassword } from '../domain/passwd-hash';
 import { createExporter } from '../main';
-import { aclRuleSchema } from '../api/schemas';
+import { aclRuleInput } from '../api/schemas';
 import { badRequest } from '../errors';
 
 /** `pattern=access` (e.g. `devices/%u/#=readwrite`) → a validated rule. */
 export function parseRuleArg(arg: string): AclRule {
   const at = arg.lastIndexOf('=');
-  const parsed = aclRuleSchema.safeParse({ pattern: arg.slice(0, at), access: arg.slice(at + 1) });
+  const parsed = aclRuleInput.safeParse({ pattern: arg.slice(0, at), access: arg.slice(at + 1) });
   if (at <= 0 || !parsed.success) {
     throw badRequest(
       `--acl "${arg}": expected PATTERN=read|write|readwrite|deny with a valid topic filter`,
@@ -45,6 +46,8 @@ export async function exportOnce(ctx: AppContext) {
   await exporter.run(true);
   exporter.cancel();
   if (exporter.status.lastError) throw new Error(`export failed: ${exporter.status.lastError}`);
+  if (exporter.status.reload.state === 'broker-died')
+    throw new Error(exporter.status.reload.message ?? 'the broker quit after the reload');
   return exporter.status;
 }
 
@@ -55,6 +58,8 @@ export async function hashLine(
   username?: string,
 ) {
   if (username) checkUsername(username, 'username');
+  if (!SALT_BYTES.includes(opts.saltBytes as 12 | 64))
+    throw badRequest('--salt-bytes must be 12 or 64 (the salt sizes Mosquitto 2.1 reads)');
   const hash = await hashPassword(password, opts);
   return username ? `${username}:${hash}` : hash;
 }
