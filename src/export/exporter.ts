@@ -9,23 +9,15 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../ops/metrics';
 import type { CredentialStore } from '../store/credential-store';
-import { COMMON } from '../store/records';
-import { AtomicFile, fileSha, removeStaleTemps, type FileOptions } from './atomic-file';
-import {
-  commonAclLines,
-  HEADER,
-  passwdLine,
-  damageReason,
-  passwdSkip,
-  userAclSection,
-  type SkipReason,
-} from './render';
-import { hashProblem } from '../domain/mosquitto-rules';
+import { removeStaleTemps, type FileOptions } from './atomic-file';
 import { reloadFailed } from '../errors';
 import type { ReloadOutcome, Reloader } from './reload';
 import { ReloadTracker, type ReloadStatus } from './reload-tracker';
+import { writeFiles, type Tally } from './write-files';
 
-export interface ExportStatus {
+/** The export's state, and what the last run wrote and left out (Tally, users null before). */
+export interface ExportStatus extends Omit<Tally, 'users'> {
+  users: number | null;
   enabled: boolean;
   pending: boolean;
   running: boolean;
@@ -34,17 +26,6 @@ export interface ExportStatus {
   lastError: string | null;
   lastDurationMs: number | null;
   lastRevision: number | null;
-  users: number | null;
-  skipped: Partial<Record<SkipReason, number>>;
-  /** Records left out because they do not decode (the first MAX_DAMAGED_LISTED). */
-  damaged: { username: string; reason: string }[];
-  /**
-   * Hashes and rule lines Mosquitto 2.1 would refuse (it quits on them), left out (a deny
-   * becomes deny-everything): the first MAX_DAMAGED_LISTED; `common rules` for common ones.
-   */
-  unloadable: { username: string; reason: string }[];
-  /** Rule lines left out (or narrowed to deny-everything) for that reason. */
-  rulesLeftOut: number;
   consecutiveFailures: number;
   /** What the last MOSQUITTO_RELOAD did; its failure to find a broker is not an export failure. */
   reload: ReloadStatus;
@@ -68,11 +49,7 @@ export interface ExporterDeps {
   metrics?: Metrics;
 }
 
-const BATCH = 1000;
-/** What the export reads of each user (HMGET, not HGETALL). */
-const EXPORT_FIELDS = ['hash', 'superuser', 'disabled', 'acl', 'clientIds'] as const;
 const MAX_BACKOFF_MS = 60_000;
-const MAX_DAMAGED_LISTED = 100;
 
 export class Exporter {
   private timer: NodeJS.Timeout | null = null;
@@ -292,71 +269,23 @@ export class Exporter {
 
   /** Both files in one pass over Redis; returns whether either file's content changed. */
   private async writeFiles(revision: number, lockLost: () => Error | null): Promise<boolean> {
-    const { PASSWD_FILE, ACL_FILE } = this.deps.config;
-    const before = await Promise.all([
-      PASSWD_FILE ? fileSha(PASSWD_FILE) : null,
-      ACL_FILE ? fileSha(ACL_FILE) : null,
-    ]);
-    const passwd = PASSWD_FILE ? await AtomicFile.open(PASSWD_FILE, this.fileOpts) : null;
-    const acl = ACL_FILE
-      ? await AtomicFile.open(ACL_FILE, this.fileOpts).catch(async (e: unknown) => {
-          await passwd?.abort();
-          throw e;
-        })
-      : null;
-    const skipped: Partial<Record<SkipReason, number>> = {};
-    const damaged: ExportStatus['damaged'] = [];
-    const unloadable: ExportStatus['unloadable'] = [];
-    let rulesLeftOut = 0;
-    const noteFor = (username: string) => (reason: string) => {
-      rulesLeftOut++;
-      if (unloadable.length < MAX_DAMAGED_LISTED) unloadable.push({ username, reason });
-    };
-    const maxIterations = this.deps.config.PASSWD_MAX_ITERATIONS;
-    let users = 0;
-    try {
-      await acl?.write(
-        HEADER +
-          '\n# Rules for every client\n' +
-          commonAclLines(await this.deps.store.getCommonAcl(), noteFor(COMMON)),
+    const { changed, tally } = await writeFiles({
+      passwdFile: this.deps.config.PASSWD_FILE,
+      aclFile: this.deps.config.ACL_FILE,
+      fileOpts: this.fileOpts,
+      store: this.deps.store,
+      maxIterations: this.deps.config.PASSWD_MAX_ITERATIONS,
+      lockLost,
+    });
+    Object.assign(this.status, tally, { lastRevision: revision });
+    const { skipped, users, unloadable, rulesLeftOut } = tally;
+    if (Object.keys(skipped).length)
+      this.deps.logger.info({ skipped, users }, 'export left some users out');
+    if (unloadable.length)
+      this.deps.logger.warn(
+        { rulesLeftOut, unloadable: unloadable.slice(0, 10) },
+        'export left out what Mosquitto 2.1 would refuse (it quits on such lines)',
       );
-      await passwd?.write(HEADER); // Mosquitto skips lines starting with '#'
-      for await (const batch of this.deps.store.iterateUsers(BATCH, EXPORT_FIELDS)) {
-        for (const rec of batch) {
-          const skip = passwdSkip(rec, maxIterations);
-          if (skip) {
-            skipped[skip] = (skipped[skip] ?? 0) + 1;
-            if (skip === 'damaged' && damaged.length < MAX_DAMAGED_LISTED)
-              damaged.push({ username: rec.username, reason: damageReason(rec) });
-            if (skip === 'unloadable-hash' && unloadable.length < MAX_DAMAGED_LISTED)
-              unloadable.push({ username: rec.username, reason: `hash: ${hashProblem(rec.hash)}` });
-            continue;
-          }
-          users++;
-          await passwd?.write(passwdLine(rec));
-          await acl?.write(userAclSection(rec, noteFor(rec.username)));
-        }
-      }
-      const lost = lockLost();
-      if (lost) throw new Error(`export lock lost: ${lost.message}`);
-      const after = [passwd ? await passwd.commit() : null, acl ? await acl.commit() : null];
-      this.status.users = users;
-      this.status.skipped = skipped;
-      this.status.damaged = damaged;
-      this.status.unloadable = unloadable;
-      this.status.rulesLeftOut = rulesLeftOut;
-      this.status.lastRevision = revision;
-      if (Object.keys(skipped).length)
-        this.deps.logger.info({ skipped, users }, 'export left some users out');
-      if (unloadable.length)
-        this.deps.logger.warn(
-          { rulesLeftOut, unloadable: unloadable.slice(0, 10) },
-          'export left out what Mosquitto 2.1 would refuse (it quits on such lines)',
-        );
-      return after[0] !== before[0] || after[1] !== before[1];
-    } catch (err) {
-      await Promise.all([passwd?.abort(), acl?.abort()]);
-      throw err;
-    }
+    return changed;
   }
 }
