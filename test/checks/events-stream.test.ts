@@ -17,7 +17,7 @@ import {
   type ServiceProcess,
 } from '../support/processes';
 import { ADMIN, ADMIN_AUTH } from '../support/service';
-import { cleanTestPrefix, onCluster, testRedisEnv } from '../support/topology';
+import { cleanTestPrefix, onCluster, testRedisClient, testRedisEnv } from '../support/topology';
 
 jest.setTimeout(60_000);
 
@@ -146,6 +146,17 @@ test('common rules: a common event', async () => {
   const e = await stream.next((x) => x.event === 'common', 5000, from);
   expect(e.data).toEqual({});
   expect(e.at - a.endedAt).toBeLessThan(BOUND_MS);
+});
+
+test('a message this version does not know (a newer replica): a reset event', async () => {
+  const from = stream.events.length;
+  const redis = testRedisClient();
+  try {
+    await redis.publish(`${prefix}events`, 'z:from-the-future');
+  } finally {
+    await redis.quit();
+  }
+  expect((await stream.next((x) => x.event !== 'user', 5000, from)).event).toBe('reset');
 });
 
 test('an import that writes the same hash again does not revoke; the login rehash does not either', async () => {
