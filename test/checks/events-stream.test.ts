@@ -38,6 +38,7 @@ const env = {
 };
 let s: ServiceProcess;
 let stream: EventStreamClient;
+let openedAt: number;
 const open: EventStreamClient[] = [];
 
 async function openStream(port = s.port): Promise<EventStreamClient> {
@@ -49,6 +50,7 @@ async function openStream(port = s.port): Promise<EventStreamClient> {
 beforeAll(async () => {
   s = await startService({ env, readyPath: '/readyz' });
   stream = await openStream();
+  openedAt = Date.now();
 });
 afterAll(async () => {
   for (const c of open) c.close();
@@ -186,6 +188,14 @@ test('an import that writes the same hash again does not revoke; the login rehas
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("a stream outlives the server's whole-request timeout (30 s) and hears changes after it", async () => {
+  await sleep(Math.max(0, openedAt + 32_000 - Date.now()));
+  expect(stream.isEnded()).toBe(false);
+  expect(Date.now() - (stream.pings.at(-1) ?? 0)).toBeLessThan(HEARTBEAT_MS * 4);
+  const late = await change('late', 'POST', '/devices', { id: 'late' });
+  expect(late.ms).toBeLessThan(BOUND_MS);
 });
 
 test('at most EVENTS_MAX_STREAMS streams (503 beyond), and streams are not checks', async () => {
