@@ -13,6 +13,7 @@ import { docBlocks, shellLines } from '../support/doc-blocks';
 import { send, sleep } from '../support/http';
 import {
   CLI,
+  commandSync,
   freePort,
   ROOT,
   startMosquitto,
@@ -31,6 +32,8 @@ const block = (what: string, pick: (text: string) => boolean) => {
   return found[0]!.text;
 };
 const asRoot = process.getuid?.() === 0;
+// script(1) (util-linux) gives the service a terminal, as the README's first command has.
+const hasScript = commandSync('sh', ['-c', 'command -v script']).code === 0;
 const prefix = testPrefix('readme-quick');
 const baseEnv = () => ({
   PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -76,134 +79,138 @@ afterAll(async () => {
   await cleanTestPrefix(prefix);
 });
 
-it('the README quick start: token, device, fallback broker, one publish allowed and one refused', async () => {
-  // The README's first command, and what `npm start` runs after building.
-  const first = docBlocks('README.md')[0]!
-    .text.split('\n')[0]!
-    .replace(/\s+#.*$/, '');
-  expect(first).toBe('bash scripts/setup.sh && npm ci && npm start');
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  expect(pkg.scripts.start).toBe('npm run build && node dist/src/cli.js serve');
+(hasScript ? it : it.skip)(
+  'the README quick start: token, device, fallback broker, one publish allowed and one refused',
+  async () => {
+    // The README's first command, and what `npm start` runs after building.
+    const first = docBlocks('README.md')[0]!
+      .text.split('\n')[0]!
+      .replace(/\s+#.*$/, '');
+    expect(first).toBe('bash scripts/setup.sh && npm ci && npm start');
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.start).toBe('npm run build && node dist/src/cli.js serve');
 
-  // 1. On a terminal (script(1) gives it a pty), no token configured: one for this run, shown.
-  const port = await freePort();
-  const term1: Proc = startProcess(
-    'script',
-    ['-qfec', `exec ${process.execPath} ${CLI} serve`, '/dev/null'],
-    { env: { ...baseEnv(), TERM: 'dumb', PORT: String(port) }, stdin: true, cwd: ROOT },
-  );
-  procs.push(term1);
-  const token = await until('the first-run token', () => {
-    return /export TOKEN=(\S+)/.exec(term1.logs())?.[1];
-  });
-  expect(token.length).toBeGreaterThanOrEqual(16);
-  // Shown on the terminal, never in a log line.
-  const logLines = term1
-    .logs()
-    .split(/\r?\n/)
-    .filter((l) => l.startsWith('{'));
-  expect(logLines.some((l) => l.includes('listening'))).toBe(true);
-  expect(logLines.filter((l) => l.includes(token))).toEqual([]);
+    // 1. On a terminal (script(1) gives it a pty), no token configured: one for this run, shown.
+    const port = await freePort();
+    const term1: Proc = startProcess(
+      'script',
+      ['-qfec', `exec ${process.execPath} ${CLI} serve`, '/dev/null'],
+      { env: { ...baseEnv(), TERM: 'dumb', PORT: String(port) }, stdin: true, cwd: ROOT },
+    );
+    procs.push(term1);
+    const token = await until('the first-run token', () => {
+      return /export TOKEN=(\S+)/.exec(term1.logs())?.[1];
+    });
+    expect(token.length).toBeGreaterThanOrEqual(16);
+    // Shown on the terminal, never in a log line.
+    const logLines = term1
+      .logs()
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('{'));
+    expect(logLines.some((l) => l.includes('listening'))).toBe(true);
+    expect(logLines.filter((l) => l.includes(token))).toEqual([]);
 
-  // 2. A device, registered from a second terminal as the README shows.
-  const term2 = terminal(baseEnv());
-  procs.push(term2.proc);
-  const register = block('register', (t) => t.includes('/api/v1/devices'));
-  expect(register).toMatch(/^export TOKEN=…$/m);
-  const registered = await term2.run(
-    register
-      .replace(/^export TOKEN=…$/m, `export TOKEN=${token}`)
-      .replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`),
-  );
-  const device = JSON.parse(registered) as { id: string; password?: string };
-  expect(device.id).toBe('sensor-1');
+    // 2. A device, registered from a second terminal as the README shows.
+    const term2 = terminal(baseEnv());
+    procs.push(term2.proc);
+    const register = block('register', (t) => t.includes('/api/v1/devices'));
+    expect(register).toMatch(/^export TOKEN=…$/m);
+    const registered = await term2.run(
+      register
+        .replace(/^export TOKEN=…$/m, `export TOKEN=${token}`)
+        .replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`),
+    );
+    const device = JSON.parse(registered) as { id: string; password?: string };
+    expect(device.id).toBe('sensor-1');
 
-  // 3. The fallback pair. The service goes first: it writes the files the broker needs.
-  await term1.stop();
-  await until('the first service to stop', async () => {
-    const r = await send(port, '/healthz', { method: 'GET', timeoutMs: 300 }).catch(() => null);
-    return r === null || r.status !== 200 ? true : undefined;
-  });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'authd-quick-'));
-  await chmod(dir, 0o755);
-  const inDir = (s: string) => s.replaceAll('/tmp/mqtt-authd', dir);
-  let ownerVar = '';
-  if (asRoot) {
-    // The README's paragraph for root: the broker reads the files as `mosquitto`.
-    const chown = /`(chown mosquitto \/tmp\/mqtt-authd)`/.exec(README)?.[1];
-    ownerVar =
-      /`(EXPORT_OWNER=\$\(id -u mosquitto\):\$\(id -g mosquitto\))`/.exec(README)?.[1] ?? '';
-    expect(chown && ownerVar).toBeTruthy();
-    expect((await term2.run(`${inDir(chown!)} && echo chowned`)).trim()).toBe('chowned');
-  }
-  const serviceCmd = shellLines(block('service', (t) => /npm start$/.test(t.trim())));
-  expect(serviceCmd).toHaveLength(1);
-  const servicePort = await freePort();
-  const service = startProcess(
-    'bash',
-    [
-      '-c',
-      `export TOKEN=${token} PORT=${servicePort}; ${ownerVar} ` +
-        inDir(serviceCmd[0]!).replace(/npm start$/, `exec ${process.execPath} ${CLI} serve`),
-    ],
-    { env: baseEnv(), cwd: ROOT },
-  );
-  procs.push(service);
-  await until('the service with the export', async () => {
-    const r = await send(servicePort, '/healthz', { method: 'GET', timeoutMs: 500 });
-    return r.status === 200 ? true : undefined;
-  });
-  await until('the exported passwd file', () =>
-    stat(path.join(dir, 'passwd')).then(
-      (s) => (s.size > 0 ? true : undefined),
-      () => undefined,
-    ),
-  );
-  // The token from step 1 keeps working, now from ADMIN_TOKENS.
-  const listed = await send(servicePort, '/api/v1/devices', {
-    method: 'GET',
-    headers: { Authorization: `Bearer ${token}` },
-  });
-  expect(listed.status).toBe(200);
+    // 3. The fallback pair. The service goes first: it writes the files the broker needs.
+    await term1.stop();
+    await until('the first service to stop', async () => {
+      const r = await send(port, '/healthz', { method: 'GET', timeoutMs: 300 }).catch(() => null);
+      return r === null || r.status !== 200 ? true : undefined;
+    });
+    dir = await mkdtemp(path.join(os.tmpdir(), 'authd-quick-'));
+    await chmod(dir, 0o755);
+    const inDir = (s: string) => s.replaceAll('/tmp/mqtt-authd', dir);
+    let ownerVar = '';
+    if (asRoot) {
+      // The README's paragraph for root: the broker reads the files as `mosquitto`.
+      const chown = /`(chown mosquitto \/tmp\/mqtt-authd)`/.exec(README)?.[1];
+      ownerVar =
+        /`(EXPORT_OWNER=\$\(id -u mosquitto\):\$\(id -g mosquitto\))`/.exec(README)?.[1] ?? '';
+      expect(chown && ownerVar).toBeTruthy();
+      expect((await term2.run(`${inDir(chown!)} && echo chowned`)).trim()).toBe('chowned');
+    }
+    const serviceCmd = shellLines(block('service', (t) => /npm start$/.test(t.trim())));
+    expect(serviceCmd).toHaveLength(1);
+    const servicePort = await freePort();
+    const service = startProcess(
+      'bash',
+      [
+        '-c',
+        `export TOKEN=${token} PORT=${servicePort}; ${ownerVar} ` +
+          inDir(serviceCmd[0]!).replace(/npm start$/, `exec ${process.execPath} ${CLI} serve`),
+      ],
+      { env: baseEnv(), cwd: ROOT },
+    );
+    procs.push(service);
+    await until('the service with the export', async () => {
+      const r = await send(servicePort, '/healthz', { method: 'GET', timeoutMs: 500 });
+      return r.status === 200 ? true : undefined;
+    });
+    await until('the exported passwd file', () =>
+      stat(path.join(dir, 'passwd')).then(
+        (s) => (s.size > 0 ? true : undefined),
+        () => undefined,
+      ),
+    );
+    // The token from step 1 keeps working, now from ADMIN_TOKENS.
+    const listed = await send(servicePort, '/api/v1/devices', {
+      method: 'GET',
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(listed.status).toBe(200);
 
-  // The broker from the README's own config; its `listener 1884` becomes a free port.
-  const conf = block('broker config', (t) => t.includes('password_file'));
-  expect(conf).toMatch(/^listener 1884 127\.0\.0\.1$/m);
-  expect(conf).toMatch(/^pid_file \/tmp\/mqtt-authd\/mosquitto\.pid$/m);
-  expect(serviceCmd[0]).toContain('MOSQUITTO_RELOAD=pidfile:/tmp/mqtt-authd/mosquitto.pid');
-  expect(block('broker start', (t) => t.startsWith('mosquitto '))).toBe(
-    'mosquitto -c /tmp/mqtt-authd/mosquitto.conf',
-  );
-  const broker: MosquittoProcess = await startMosquitto({
-    config: inDir(conf.replace(/^listener .*$/m, '')),
-    dir,
-    dropPrivileges: asRoot,
-  });
-  procs.push(broker);
+    // The broker from the README's own config; its `listener 1884` becomes a free port.
+    const conf = block('broker config', (t) => t.includes('password_file'));
+    expect(conf).toMatch(/^listener 1884 127\.0\.0\.1$/m);
+    expect(conf).toMatch(/^pid_file \/tmp\/mqtt-authd\/mosquitto\.pid$/m);
+    expect(serviceCmd[0]).toContain('MOSQUITTO_RELOAD=pidfile:/tmp/mqtt-authd/mosquitto.pid');
+    expect(block('broker start', (t) => t.startsWith('mosquitto '))).toBe(
+      'mosquitto -c /tmp/mqtt-authd/mosquitto.conf',
+    );
+    const broker: MosquittoProcess = await startMosquitto({
+      config: inDir(conf.replace(/^listener .*$/m, '')),
+      dir,
+      dropPrivileges: asRoot,
+    });
+    procs.push(broker);
 
-  // 4. The check: the allowed publish is silent, the refused one says so (MQTT 5, QoS 1).
-  const check = shellLines(block('check', (t) => t.includes('mosquitto_pub')));
-  expect(check).toHaveLength(2);
-  const pub = (line: string) =>
-    term2.run(`${line.replace('-p 1884', `-p ${broker.port}`)} 2>&1; echo "exit=$?"`);
-  const allowed = await pub(check[0]!);
-  expect(allowed.trim()).toBe('exit=0');
-  const refused = await pub(check[1]!);
-  expect(refused).toContain('Warning: Publish 1 failed: Not authorized.');
-  // The broker saw both, and refused only the second.
-  expect(broker.logs()).toMatch(/Denied PUBLISH from .* 'devices\/sensor-2\/temp'/);
-  expect(broker.logs()).not.toMatch(/Denied PUBLISH from .* 'devices\/sensor-1\/temp'/);
+    // 4. The check: the allowed publish is silent, the refused one says so (MQTT 5, QoS 1).
+    const check = shellLines(block('check', (t) => t.includes('mosquitto_pub')));
+    expect(check).toHaveLength(2);
+    const pub = (line: string) =>
+      term2.run(`${line.replace('-p 1884', `-p ${broker.port}`)} 2>&1; echo "exit=$?"`);
+    const allowed = await pub(check[0]!);
+    expect(allowed.trim()).toBe('exit=0');
+    const refused = await pub(check[1]!);
+    expect(refused).toContain('Warning: Publish 1 failed: Not authorized.');
+    // The broker saw both, and refused only the second.
+    expect(broker.logs()).toMatch(/Denied PUBLISH from .* 'devices\/sensor-2\/temp'/);
+    expect(broker.logs()).not.toMatch(/Denied PUBLISH from .* 'devices\/sensor-1\/temp'/);
 
-  // A change through the API reaches the broker by export and SIGHUP (the pid_file pair).
-  const from = broker.logs().length;
-  const put = await send(servicePort, '/api/v1/devices/sensor-1/acl', {
-    method: 'PUT',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ acl: [{ pattern: 'devices/sensor-2/#', access: 'write' }] }),
-  });
-  expect(put.status).toBe(200);
-  await broker.waitForLog(/Reloading config\./, 10_000, from);
-  expect(await pub(check[1]!)).toMatch(/^exit=0\s*$/);
-}, 120_000);
+    // A change through the API reaches the broker by export and SIGHUP (the pid_file pair).
+    const from = broker.logs().length;
+    const put = await send(servicePort, '/api/v1/devices/sensor-1/acl', {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ acl: [{ pattern: 'devices/sensor-2/#', access: 'write' }] }),
+    });
+    expect(put.status).toBe(200);
+    await broker.waitForLog(/Reloading config\./, 10_000, from);
+    expect(await pub(check[1]!)).toMatch(/^exit=0\s*$/);
+  },
+  120_000,
+);
