@@ -172,6 +172,13 @@ afterAll(async () => {
       headers: { Authorization: `Bearer ${token}` },
     });
     expect(listed.status).toBe(200);
+    // The audit trail names the first-run token's holder, never the token.
+    const audit = await send(servicePort, '/api/v1/audit', {
+      method: 'GET',
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(audit.body).toMatch(/"actor":"first-run","action":"create","target":"sensor-1"/);
+    expect(audit.body).not.toContain(token);
 
     // The broker from the README's own config; its `listener 1884` becomes a free port.
     const conf = block('broker config', (t) => t.includes('password_file'));
