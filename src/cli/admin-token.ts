@@ -29,10 +29,10 @@ export function firstRunToken(): AdminToken {
 export function firstRunMessage(t: AdminToken, url: string): string {
   return [
     '',
-    'mqtt-authd: no ADMIN_TOKENS or ADMIN_TOKEN_FILE is set, so for this run only the management',
-    `API and the console (${url}/admin/) take the token below. It is shown this once, never`,
-    'logged, and stops working when this process ends. Paste this line into the terminal you',
-    'use next:',
+    'mqtt-authd: no ADMIN_TOKENS or ADMIN_TOKEN_FILE is set, so for this run only the',
+    `management API and the console (${url}/admin/) take the token below:`,
+    'shown this once, never logged, void when this process ends. Paste this line into the',
+    'terminal you use next:',
     '',
     `  export TOKEN=${t.token}`,
     '',
