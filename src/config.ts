@@ -10,7 +10,11 @@ import { redactUrlValue } from './redact';
 export const RESPONSE_MODES = ['status', 'text', 'json'] as const;
 export type ResponseMode = (typeof RESPONSE_MODES)[number];
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A whole number in [min, max]; every failure names the range (not "received NaN"). */
+const int = (min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const DEFAULT_COMMON_ACL: AclRule[] = [{ pattern: 'devices/%u/#', access: 'readwrite' }];

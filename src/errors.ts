@@ -20,6 +20,13 @@ export const notFound = (message: string) => new AppError(404, 'not_found', mess
 export const conflict = (message: string) => new AppError(409, 'conflict', message);
 export const exportFailed = (why: string) =>
   new AppError(503, 'export_failed', `the export failed: ${why}; it will be retried`);
+export const exportNotConfigured = () =>
+  new AppError(
+    409,
+    'export_not_configured',
+    'the export is off: set PASSWD_FILE and/or ACL_FILE (and MOSQUITTO_RELOAD to reload the ' +
+      'broker) in the service environment and restart it',
+  );
 export const damagedRecord = (message: string) => new AppError(409, 'damaged_record', message);
 export const storeUnavailable = (why?: string) =>
   new AppError(
