@@ -84,3 +84,6 @@ export class CodedError extends Error {
 
 /** MOSQUITTO_RELOAD could not be carried out (the files were written before it was tried). */
 export const reloadFailed = (why: string) => new CodedError('reload_failed', why);
+
+/** The broker quit after the reload signal (the files were written; it refused them or its config). */
+export const brokerDied = (message: string) => new CodedError('broker_died', message);

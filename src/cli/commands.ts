@@ -16,7 +16,7 @@ import { SALT_BYTES } from '../domain/mosquitto-rules';
 import { hashPassword } from '../domain/passwd-hash';
 import { createExporter } from '../main';
 import { aclRuleInput } from '../api/schemas';
-import { badRequest } from '../errors';
+import { badRequest, brokerDied } from '../errors';
 
 /** `pattern=access` (e.g. `devices/%u/#=readwrite`) → a validated rule. */
 export function parseRuleArg(arg: string): AclRule {
@@ -63,7 +63,7 @@ export async function exportOnce(ctx: AppContext) {
   exporter.cancel();
   if (exporter.status.lastError) throw new Error(`export failed: ${exporter.status.lastError}`);
   if (exporter.status.reload.state === 'broker-died')
-    throw new Error(exporter.status.reload.message ?? 'the broker quit after the reload');
+    throw brokerDied(exporter.status.reload.message ?? 'the broker quit after the reload');
   return exporter.status;
 }
 
