@@ -71,3 +71,19 @@ export function isRedisError(err: unknown): boolean {
 
 /** More work queued than the service accepts (slow password hashes): 503, retry later. */
 export class OverloadedError extends Error {}
+
+/** An error below the HTTP layer: a stable `code`, no HTTP status (the edge maps codes). */
+export class CodedError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** MOSQUITTO_RELOAD could not be carried out (the files were written before it was tried). */
+export const reloadFailed = (why: string) => new CodedError('reload_failed', why);
+
+/** The broker quit after the reload signal (the files were written; it refused them or its config). */
+export const brokerDied = (message: string) => new CodedError('broker_died', message);
