@@ -181,9 +181,10 @@ export class HashWork {
       return await fn();
     } finally {
       const ms = (performance.now() - t0) / work;
-      // Moving average over the last few hashes: follows a loaded machine, ignores one outlier.
-      this.msPerUnit =
-        this.measured && this.msPerUnit !== null ? this.msPerUnit * 0.8 + ms * 0.2 : ms;
+      // A slowdown (a loaded machine) counts at once, a speed-up only on average: the estimate
+      // errs towards refusing early (a retry) rather than answering after the plugin gave up.
+      const avg = this.msPerUnit;
+      this.msPerUnit = this.measured && avg !== null && ms < avg ? avg * 0.8 + ms * 0.2 : ms;
       this.measured = true;
       this.runningWork -= work;
       const next = this.waiting.shift();
