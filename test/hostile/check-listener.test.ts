@@ -3,7 +3,14 @@
 // carry. A good device's checks are measured while it happens; the figures are printed.
 import http from 'node:http';
 import net from 'node:net';
-import { cleanPrefix, startService, testPrefix, type ServiceProcess } from '../support/processes';
+import {
+  CLI,
+  cleanPrefix,
+  runCommand,
+  startService,
+  testPrefix,
+  type ServiceProcess,
+} from '../support/processes';
 import { ADMIN, ADMIN_AUTH, TEST_REDIS_URL } from '../support/service';
 import { JSON_HEADERS, percentile, send, sleep } from '../support/http';
 
@@ -279,6 +286,24 @@ it('refuses "." and ".." as ids; a lockout held by such a name is cleared withou
     lockouts: { kind: string; name: string }[];
   };
   expect(after.lockouts.filter((l) => l.kind === 'username' && l.name === '..')).toEqual([]);
+  // the command line clears it too
+  for (let i = 0; i < 6; i++) {
+    await send(s.port, '/mqtt/user', {
+      body: JSON.stringify({ username: '..', password: 'x', clientid: 'dots-2' }),
+      headers: JSON_HEADERS,
+    });
+  }
+  expect((await api('GET', '/api/v1/lockouts')).body).toContain('"name":".."');
+  const cli = await runCommand(process.execPath, [CLI, 'lockout-clear', '--username', '..'], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin',
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+    },
+  });
+  expect(cli.stderr).toBe('');
+  expect(cli.stdout).toMatch(/cleared the lockout of username "\.\."/);
+  expect((await api('GET', '/api/v1/lockouts')).body).not.toContain('"name":".."');
   expect((await api('DELETE', '/api/v1/lockouts')).status).toBe(400);
   expect((await api('DELETE', '/api/v1/lockouts?username=a&clientid=b')).status).toBe(400);
 });
