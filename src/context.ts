@@ -74,9 +74,14 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const redis = createRedisClient(opts('main', Math.max(config.CHECK_TIMEOUT_MS, 1000)));
   const redisBulk = createRedisClient(opts('bulk', 30000));
   const redisSub = createSubscriberClient(opts('events'));
+  // A write's WAIT holds its connection: concurrent writes each take one more writer.
+  let writers = 0;
   const durability = {
     minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
     waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+    connect: () => createRedisClient(opts(`writer-${++writers}`, 30000)),
+    // A write refused by a cluster that is moving slots is sent again, within the deadline.
+    retryForMs: Math.max(0, config.MANAGEMENT_TIMEOUT_MS - config.REDIS_WAIT_TIMEOUT_MS - 500),
   };
   const storeLog = logger.child({ name: 'authd:store' });
   // One error line per read of a record that does not decode (a cache miss, an export).
@@ -94,6 +99,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     onDamaged,
     durability,
     redisBulk,
+    config.AUDIT_MAX_ENTRIES,
   );
   const bulkStore = new RedisCredentialStore(
     redisBulk,
@@ -101,6 +107,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     config.COMMON_ACL_DEFAULT,
     onDamaged,
     durability,
+    redisBulk,
+    config.AUDIT_MAX_ENTRIES,
   );
   const feed = new ChangeFeed(redisSub, keys.events, redisLog);
   const [hit, miss] = [metrics.cacheLookups.labels('hit'), metrics.cacheLookups.labels('miss')];
@@ -164,6 +172,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     throttle,
     devices,
     async close() {
+      await Promise.all([store.close(), bulkStore.close()]);
       await Promise.all([redis, redisBulk, redisSub].map(closeClient));
     },
   };
