@@ -36,6 +36,8 @@ export interface Keys {
   auditCommon: string;
   /** STRING, 60 s: touched (then WAIT) to learn whether a bucket's writes reached a replica. */
   ack(bucket: number | 'common'): string;
+  /** STRING, 24 h: an Idempotency-Key's record, named by a hash of the key (sealed answer). */
+  idempotency(name: string): string;
   /** Prefix given to rate-limiter-flexible for failed-login counters and lockouts. */
   rateLimit: string;
   /** ZSET: current lockouts, `<u|c>:<digest>\t<name, first 256 chars>` scored by their end (ms). */
@@ -64,6 +66,7 @@ export function createKeys(prefix: string): Keys {
     auditBucket: (bucket) => `${prefix}audit:${tag(bucket)}`,
     auditCommon: `${prefix}audit:{common}`,
     ack: (bucket) => `${prefix}ack:${bucket === 'common' ? '{common}' : tag(bucket)}`,
+    idempotency: (name) => `${prefix}idem:${name}`,
     rateLimit: `${prefix}rl`,
     lockouts: `${prefix}lockouts`,
     legacy: {
