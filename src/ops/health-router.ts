@@ -9,7 +9,8 @@ export interface ReadinessSource {
 
 /**
  * /healthz: the process answers. /readyz: a Redis primary is known and answers, the change feed
- * is subscribed, and the export is healthy; it names the topology and the primaries.
+ * is subscribed, the export is healthy, and no bucket's writes keep failing; it names the
+ * topology, the primaries, and the buckets whose writes fail.
  */
 export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): Router {
   const r = Router();
@@ -25,7 +26,12 @@ export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): 
     }));
     const redis = status.primaries.length > 0;
     const exportOk = src.exportHealthy ? src.exportHealthy() : true;
-    const ready = redis && exportOk && ctx.feed.isUp;
+    // Writes to a slot that keep failing (each tried once more here): named, not averaged away.
+    const failing = (
+      await Promise.all([ctx.store, ctx.bulkStore].map((s) => s.failingWrites().catch(() => [])))
+    ).flat();
+    const slots = [...new Set(failing.map((f) => f.slot))];
+    const ready = redis && exportOk && ctx.feed.isUp && slots.length === 0;
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not ready',
       redis: { topology: status.topology, primaries: status.primaries },
@@ -33,6 +39,10 @@ export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): 
         redis: redis ? 'ok' : 'no primary',
         events: ctx.feed.isUp ? 'ok' : 'down',
         export: exportOk ? 'ok' : 'failing',
+        writes:
+          slots.length === 0
+            ? 'ok'
+            : `failing for bucket ${slots.join(', ')}: ${failing[0]?.error ?? ''}`,
       },
     });
   });
