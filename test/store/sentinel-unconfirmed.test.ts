@@ -28,6 +28,12 @@ afterAll(async () => {
   await set?.stop();
 });
 
+interface Created {
+  id: string;
+  password: string;
+  error: { code: string; message: string };
+}
+
 const create = async (key: string, body: unknown = {}) => {
   const started = Date.now();
   const r = await rawRequest(t.port, 'POST', '/api/v1/devices', JSON.stringify(body), {
@@ -35,7 +41,7 @@ const create = async (key: string, body: unknown = {}) => {
     ...ADMIN_AUTH,
     'Idempotency-Key': key,
   });
-  return { ...r, ms: Date.now() - started, json: JSON.parse(r.body) as Record<string, any> };
+  return { ...r, ms: Date.now() - started, json: JSON.parse(r.body) as Created };
 };
 
 it('replica gone: unconfirmed promptly; replica back: the retry returns the same password, which logs in', async () => {
