@@ -72,12 +72,15 @@ async function until2xx(
   send: () => Promise<{ status: number; body: string }>,
   ok: number,
   deadline: number,
-  tries: { n: number },
+  tries: { n: number; answers: Record<string, number> },
 ): Promise<{ status: number; body: string; at: number }> {
   for (;;) {
     const r = await send();
     if (r.status === ok) return { ...r, at: Date.now() };
     tries.n++;
+    const code = /"code":"([a-z_]+)"/.exec(r.body)?.[1] ?? '';
+    const what = `${r.status}${code ? ` ${code}` : ''}`;
+    tries.answers[what] = (tries.answers[what] ?? 0) + 1;
     if (Date.now() > deadline) throw new Error(`still ${r.status} ${r.body} at the deadline`);
     await sleep(200);
   }
@@ -101,7 +104,7 @@ it('kill -9 of a primary under load, then every kind of write in all 64 buckets 
   // The old primary comes back as a replica: the promoted shard can confirm writes again.
   await victim.restart();
   const deadline = promotedAt + 10_000;
-  const retries = { n: 0 };
+  const retries = { n: 0, answers: {} as Record<string, number> };
   const last: number[] = [];
   const acked: { action: string; target: string }[] = [];
   await pool(BUCKET_LIST, 8, async (b) => {
@@ -179,6 +182,7 @@ it('kill -9 of a primary under load, then every kind of write in all 64 buckets 
       promotedMs: promotedAt - killedAt,
       allBackMs: Math.max(...last) - killedAt,
       retriedWrites: retries.n,
+      retriedAfter: retries.answers,
       ...f,
     }),
   );
