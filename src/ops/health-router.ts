@@ -5,11 +5,14 @@ import { primaryStatus, topologyOf } from '../store/redis-client';
 export interface ReadinessSource {
   /** Export health, when an exporter runs in this process. */
   exportHealthy?: () => boolean;
+  /** Why the fallback broker is in trouble (it quit after our SIGHUP), or null. */
+  brokerProblem?: () => Promise<string | null>;
 }
 
 /**
  * /healthz: the process answers. /readyz: a Redis primary is known and answers, the change feed
- * is subscribed, the export is healthy, and no bucket's writes keep failing; it names the
+ * is subscribed, the export is healthy, the broker we reload did not quit on our last
+ * SIGHUP (one not started yet is fine), and no bucket's writes keep failing; it names the
  * topology, the primaries, and the buckets whose writes fail.
  */
 export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): Router {
@@ -31,7 +34,8 @@ export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): 
       await Promise.all([ctx.store, ctx.bulkStore].map((s) => s.failingWrites().catch(() => [])))
     ).flat();
     const slots = [...new Set(failing.map((f) => f.slot))];
-    const ready = redis && exportOk && ctx.feed.isUp && slots.length === 0;
+    const broker = src.brokerProblem ? await src.brokerProblem() : null;
+    const ready = redis && exportOk && ctx.feed.isUp && broker === null && slots.length === 0;
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not ready',
       redis: { topology: status.topology, primaries: status.primaries },
@@ -39,6 +43,7 @@ export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): 
         redis: redis ? 'ok' : 'no primary',
         events: ctx.feed.isUp ? 'ok' : 'down',
         export: exportOk ? 'ok' : 'failing',
+        broker: broker ?? 'ok',
         writes:
           slots.length === 0
             ? 'ok'

@@ -47,6 +47,17 @@ export function createMetrics() {
       help: '1 while changes are waiting to be exported',
       registers: [registry],
     }),
+    brokerReloads: new Counter({
+      name: 'mqtt_authd_broker_reloads_total',
+      help: 'MOSQUITTO_RELOAD after an export, by result (ok, no-broker: none at the pid file yet, died: the broker quit after SIGHUP, failed)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    brokerDied: new Gauge({
+      name: 'mqtt_authd_broker_died',
+      help: '1 while the broker that quit after our last SIGHUP has not been seen running again',
+      registers: [registry],
+    }),
     managementCalls: new Counter({
       name: 'mqtt_authd_management_requests_total',
       help: 'Management API requests by route and status code',
@@ -73,6 +84,17 @@ export function createMetrics() {
     throttled: new Counter({
       name: 'mqtt_authd_throttled_checks_total',
       help: 'User checks denied without hashing because the name was locked out',
+      registers: [registry],
+    }),
+    eventStreams: new Gauge({
+      name: 'mqtt_authd_event_streams',
+      help: 'Open GET /mqtt/events streams (Mosquitto plugins listening for changes)',
+      registers: [registry],
+    }),
+    eventsSent: new Counter({
+      name: 'mqtt_authd_events_sent_total',
+      help: 'Events written to /mqtt/events streams, by event (hello, user, common, reset), one per stream',
+      labelNames: ['event'] as const,
       registers: [registry],
     }),
   };

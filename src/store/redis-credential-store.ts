@@ -12,6 +12,7 @@ import {
   decodeRecord,
   encodeFields,
   pairsToObject,
+  revokingFields,
   wrongTypeRecord,
   type Damage,
   type DeviceFields,
@@ -216,7 +217,15 @@ export class RedisCredentialStore implements CredentialStore {
         this.keys.revision(b),
         this.keys.auditBucket(b),
       ],
-      [mode, this.keys.events, username, String(a.length / 2), ...a, ...encodeFields(ifNew)],
+      [
+        mode,
+        this.keys.events,
+        username,
+        String(a.length / 2),
+        revokingFields(always),
+        ...a,
+        ...encodeFields(ifNew),
+      ],
       { note, stream: b },
     );
     return this.outcome(reply, username, unconfirmed);
@@ -265,7 +274,8 @@ export class RedisCredentialStore implements CredentialStore {
         this.keys.revision(b),
         this.keys.auditBucket(b),
       ],
-      ['create', this.keys.events, username, String(pairs.length / 2), ...pairs],
+      // a copy creates: nothing to revoke
+      ['create', this.keys.events, username, String(pairs.length / 2), '', ...pairs],
       { note: null, stream: b },
     );
     return reply[0] === 'OK' ? 'created' : 'exists';

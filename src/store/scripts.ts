@@ -11,7 +11,9 @@ const A = AUDIT_ARGS; // the first A ARGV of every change script are the audit e
  * ARGV[1..A] audit entry (audit-script.ts)
  * ARGV[A+1] mode: create | update | upsert   ARGV[A+2] events channel   ARGV[A+3] username
  * ARGV[A+4] n = number of [field, value] pairs always written (HSET)
- * ARGV[A+5 .. A+4+2n] those pairs; the rest: pairs written only where absent (HSETNX)
+ * ARGV[A+5] revoking fields, space separated: if one of them changes value, the event is
+ *           `x:<name>` (sessions end) rather than `u:<name>`
+ * ARGV[A+6 .. A+5+2n] those pairs; the rest: pairs written only where absent (HSETNX)
  * Returns {'OK', revision, old HGETALL} | {'EXISTS'} | {'NOT_FOUND'} | {'WRONGTYPE'}
  */
 export const WRITE_USER = `${AUDIT_LUA}
@@ -23,19 +25,28 @@ if mode == 'create' and exists then return {'EXISTS'} end
 if mode == 'update' and not exists then return {'NOT_FOUND'} end
 local old = redis.call('HGETALL', KEYS[1])
 local n = tonumber(ARGV[${A + 4}])
-local last = ${A + 4} + 2 * n
-for i = ${A + 5}, last, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local last = ${A + 5} + 2 * n
+local event = 'u:'
+if exists then
+  local revoking = {}
+  for f in string.gmatch(ARGV[${A + 5}], '%S+') do revoking[f] = true end
+  for i = ${A + 6}, last, 2 do
+    if revoking[ARGV[i]] and redis.call('HGET', KEYS[1], ARGV[i]) ~= ARGV[i + 1] then event = 'x:' end
+  end
+end
+for i = ${A + 6}, last, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 for i = last + 1, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('ZADD', KEYS[2], 0, ARGV[${A + 3}])
 local rev = redis.call('INCR', KEYS[3])
 audit(KEYS[4], old, exists)
-redis.call('PUBLISH', ARGV[${A + 2}], 'u:' .. ARGV[${A + 3}])
+redis.call('PUBLISH', ARGV[${A + 2}], event .. ARGV[${A + 3}])
 return {'OK', rev, old}
 `;
 
 /**
  * KEYS[1] user hash   KEYS[2] index zset   KEYS[3] revision counter   KEYS[4] audit stream
  * ARGV[1..A] audit entry   ARGV[A+1] events channel   ARGV[A+2] username
+ * (the event is `x:<name>`: its sessions end)
  * Returns {'OK', revision, old HGETALL} | {'NOT_FOUND'}
  */
 export const DELETE_USER = `${AUDIT_LUA}
@@ -48,7 +59,7 @@ redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[${A + 2}])
 local rev = redis.call('INCR', KEYS[3])
 audit(KEYS[4], old, true)
-redis.call('PUBLISH', ARGV[${A + 1}], 'u:' .. ARGV[${A + 2}])
+redis.call('PUBLISH', ARGV[${A + 1}], 'x:' .. ARGV[${A + 2}])
 return {'OK', rev, old}
 `;
 
@@ -70,7 +81,8 @@ return {'OK', rev, old}
 
 /**
  * Compare-and-set of a user's hash: the upgrade at login writes only over the hash it verified,
- * so a rotation (or delete, or re-import) between the verification and this write wins.
+ * so a rotation (or delete, or re-import) between the verification and this write wins. Same
+ * password, new hash: `u:<name>`, the device that just logged in keeps its session.
  * KEYS[1] user hash   KEYS[2] revision counter   KEYS[3] audit stream
  * ARGV[1..A] audit entry   ARGV[A+1] events channel   ARGV[A+2] username
  * ARGV[A+3] expected hash   ARGV[A+4] new hash   ARGV[A+5] updatedAt
