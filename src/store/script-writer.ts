@@ -73,7 +73,8 @@ export class ScriptWriter {
     readonly durability: DurabilityOptions,
   ) {
     defineScripts(main);
-    this.idle = [main];
+    // Pooled, `main` (which also carries the export's reads) never holds a WAIT.
+    this.idle = this.pooled ? [] : [main];
   }
 
   private get pooled(): boolean {
@@ -84,7 +85,7 @@ export class ScriptWriter {
     if (!this.pooled) return this.main;
     const c = this.idle.pop();
     if (c) return c;
-    if (this.extra.length + 1 < MAX_WRITERS && this.durability.connect) {
+    if (this.extra.length < MAX_WRITERS && this.durability.connect) {
       const n = this.durability.connect();
       defineScripts(n);
       this.extra.push(n);
