@@ -5,6 +5,7 @@
 // whose old entries are read as they are (not migrated).
 import type { Change } from '../devices/device-service';
 import { toPublic } from '../devices/device-service';
+import { StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import { APPEND_AUDIT, auditArgs, MISC_STREAM } from '../store/audit-script';
 import { BUCKETS, type Keys } from '../store/keys';
@@ -73,24 +74,31 @@ export class AuditLog {
 
   /**
    * Told of every change. Store changes carry their entry already (`audited`); others are
-   * appended here, and a failure is logged, never undoes the change it describes.
+   * appended here, tried three times over a second (a failover). `required`: a failure is
+   * thrown (StoreUnavailableError) so the call answers 503 and is retried — for management
+   * changes that are idempotent (clearing a lockout); otherwise it is logged.
    */
-  async record(change: Change): Promise<void> {
+  async record(change: Change, opts: { required?: boolean } = {}): Promise<void> {
     const actor = change.actor ?? 'system';
     if (!change.audited) {
       const note = { ...change, actor, before: `=${JSON.stringify(change.before ?? null)}` };
-      try {
-        await this.redis.eval(
-          APPEND_AUDIT,
-          1,
-          this.keys.audit,
-          ...auditArgs(note, this.maxEntries, MISC_STREAM),
-        );
-      } catch (err) {
-        this.logger.error(
-          { err: (err as Error).message, action: change.action },
-          'audit append failed',
-        );
+      const args = auditArgs(note, this.maxEntries, MISC_STREAM);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.redis.eval(APPEND_AUDIT, 1, this.keys.audit, ...args);
+          break;
+        } catch (err) {
+          if (attempt < 3) {
+            await new Promise((r) => setTimeout(r, 250 * attempt));
+            continue;
+          }
+          this.logger.error(
+            { err: (err as Error).message, action: change.action },
+            'audit append failed',
+          );
+          if (opts.required) throw new StoreUnavailableError(err);
+          break;
+        }
       }
     }
     this.logger.info({ actor, action: change.action, target: change.target }, 'management change');

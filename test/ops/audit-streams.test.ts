@@ -42,8 +42,13 @@ it('merges every stream newest-first, the old single stream included, and pages 
   );
   const ids = Array.from({ length: 30 }, (_, i) => `dev-${i}`);
   for (const id of ids) await devices.create({ id, password: `${id}-password` });
+  // Order across buckets is by millisecond (within one, by stream number): apart by a few ms.
+  const tick = () => new Promise((r) => setTimeout(r, 3));
+  await tick();
   await devices.patch('dev-3', { disabled: true });
+  await tick();
   await devices.setCommonAcl([{ pattern: 'pub/#', access: 'read' }]);
+  await tick();
   await devices.remove('dev-4');
   const all = await audit.read(1000);
   expect(all).toHaveLength(34);
