@@ -128,7 +128,11 @@ export class ScriptWriter {
       }
       const refused = REFUSED.test(err.message);
       if (client instanceof Cluster) {
-        await new Promise<void>((r) => client.refreshSlotsCache(() => r()));
+        // Bounded: ioredis times a refresh out (slotsRefreshTimeout), but never hang a write.
+        await Promise.race([
+          new Promise<void>((r) => client.refreshSlotsCache(() => r())),
+          sleep(1500),
+        ]);
         if (refused && Date.now() - started < retryForMs) {
           await sleep(Math.min(50 * 2 ** attempt, 400));
           continue;
