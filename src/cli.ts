@@ -46,7 +46,9 @@ function cliActor(): string {
 }
 
 /** Runs `fn` with a connected context (as actor `cli:<user>`, audited), then closes it. */
-async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
+async function withContext<T>(
+  fn: (ctx: AppContext, audit: ReturnType<typeof attachAudit>) => Promise<T>,
+): Promise<T> {
   const config = readConfig();
   // Results go to stdout; the log (audit lines, Redis outages) to stderr, so `| jq` works.
   const logger = createLogger(config.LOG_LEVEL, pino.destination({ dest: 2, sync: true }));
@@ -58,8 +60,8 @@ async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
       );
     });
     await waitReady(ctx.redisBulk, 5000);
-    attachAudit(ctx);
-    return await fn({ ...ctx, devices: ctx.devices.as(cliActor()) });
+    const audit = attachAudit(ctx);
+    return await fn({ ...ctx, devices: ctx.devices.as(cliActor()) }, audit);
   } finally {
     await ctx.close();
   }
@@ -288,12 +290,22 @@ export function buildProgram(): Command {
     .option('--clientid <id>', 'the client id whose lockout to clear')
     .description('clear the failed-login count and lockout of a user name or client id')
     .action((o: { username?: string; clientid?: string }) =>
-      withContext(async (ctx) => {
+      withContext(async (ctx, audit) => {
         if ((o.username === undefined) === (o.clientid === undefined))
           throw new Error('give exactly one of --username or --clientid');
         const kind = o.username !== undefined ? 'username' : 'clientid';
         const name = (o.username ?? o.clientid) as string;
+        const before = await ctx.throttle.state(kind, name);
         const was = await ctx.throttle.clear(kind, name);
+        const target = `${kind}:${name}`;
+        const change = {
+          actor: cliActor(),
+          action: 'clear-lockout' as const,
+          target,
+          before,
+          after: null,
+        };
+        await audit.record(change, { required: true });
         print(was ? `cleared the lockout of ${kind} ${JSON.stringify(name)}` : `nothing to clear`);
       }),
     );

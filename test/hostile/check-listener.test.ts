@@ -301,7 +301,7 @@ it('refuses "." and ".." as ids; a lockout held by such a name is cleared withou
       REDIS_KEY_PREFIX: prefix,
     },
   });
-  expect(cli.stderr).toBe('');
+  expect(cli.stderr).toMatch(/"action":"clear-lockout","target":"username:\.\."/); // audited
   expect(cli.stdout).toMatch(/cleared the lockout of username "\.\."/);
   expect((await api('GET', '/api/v1/lockouts')).body).not.toContain('"name":".."');
   expect((await api('DELETE', '/api/v1/lockouts')).status).toBe(400);
