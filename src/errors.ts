@@ -126,3 +126,7 @@ export const reloadFailed = (why: string) => new CodedError('reload_failed', why
 
 /** The broker quit after the reload signal (the files were written; it refused them or its config). */
 export const brokerDied = (message: string) => new CodedError('broker_died', message);
+
+/** A browser request from another site to a management or console route. */
+export const crossSiteRefused = (why: string) =>
+  new AppError(403, 'cross_site_refused', `cross-site request refused: ${why}`);

@@ -18,6 +18,17 @@ const lockoutsQuery = z
     cursor: z.string().max(2048).optional(),
   })
   .strict();
+// A lockout of any name, even one a path cannot carry ("..", "%2e", "a/b": anyone can create
+// one by failing logins with it), is cleared with the name in the query string.
+const clearQuery = z
+  .object({
+    username: z.string().min(1).max(65536).optional(),
+    clientid: z.string().min(1).max(65536).optional(),
+  })
+  .strict()
+  .refine((q) => (q.username === undefined) !== (q.clientid === undefined), {
+    message: 'give exactly one of username or clientid',
+  });
 const lockoutList = z.object({
   lockouts: z.array(
     lockState.extend({
@@ -32,6 +43,34 @@ const lockoutList = z.object({
 
 export function createLockoutsRouter(throttle: LoginThrottle, audit: AuditLog): Router {
   const r = Router();
+  const clear = async (actor: string, k: LockKind, name: string) => {
+    const before = await throttle.state(k, name);
+    await throttle.clear(k, name);
+    // Clearing again is harmless: unaudited, the call answers 503 and the retry audits it.
+    await audit.record(
+      { actor, action: 'clear-lockout', target: `${k}:${name}`, before, after: null },
+      { required: true },
+    );
+  };
+  route(
+    r,
+    {
+      method: 'delete',
+      path: '/lockouts',
+      summary:
+        'Clear the failed-login count and lockout of ?username= or ?clientid= (any name, even one a path cannot carry such as "..")',
+      query: clearQuery,
+      responses: {
+        204: { description: 'Cleared' },
+        400: { description: 'Neither or both of username and clientid', schema: errorBody },
+      },
+    },
+    async (req, { query }) => {
+      const k: LockKind = query.username !== undefined ? 'username' : 'clientid';
+      await clear(actorOf(req), k, (query.username ?? query.clientid) as string);
+      return { status: 204 };
+    },
+  );
   route(
     r,
     {
@@ -79,21 +118,7 @@ export function createLockoutsRouter(throttle: LoginThrottle, audit: AuditLog): 
       },
     },
     async (req) => {
-      const k = parseKind(req.params.kind);
-      const name = String(req.params.name);
-      const before = await throttle.state(k, name);
-      await throttle.clear(k, name);
-      // Clearing again is harmless: unaudited, the call answers 503 and the retry audits it.
-      await audit.record(
-        {
-          actor: actorOf(req),
-          action: 'clear-lockout',
-          target: `${k}:${name}`,
-          before,
-          after: null,
-        },
-        { required: true },
-      );
+      await clear(actorOf(req), parseKind(req.params.kind), String(req.params.name));
       return { status: 204 };
     },
   );

@@ -2,6 +2,7 @@
 // (salted SHA-512, Mosquitto 1.x; verified on import, never written).
 import { createHash, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import { pbkdf2Work, sizeProblem } from './hash-limits';
 import { SALT_BYTES } from './mosquitto-rules';
 import { legacySchemeName, legacyTooCostly, parseLegacyHash, verifyLegacy } from './legacy-hash';
 
@@ -45,6 +46,20 @@ export function parseHash(stored: string): ParsedHash | null {
   return null;
 }
 
+/** Work of verifying against `h`, in PBKDF2-SHA512 iterations (`$6$` counts as 1). */
+export const workOf = (h: ParsedHash): number =>
+  h.kind === 6 ? 1 : pbkdf2Work(h.iterations, h.key.length, 'sha512');
+
+/** Why a `$7$`/`$6$` hash may not be verified under `maxIterations`, or null when it may. */
+export function nativeTooCostly(h: ParsedHash, maxIterations: number): string | null {
+  const size = sizeProblem(h.salt.length, h.key.length);
+  if (size) return size;
+  const work = workOf(h);
+  return work > maxIterations
+    ? `it needs ${work} iterations, above PASSWD_MAX_ITERATIONS (${maxIterations})`
+    : null;
+}
+
 export async function derive(
   password: string,
   h: Pick<ParsedHash, 'kind' | 'iterations' | 'salt'>,
@@ -76,7 +91,7 @@ export async function verifyPassword(
     if (legacyTooCostly(legacy, maxIterations)) return 'unusable';
     return (await verifyLegacy(password, stored, legacy)) ? 'match' : 'mismatch';
   }
-  if (parsed.iterations > maxIterations) return 'unusable';
+  if (nativeTooCostly(parsed, maxIterations)) return 'unusable';
   const key = await derive(password, parsed);
   return timingSafeEqual(key, parsed.key) ? 'match' : 'mismatch';
 }
