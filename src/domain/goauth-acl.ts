@@ -14,7 +14,7 @@
 // a `read` rule is the meet of a subscribe rule and a read rule (every topic both match): a
 // device may subscribe a filter only inside a sacls entry and receive only what its racls allow.
 import { CodedError } from '../errors';
-import { isValidRulePattern, type AclRule } from './acl';
+import { isValidRulePattern, ruleLimitProblem, type AclRule } from './acl';
 import { pruneCovered } from './filter-set';
 import { quoted } from './printable';
 
@@ -43,7 +43,10 @@ export function patternProblem(pattern: string, scope: 'own' | 'common'): string
   if (scope === 'own' && PLACEHOLDER.test(pattern)) {
     return `${quoted(pattern)}: go-auth matches a user's own rule literally (it substitutes %u/%c only in common rules), mqtt-authd would substitute it`;
   }
-  return null;
+  // The same limits as every new rule (API, import-passwd): its acl_file line must load in
+  // Mosquitto 2.1, which quits on a filter over 200 levels or 65,535 bytes.
+  const limit = ruleLimitProblem(pattern);
+  return limit ? `${quoted(pattern)}: ${limit}` : null;
 }
 
 /**
