@@ -192,9 +192,11 @@ export function publishCode(client: MqttClient, topic: string, payload = 'x'): P
 /** SUBACK reason code of one subscription (0..2 granted QoS, 135 not authorized). */
 export function subscribeCode(client: MqttClient, filter: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    client.subscribe(filter, { qos: 0 }, (err, granted) => {
-      if (err && !granted) reject(err);
-      else resolve(granted?.[0]?.qos ?? -1);
+    client.subscribe(filter, { qos: 0 }, (err, _granted, packet) => {
+      // a refused subscription is an error; the SUBACK packet still carries its code
+      const code = (packet as { granted?: number[] } | undefined)?.granted?.[0];
+      if (typeof code === 'number') resolve(code);
+      else reject(err ?? new Error('no SUBACK code'));
     });
   });
 }

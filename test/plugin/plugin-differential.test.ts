@@ -1,0 +1,211 @@
+// The differential test: random (user, client id, topic, access) tuples through a real broker
+// loading the plugin, against the service's own /mqtt/acl (+ /mqtt/superuser) and
+// POST /api/v1/decide. Publishes are read from PUBACK reason codes, subscriptions from SUBACK
+// codes, deliveries from what a subscriber receives. Every tuple runs twice: the second pass
+// answers from the plugin's cache. The rules are drawn from a small vocabulary, so grants and
+// denies are both common (asserted). Seed: PLUGIN_DIFF_SEED (printed on failure).
+import type { MqttClient } from 'mqtt';
+import { pool, rawRequest, JSON_HEADERS } from '../support/http';
+import {
+  mustConnect,
+  publishCode,
+  startPluginStack,
+  subscribeCode,
+  type PluginStack,
+} from '../support/plugin';
+
+const SEED = Number(process.env.PLUGIN_DIFF_SEED ?? Date.now() % 1_000_000);
+const PUBLISHES = 1500;
+const SUBSCRIBES = 800;
+const DELIVERIES = 300;
+
+/** mulberry32: a seeded PRNG, so a failing run can be replayed. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = prng(SEED);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+const ACCESS = ['read', 'write', 'readwrite', 'readwrite', 'deny'] as const;
+const USERS = ['d1', 'd2', 'd3', 'd4', 'd5'];
+const SUPER = 'root1';
+
+function randomPattern(): string {
+  const depth = 1 + Math.floor(rand() * 3);
+  const levels: string[] = [];
+  for (let i = 0; i < depth; i++) {
+    const last = i === depth - 1;
+    levels.push(pick(last ? ['a', 'b', '%u', '%c', '+', '#', '#'] : ['a', 'b', '%u', '%c', '+']));
+  }
+  return levels.join('/');
+}
+const randomRules = () =>
+  Array.from({ length: 2 + Math.floor(rand() * 4) }, () => ({
+    pattern: randomPattern(),
+    access: pick(ACCESS),
+  }));
+
+function randomTopic(user: string, clientid: string, filter: boolean): string {
+  const depth = 1 + Math.floor(rand() * 3);
+  const words = ['a', 'b', 'z', user, clientid, pick(USERS)];
+  const levels: string[] = [];
+  for (let i = 0; i < depth; i++) {
+    const last = i === depth - 1;
+    if (filter && rand() < 0.3) levels.push(last && rand() < 0.5 ? '#' : '+');
+    else levels.push(pick(words));
+  }
+  return levels.join('/');
+}
+
+interface Subject {
+  user: string;
+  clientid: string;
+  client: MqttClient;
+}
+interface Tuple {
+  s: Subject;
+  topic: string;
+  acc: 1 | 2 | 4;
+}
+
+let s: PluginStack;
+const subjects: Subject[] = [];
+let watcher: MqttClient;
+
+beforeAll(async () => {
+  s = await startPluginStack({ name: 'plugin-diff', waitStream: false });
+  const created = await Promise.all([
+    ...USERS.map((id) => s.api('POST', '/devices', { id, password: `pw-${id}-0123`, acl: randomRules() })),
+    s.api('POST', '/devices', { id: SUPER, password: 'pw-root1-0123', superuser: true }),
+    s.api('PUT', '/acl/common', { acl: [{ pattern: 'pub/%u/#', access: 'readwrite' }, { pattern: 'a/b/#', access: 'deny' }] }),
+  ]); // prettier-ignore
+  for (const c of created) expect([200, 201]).toContain(c.status);
+  for (const user of USERS) {
+    for (const clientid of [`${user}-c1`, `${user}-c2`]) {
+      subjects.push({ user, clientid, client: await mustConnect(s.broker.port, user, `pw-${user}-0123`, clientid) }); // prettier-ignore
+    }
+  }
+  const rootId = 'root1-c';
+  subjects.push({ user: SUPER, clientid: rootId, client: await mustConnect(s.broker.port, SUPER, 'pw-root1-0123', rootId) }); // prettier-ignore
+  watcher = await mustConnect(s.broker.port, SUPER, 'pw-root1-0123', 'root1-watcher');
+}, 90_000);
+afterAll(async () => {
+  for (const x of subjects) x.client.end(true);
+  watcher?.end(true);
+  await s?.stop();
+});
+
+/** The service's answers: decide, and the checks go-auth would make (superuser, then acl). */
+async function serviceSays(t: Tuple): Promise<{ decide: boolean; checks: boolean }> {
+  const body = { username: t.s.user, clientid: t.s.clientid, topic: t.topic, acc: t.acc };
+  const [d, su, acl] = await Promise.all([
+    s.api('POST', '/decide', body),
+    rawRequest(s.service.port, 'POST', '/mqtt/superuser', JSON.stringify(body), JSON_HEADERS),
+    rawRequest(s.service.port, 'POST', '/mqtt/acl', JSON.stringify(body), JSON_HEADERS),
+  ]);
+  expect(d.status).toBe(200);
+  return {
+    decide: (JSON.parse(d.body) as { allow: boolean }).allow,
+    checks: su.status === 200 || acl.status === 200,
+  };
+}
+
+const describeTuple = (t: Tuple) =>
+  `seed ${SEED}: ${t.s.user}/${t.s.clientid} acc ${t.acc} ${JSON.stringify(t.topic)}`;
+
+async function brokerSays(t: Tuple): Promise<boolean> {
+  if (t.acc === 2) {
+    const code = await publishCode(t.s.client, t.topic);
+    if (code !== 0 && code !== 16 && code !== 135) throw new Error(`PUBACK ${code}`);
+    return code !== 135;
+  }
+  const code = await subscribeCode(t.s.client, t.topic);
+  if (code > 2 && code !== 135) throw new Error(`SUBACK ${code}`);
+  if (code <= 2) await t.s.client.unsubscribeAsync(t.topic);
+  return code <= 2;
+}
+
+/** Runs the tuples per client in order (clients in parallel); mismatches by description. */
+async function compare(tuples: Tuple[]): Promise<{ mismatches: string[]; allowed: number }> {
+  const expected = await pool(tuples, 8, serviceSays);
+  const mismatches: string[] = [];
+  let allowed = 0;
+  const bySubject = new Map<Subject, number[]>();
+  tuples.forEach((t, i) => bySubject.set(t.s, [...(bySubject.get(t.s) ?? []), i]));
+  for (let pass = 0; pass < 2; pass++) {
+    await Promise.all(
+      [...bySubject.values()].map(async (idx) => {
+        for (const i of idx) {
+          const t = tuples[i] as Tuple;
+          const e = expected[i] as { decide: boolean; checks: boolean };
+          const got = await brokerSays(t);
+          if (pass === 0 && got) allowed++;
+          if (e.decide !== e.checks) mismatches.push(`decide ≠ checks: ${describeTuple(t)}`);
+          if (got !== e.decide)
+            mismatches.push(
+              `pass ${pass}: broker ${got}, service ${e.decide}: ${describeTuple(t)}`,
+            );
+        }
+      }),
+    );
+  }
+  return { mismatches, allowed };
+}
+
+test(`${PUBLISHES} publishes and ${SUBSCRIBES} subscriptions: the broker decides as the service`, async () => {
+  const tuples: Tuple[] = [];
+  for (let i = 0; i < PUBLISHES + SUBSCRIBES; i++) {
+    const subj = pick(subjects);
+    const acc = i < PUBLISHES ? 2 : 4;
+    tuples.push({ s: subj, acc, topic: randomTopic(subj.user, subj.clientid, acc === 4) });
+  }
+  const { mismatches, allowed } = await compare(tuples);
+  expect(mismatches.slice(0, 20)).toEqual([]);
+  // both outcomes common, or the comparison proves little
+  expect(allowed / tuples.length).toBeGreaterThan(0.2);
+  expect(allowed / tuples.length).toBeLessThan(0.8);
+}, 240_000);
+
+test(`${DELIVERIES} deliveries (acc 1) after the rules changed under a granted subscription`, async () => {
+  const subj = subjects.find((x) => x.user === 'd3') as Subject;
+  // A subscription granted under `r/#`, then rules that grant only parts of it: deliveries
+  // are checked per message against the new rules.
+  expect((await s.api('PUT', '/devices/d3/acl', { acl: [{ pattern: 'r/#', access: 'read' }] })).status).toBe(200); // prettier-ignore
+  const received: string[] = [];
+  subj.client.on('message', (topic) => received.push(topic));
+  expect(await subscribeCode(subj.client, 'r/#')).toBe(0);
+  const rules = [
+    ...randomRules().map((r) => ({ ...r, pattern: `r/${r.pattern}` })),
+    { pattern: 'r/a/#', access: 'read' }, // some grants and denies whatever was drawn
+    { pattern: 'r/a/b/#', access: 'deny' },
+    { pattern: 'r/end', access: 'read' },
+  ];
+  expect((await s.api('PUT', '/devices/d3/acl', { acl: rules })).status).toBe(200);
+  const topics = Array.from({ length: DELIVERIES }, () => `r/${randomTopic('d3', subj.clientid, false)}`); // prettier-ignore
+  const tuples: Tuple[] = topics.map((topic) => ({ s: subj, topic, acc: 1 }));
+  const expected = await pool(tuples, 8, serviceSays);
+  for (let pass = 0; pass < 2; pass++) {
+    received.length = 0;
+    for (const topic of topics) await publishCode(watcher, topic);
+    await publishCode(watcher, 'r/end');
+    const until = Date.now() + 10_000;
+    while (!received.includes('r/end') && Date.now() < until) await new Promise((r) => setTimeout(r, 20)); // prettier-ignore
+    expect(received).toContain('r/end');
+    const got = new Set(received);
+    const mismatches = tuples.flatMap((t, i) => {
+      const e = expected[i] as { decide: boolean; checks: boolean };
+      const ok = e.decide === e.checks && got.has(t.topic) === e.decide;
+      return ok ? [] : [`pass ${pass}: delivered ${got.has(t.topic)}, service ${e.decide}/${e.checks}: ${describeTuple(t)}`]; // prettier-ignore
+    });
+    expect(mismatches.slice(0, 20)).toEqual([]);
+  }
+  const allowed = expected.filter((e) => e.decide).length;
+  expect(allowed).toBeGreaterThan(0);
+  expect(allowed).toBeLessThan(DELIVERIES);
+}, 120_000);
