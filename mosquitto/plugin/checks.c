@@ -12,6 +12,7 @@ struct checks {
 	struct curl_slist *headers;
 	struct buf url_user, url_superuser, url_acl;
 	struct buf body;
+	char error[CURL_ERROR_SIZE + 32]; /* why the last request failed */
 };
 
 static size_t discard(char *data, size_t size, size_t n, void *user)
@@ -57,6 +58,7 @@ struct checks *checks_new(const char *url, long timeout_ms)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->error);
 	return c;
 }
 
@@ -76,16 +78,27 @@ void checks_free(struct checks *c)
 static enum answer post(struct checks *c, const struct buf *url)
 {
 	long status = 0;
+	c->error[0] = '\0';
 	curl_easy_setopt(c->curl, CURLOPT_URL, url->data);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, c->body.data);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)c->body.len);
 	CURLcode rc = curl_easy_perform(c->curl);
 	memset(c->body.data, 0, c->body.len);
-	if(rc != CURLE_OK) return ANSWER_ERROR;
+	if(rc != CURLE_OK){
+		if(!c->error[0]) snprintf(c->error, sizeof c->error, "%s", curl_easy_strerror(rc));
+		return ANSWER_ERROR;
+	}
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	if(status >= 200 && status < 300) return ANSWER_ALLOW;
 	if(status >= 400 && status < 500) return ANSWER_DENY;
-	return ANSWER_ERROR; /* 5xx: the service cannot decide; never an allow, never cached */
+	/* 5xx: the service cannot decide; never an allow, never cached */
+	snprintf(c->error, sizeof c->error, "HTTP %ld from %s", status, url->data);
+	return ANSWER_ERROR;
+}
+
+const char *checks_error(const struct checks *c)
+{
+	return c->error[0] ? c->error : "out of memory";
 }
 
 /* Appends `"name":<string>` with a comma before it unless first. */

@@ -14,6 +14,8 @@ void checks_free(struct checks *c);
 enum answer checks_user(struct checks *c, const char *username, const char *password,
 		const char *clientid);
 enum answer checks_superuser(struct checks *c, const char *username);
+/* Why the last check was ANSWER_ERROR. */
+const char *checks_error(const struct checks *c);
 enum answer checks_acl(struct checks *c, const char *username, const char *clientid,
 		const char *topic, int acc);
 

@@ -17,6 +17,15 @@ enum answer decide(struct plugin *p, enum cache_kind kind, enum answer (*ask)(vo
 
 	unsigned long seen = atomic_load(&p->queue.pushed);
 	enum answer a = ask(ctx);
+	if((a == ANSWER_ERROR) != p->failing){
+		p->failing = a == ANSWER_ERROR;
+		if(p->failing){
+			mosquitto_log_printf(MOSQ_LOG_WARNING, "mqtt-authd: the service did not answer a check "
+					"(%s); denying until it does", checks_error(p->checks));
+		}else{
+			mosquitto_log_printf(MOSQ_LOG_INFO, "mqtt-authd: the service answers checks again");
+		}
+	}
 	if(a == ANSWER_ERROR){
 		/* plugin_opt_stale_grace_ms: a recent answer rather than none (0: never). */
 		if(cached && p->opts.stale_grace_ms > 0 && age <= p->opts.stale_grace_ms){

@@ -23,6 +23,7 @@ struct plugin {
 	bool queue_ready;
 	struct events *events;
 	bool trusted;     /* hello applied and no down since */
+	bool failing;     /* the last check request failed (logged once per outage) */
 	struct buf key;   /* the cache key being built (reused) */
 };
 

@@ -16,7 +16,7 @@ const clients: MqttClient[] = [];
 const PW = 'right-password-0123';
 
 beforeAll(async () => {
-  s = await startPluginStack({ name: 'plugin-connect', waitStream: false });
+  s = await startPluginStack({ name: 'plugin-connect' });
   const made = await Promise.all([
     s.api('POST', '/devices', { id: 'dev-a', password: PW }),
     s.api('POST', '/devices', { id: 'dev-b', password: PW, clientIds: ['fixed-id', '%u-1'] }),
