@@ -177,7 +177,7 @@ export async function mustConnect(port: number, user: string, pass: string, clie
   return r.client;
 }
 
-/** PUBACK reason code of a QoS 1 publish (0 or 16 granted, 135 not authorized). */
+/** PUBACK reason code of a QoS 1 publish: 0 granted (mqtt.js hides 16, no subscribers), 135 not authorized. */
 export function publishCode(client: MqttClient, topic: string, payload = 'x'): Promise<number> {
   return new Promise((resolve, reject) => {
     client.publish(topic, payload, { qos: 1 }, (err, packet) => {
