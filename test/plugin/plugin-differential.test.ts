@@ -178,15 +178,17 @@ test(`${DELIVERIES} deliveries (acc 1) after the rules changed under a granted s
   subjects.push(subj);
   // A subscription granted under `r/#`, then rules that grant only parts of it: deliveries
   // are checked per message against the new rules.
-  expect((await s.api('PUT', '/devices/d3/acl', { acl: [{ pattern: 'r/#', access: 'read' }] })).status).toBe(200); // prettier-ignore
+  // The sentinel `fin` is outside r/…, where no drawn deny rule can reach it.
+  expect((await s.api('PUT', '/devices/d3/acl', { acl: [{ pattern: 'r/#', access: 'read' }, { pattern: 'fin', access: 'read' }] })).status).toBe(200); // prettier-ignore
   const received: string[] = [];
   subj.client.on('message', (topic) => received.push(topic));
   expect(await subscribeCode(subj.client, 'r/#')).toBe(0);
+  expect(await subscribeCode(subj.client, 'fin')).toBe(0);
   const rules = [
     ...randomRules().map((r) => ({ ...r, pattern: `r/${r.pattern}` })),
     { pattern: 'r/a/#', access: 'read' }, // some grants and denies whatever was drawn
     { pattern: 'r/a/b/#', access: 'deny' },
-    { pattern: 'r/end', access: 'read' },
+    { pattern: 'fin', access: 'read' },
   ];
   expect((await s.api('PUT', '/devices/d3/acl', { acl: rules })).status).toBe(200);
   const topics = Array.from({ length: DELIVERIES }, () => `r/${randomTopic('d3', subj.clientid, false)}`); // prettier-ignore
@@ -195,13 +197,14 @@ test(`${DELIVERIES} deliveries (acc 1) after the rules changed under a granted s
   for (let pass = 0; pass < 2; pass++) {
     received.length = 0;
     for (const topic of topics) expect([0, 16]).toContain(await publishCode(watcher, topic));
-    expect(await publishCode(watcher, 'r/end')).toBe(0);
+    expect(await publishCode(watcher, 'fin')).toBe(0);
     const until = Date.now() + 10_000;
-    while (!received.includes('r/end') && Date.now() < until) await new Promise((r) => setTimeout(r, 20)); // prettier-ignore
-    if (!received.includes('r/end')) {
+    while (!received.includes('fin') && Date.now() < until) await new Promise((r) => setTimeout(r, 20)); // prettier-ignore
+    if (!received.includes('fin')) {
       const lines = s.broker.logs().split('\n');
-      throw new Error(`r/end never arrived; broker:\n${lines.filter((l) => /mqtt-authd|d3-deliveries|r\/end/.test(l)).slice(-60).join('\n')}`); // prettier-ignore
+      throw new Error(`fin never arrived; broker:\n${lines.filter((l) => /mqtt-authd|d3-deliveries|fin/.test(l)).slice(-60).join('\n')}`); // prettier-ignore
     }
+    // messages come in publish order: once `fin` is here, every granted one is too
     const got = new Set(received);
     const mismatches = tuples.flatMap((t, i) => {
       const e = expected[i] as { decide: boolean; checks: boolean };
