@@ -28,8 +28,8 @@ afterAll(async () => {
 });
 
 /** A fresh device with `acl`, connected, its publish to `<id>/t` answered from the cache. */
-async function connectedDevice(acl = [{ pattern: '%u/#', access: 'readwrite' }]) {
-  const id = `rv-${++n}`;
+async function connectedDevice(acl = [{ pattern: '%u/#', access: 'readwrite' }], name = 'rv') {
+  const id = `${name}-${++n}`;
   const made = await s.api('POST', '/devices', { id, password: `pw-${id}-0123`, acl });
   expect(made.status).toBe(201);
   const client = await mustConnect(s.broker.port, id, `pw-${id}-0123`, `${id}-c`);
@@ -63,6 +63,12 @@ test.each([
   const { ms, reason } = await disconnectedAfter(client, () => call(id));
   expect(ms).toBeLessThan(PROMISE_MS + SLACK_MS);
   expect(reason).toBe(152); // MQTT v5 DISCONNECT: administrative action
+});
+
+test('a user name the stream must JSON-unescape (quote, backslash, non-ASCII) is kicked too', async () => {
+  const { id, client } = await connectedDevice(undefined, 'q"b\\é☃😀');
+  const { ms } = await disconnectedAfter(client, () => s.api('DELETE', `/devices/${encodeURIComponent(id)}`)); // prettier-ignore
+  expect(ms).toBeLessThan(PROMISE_MS + SLACK_MS);
 });
 
 /** Publishes `topic` until the PUBACK says 135; ms from the API answer. */
