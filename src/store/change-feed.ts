@@ -12,7 +12,10 @@ export interface ChangeInfo {
 }
 
 export interface ChangeFeedEvents {
-  /** A user changed (username), or everything may have (`null`: common rules, resync). */
+  /**
+   * A user changed (username), or everything may have (`null`: common rules, resync); `info`
+   * tells which, and whether the change ends the user's sessions.
+   */
   change: [username: string | null, info: ChangeInfo];
   up: [];
   down: [];
