@@ -42,6 +42,8 @@ export interface AppContext {
 export interface ContextOverrides {
   logger?: Logger;
   adminTokens?: AdminToken[];
+  /** false: no change-feed connection (a one-shot CLI command has no cache to invalidate). */
+  changeFeed?: boolean;
 }
 
 /** Upgrade at login, as the `system` actor; counted, and never fails the login it follows. */
@@ -65,15 +67,18 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const metrics = createMetrics();
   const keys = createKeys(config.REDIS_KEY_PREFIX);
   const redisLog = logger.child({ name: 'authd:redis' });
-  const opts = (name: string, commandTimeoutMs?: number) => ({
+  const opts = (name: string, commandTimeoutMs?: number, lazyConnect?: boolean) => ({
     settings: config,
     name,
     commandTimeoutMs,
     logger: redisLog,
+    lazyConnect,
   });
   const redis = createRedisClient(opts('main', Math.max(config.CHECK_TIMEOUT_MS, 1000)));
   const redisBulk = createRedisClient(opts('bulk', 30000));
-  const redisSub = createSubscriberClient(opts('events'));
+  const redisSub = createSubscriberClient(
+    opts('events', undefined, overrides.changeFeed === false),
+  );
   const durability = {
     minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
     waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,

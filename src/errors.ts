@@ -20,6 +20,13 @@ export const notFound = (message: string) => new AppError(404, 'not_found', mess
 export const conflict = (message: string) => new AppError(409, 'conflict', message);
 export const exportFailed = (why: string) =>
   new AppError(503, 'export_failed', `the export failed: ${why}; it will be retried`);
+export const exportNotConfigured = () =>
+  new AppError(
+    409,
+    'export_not_configured',
+    'the export is off: set PASSWD_FILE and/or ACL_FILE (and MOSQUITTO_RELOAD to reload the ' +
+      'broker) in the service environment and restart it',
+  );
 export const damagedRecord = (message: string) => new AppError(409, 'damaged_record', message);
 export const storeUnavailable = (why?: string) =>
   new AppError(
@@ -64,3 +71,19 @@ export function isRedisError(err: unknown): boolean {
 
 /** More work queued than the service accepts (slow password hashes): 503, retry later. */
 export class OverloadedError extends Error {}
+
+/** An error below the HTTP layer: a stable `code`, no HTTP status (the edge maps codes). */
+export class CodedError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** MOSQUITTO_RELOAD could not be carried out (the files were written before it was tried). */
+export const reloadFailed = (why: string) => new CodedError('reload_failed', why);
+
+/** The broker quit after the reload signal (the files were written; it refused them or its config). */
+export const brokerDied = (message: string) => new CodedError('broker_died', message);

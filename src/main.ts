@@ -60,7 +60,10 @@ export async function buildService(
       audit,
       extra: [createLockoutsRouter(ctx.throttle, audit)],
     }),
-    readiness: { exportHealthy: () => exporter.healthy },
+    readiness: {
+      exportHealthy: () => exporter.healthy,
+      brokerProblem: () => exporter.brokerProblem(),
+    },
     // Upgrades at login first: the last export then has their `$7$` hashes.
     onStop: [() => ctx.checks.settled(), () => exporter.flush()],
   });

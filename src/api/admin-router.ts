@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { DeviceService } from '../devices/device-service';
 import type { Exporter } from '../export/exporter';
 import type { AuditLog } from '../ops/audit';
-import { exportFailed } from '../errors';
+import { exportFailed, exportNotConfigured } from '../errors';
 import { aclBody, aclRules, auditQuery, errorBody } from './schemas';
 import { actorOf, route } from './routes';
 
@@ -21,7 +21,23 @@ const exportStatus = z.object({
   damaged: z
     .array(z.object({ username: z.string(), reason: z.string() }))
     .describe('Records left out because what Redis holds does not decode (first 100)'),
+  unloadable: z
+    .array(z.object({ username: z.string(), reason: z.string() }))
+    .describe(
+      'Hashes and rule lines Mosquitto 2.1 would refuse (it quits on them), left out; a deny becomes deny-everything (first 100; "common rules" for common ones)',
+    ),
+  rulesLeftOut: z.number(),
   consecutiveFailures: z.number(),
+  reload: z
+    .object({
+      state: z.enum(['off', 'none-yet', 'checking', 'ok', 'no-broker', 'broker-died', 'failed']),
+      at: z.string().nullable(),
+      pid: z.number().nullable(),
+      message: z.string().nullable(),
+    })
+    .describe(
+      'What the last MOSQUITTO_RELOAD did. no-broker (none at the pid file yet) is not a failure; broker-died (it quit after SIGHUP) makes /readyz 503',
+    ),
 });
 const auditEntries = z.object({
   entries: z.array(
@@ -86,13 +102,20 @@ export function createAdminRouter(
     {
       method: 'post',
       path: '/export',
-      summary: 'Export now and answer with the resulting status (503 when the export failed)',
+      summary:
+        'Export now and answer with the resulting status (409 when PASSWD_FILE and ACL_FILE are ' +
+        'both unset, 503 when the export failed)',
       responses: {
         200: { description: 'Status', schema: exportStatus },
+        409: {
+          description: 'export_not_configured: the message names the variables to set',
+          schema: errorBody,
+        },
         503: { description: 'The export failed; the message says why', schema: errorBody },
       },
     },
     async () => {
+      if (!exporter.status.enabled) throw exportNotConfigured();
       await exporter.run(true);
       // A success resets the count: non-zero after our run means our run failed.
       if (exporter.status.enabled && exporter.status.consecutiveFailures > 0)

@@ -1,18 +1,27 @@
 // The CLI's commands as functions over the app context, so they are tested without a
 // process. cli.ts only parses arguments and prints.
+import type { Config } from '../config';
 import type { AppContext } from '../context';
 import { checkUsername, type NewDevice } from '../devices/device-service';
-import { isAcc, type Acc, type AclRule } from '../domain/acl';
+import {
+  ACC_EXPECTED,
+  ACC_WORDS,
+  isAcc,
+  type Acc,
+  type AccWord,
+  type AclRule,
+} from '../domain/acl';
 import { explainDecision, type DecideAnswer, type DecideInput } from '../checks/explain-decision';
+import { SALT_BYTES } from '../domain/mosquitto-rules';
 import { hashPassword } from '../domain/passwd-hash';
 import { createExporter } from '../main';
-import { aclRuleSchema } from '../api/schemas';
-import { badRequest } from '../errors';
+import { aclRuleInput } from '../api/schemas';
+import { badRequest, brokerDied } from '../errors';
 
 /** `pattern=access` (e.g. `devices/%u/#=readwrite`) → a validated rule. */
 export function parseRuleArg(arg: string): AclRule {
   const at = arg.lastIndexOf('=');
-  const parsed = aclRuleSchema.safeParse({ pattern: arg.slice(0, at), access: arg.slice(at + 1) });
+  const parsed = aclRuleInput.safeParse({ pattern: arg.slice(0, at), access: arg.slice(at + 1) });
   if (at <= 0 || !parsed.success) {
     throw badRequest(
       `--acl "${arg}": expected PATTERN=read|write|readwrite|deny with a valid topic filter`,
@@ -37,14 +46,24 @@ export async function deviceList(ctx: AppContext, limit: number) {
   return out;
 }
 
-export async function exportOnce(ctx: AppContext) {
-  if (!ctx.config.PASSWD_FILE && !ctx.config.ACL_FILE) {
-    throw badRequest('nothing to export: set PASSWD_FILE and/or ACL_FILE');
+/** `export` has somewhere to write, or an error saying what to set (checked before connecting). */
+export function requireExportTarget(config: Pick<Config, 'PASSWD_FILE' | 'ACL_FILE'>): void {
+  if (!config.PASSWD_FILE && !config.ACL_FILE) {
+    throw badRequest(
+      'nothing to export: set PASSWD_FILE and/or ACL_FILE (the files the broker reads as ' +
+        'password_file and acl_file), and MOSQUITTO_RELOAD to have it reloaded',
+    );
   }
+}
+
+export async function exportOnce(ctx: AppContext) {
+  requireExportTarget(ctx.config);
   const exporter = createExporter(ctx);
   await exporter.run(true);
   exporter.cancel();
   if (exporter.status.lastError) throw new Error(`export failed: ${exporter.status.lastError}`);
+  if (exporter.status.reload.state === 'broker-died')
+    throw brokerDied(exporter.status.reload.message ?? 'the broker quit after the reload');
   return exporter.status;
 }
 
@@ -55,17 +74,16 @@ export async function hashLine(
   username?: string,
 ) {
   if (username) checkUsername(username, 'username');
+  if (!SALT_BYTES.includes(opts.saltBytes as 12 | 64))
+    throw badRequest('--salt-bytes must be 12 or 64 (the salt sizes Mosquitto 2.1 reads)');
   const hash = await hashPassword(password, opts);
   return username ? `${username}:${hash}` : hash;
 }
 
-const ACC_NAMES: Record<string, Acc> = { read: 1, write: 2, readwrite: 3, subscribe: 4 };
-
 /** `--acc`: read, write, readwrite, subscribe, or go-auth's number 1-4. */
 export function parseAccArg(arg: string): Acc {
-  const n = ACC_NAMES[arg] ?? Number(arg);
-  if (!isAcc(n))
-    throw badRequest(`--acc "${arg}": expected read, write, readwrite, subscribe or 1-4`);
+  const n = Object.hasOwn(ACC_WORDS, arg) ? ACC_WORDS[arg as AccWord] : Number(arg);
+  if (!isAcc(n)) throw badRequest(`--acc "${arg}": ${ACC_EXPECTED}`);
   return n;
 }
 
