@@ -5,7 +5,7 @@
 // answers from the plugin's cache. The rules are drawn from a small vocabulary, so grants and
 // denies are both common (asserted). Seed: PLUGIN_DIFF_SEED (printed on failure).
 import type { MqttClient } from 'mqtt';
-import { pool, rawRequest, JSON_HEADERS } from '../support/http';
+import { pool, rawRequest, waitFor, JSON_HEADERS } from '../support/http';
 import {
   mustConnect,
   publishCode,
@@ -63,6 +63,34 @@ function randomTopic(user: string, clientid: string, filter: boolean): string {
   return levels.join('/');
 }
 
+/** A topic (or filter) drawn from a rule: often granted or denied by it, so both are common. */
+function topicFromRule(pattern: string, user: string, clientid: string, filter: boolean): string {
+  const words = ['a', 'b', 'z', user];
+  return pattern
+    .split('/')
+    .flatMap((level) => {
+      if (level === '%u') return [user];
+      if (level === '%c') return [clientid];
+      if (level === '+') return [filter && rand() < 0.3 ? '+' : pick(words)];
+      if (level === '#') {
+        if (filter && rand() < 0.4) return ['#'];
+        return Array.from({ length: Math.floor(rand() * 3) }, () => pick(words));
+      }
+      return [level];
+    })
+    .join('/');
+}
+
+const rulesOf = new Map<string, { pattern: string; access: string }[]>();
+
+/** Half the time from one of the user's own rules, else anywhere in the vocabulary. */
+const drawTopic = (user: string, clientid: string, filter: boolean) => {
+  const own = rulesOf.get(user) ?? [];
+  return own.length > 0 && rand() < 0.5
+    ? topicFromRule(pick(own).pattern, user, clientid, filter) || pick(['a', user])
+    : randomTopic(user, clientid, filter);
+};
+
 interface Subject {
   user: string;
   clientid: string;
@@ -81,7 +109,10 @@ let watcher: MqttClient;
 beforeAll(async () => {
   s = await startPluginStack({ name: 'plugin-diff' });
   const created = await Promise.all([
-    ...USERS.map((id) => s.api('POST', '/devices', { id, password: `pw-${id}-0123`, acl: randomRules() })),
+    ...USERS.map((id) => {
+      rulesOf.set(id, randomRules());
+      return s.api('POST', '/devices', { id, password: `pw-${id}-0123`, acl: rulesOf.get(id) });
+    }),
     s.api('POST', '/devices', { id: SUPER, password: 'pw-root1-0123', superuser: true }),
     s.api('PUT', '/acl/common', { acl: [{ pattern: 'pub/%u/#', access: 'readwrite' }, { pattern: 'a/b/#', access: 'deny' }] }),
   ]); // prettier-ignore
@@ -163,7 +194,7 @@ test(`${PUBLISHES} publishes and ${SUBSCRIBES} subscriptions: the broker decides
   for (let i = 0; i < PUBLISHES + SUBSCRIBES; i++) {
     const subj = pick(subjects);
     const acc = i < PUBLISHES ? 2 : 4;
-    tuples.push({ s: subj, acc, topic: randomTopic(subj.user, subj.clientid, acc === 4) });
+    tuples.push({ s: subj, acc, topic: drawTopic(subj.user, subj.clientid, acc === 4) });
   }
   const { mismatches, allowed } = await compare(tuples);
   expect(mismatches.slice(0, 20)).toEqual([]);
@@ -179,19 +210,32 @@ test(`${DELIVERIES} deliveries (acc 1) after the rules changed under a granted s
   // A subscription granted under `r/#`, then rules that grant only parts of it: deliveries
   // are checked per message against the new rules.
   // The sentinel `fin` is outside r/…, where no drawn deny rule can reach it.
-  expect((await s.api('PUT', '/devices/d3/acl', { acl: [{ pattern: 'r/#', access: 'read' }, { pattern: 'fin', access: 'read' }] })).status).toBe(200); // prettier-ignore
+  const before = ['r/#', 'g/#', 'fin'].map((pattern) => ({ pattern, access: 'read' }));
+  expect((await s.api('PUT', '/devices/d3/acl', { acl: before })).status).toBe(200);
   const received: string[] = [];
   subj.client.on('message', (topic) => received.push(topic));
   expect(await subscribeCode(subj.client, 'r/#')).toBe(0);
+  expect(await subscribeCode(subj.client, 'g/#')).toBe(0);
   expect(await subscribeCode(subj.client, 'fin')).toBe(0);
   const rules = [
     ...randomRules().map((r) => ({ ...r, pattern: `r/${r.pattern}` })),
-    { pattern: 'r/a/#', access: 'read' }, // some grants and denies whatever was drawn
-    { pattern: 'r/a/b/#', access: 'deny' },
+    // under g/, which no drawn rule reaches, grants and denies whatever was drawn
+    { pattern: 'g/a/#', access: 'read' },
+    { pattern: 'g/a/b/#', access: 'deny' },
     { pattern: 'fin', access: 'read' },
+    { pattern: 'probe2', access: 'read' },
   ];
   expect((await s.api('PUT', '/devices/d3/acl', { acl: rules })).status).toBe(200);
-  const topics = Array.from({ length: DELIVERIES }, () => `r/${randomTopic('d3', subj.clientid, false)}`); // prettier-ignore
+  // The service's own cache drops the old rules one pub/sub hop after the API answer: until
+  // then /mqtt/acl would still answer from them (a loaded machine stretches that hop).
+  const probe = { username: 'd3', clientid, topic: 'probe2', acc: 1 };
+  const fresh = await waitFor(
+    async () =>
+      (await rawRequest(s.service.port, 'POST', '/mqtt/acl', JSON.stringify(probe), JSON_HEADERS)).status === 200, // prettier-ignore
+    5000,
+  );
+  expect(fresh).not.toBeNull();
+  const topics = Array.from({ length: DELIVERIES }, () => `${pick(['r', 'g'])}/${randomTopic('d3', subj.clientid, false)}`); // prettier-ignore
   const tuples: Tuple[] = topics.map((topic) => ({ s: subj, topic, acc: 1 }));
   const expected = await pool(tuples, 8, serviceSays);
   for (let pass = 0; pass < 2; pass++) {
