@@ -17,6 +17,7 @@ struct cache {
 	struct entry **buckets;
 	size_t mask;
 	size_t count, max;
+	size_t bytes, max_bytes;
 	uint64_t seed;
 	struct entry *newest, *oldest;
 };
@@ -32,7 +33,7 @@ static uint64_t hash_of(uint64_t seed, const char *key, size_t n)
 	return h ^ (h >> 29);
 }
 
-struct cache *cache_new(size_t max, uint64_t seed)
+struct cache *cache_new(size_t max, size_t max_bytes, uint64_t seed)
 {
 	struct cache *c = calloc(1, sizeof *c);
 	if(!c) return NULL;
@@ -45,6 +46,7 @@ struct cache *cache_new(size_t max, uint64_t seed)
 	}
 	c->mask = n - 1;
 	c->max = max;
+	c->max_bytes = max_bytes;
 	c->seed = seed;
 	return c;
 }
@@ -71,6 +73,7 @@ static void remove_entry(struct cache *c, struct entry *e)
 	*slot = e->chain;
 	unlink_lru(c, e);
 	c->count--;
+	c->bytes -= sizeof *e + e->keylen;
 	free(e);
 }
 
@@ -106,8 +109,10 @@ void cache_put(struct cache *c, const char *key, size_t keylen, bool allow, int6
 		push_newest(c, e);
 		return;
 	}
-	if(keylen > SIZE_MAX - sizeof *e) return;
-	while(c->count >= c->max && c->oldest) remove_entry(c, c->oldest);
+	if(keylen > c->max_bytes || sizeof *e + keylen > c->max_bytes) return; /* never fits */
+	while((c->count >= c->max || c->bytes + sizeof *e + keylen > c->max_bytes) && c->oldest){
+		remove_entry(c, c->oldest);
+	}
 	e = malloc(sizeof *e + keylen);
 	if(!e) return; /* not cached: the next check asks the service again */
 	memcpy(e->key, key, keylen);
@@ -119,6 +124,7 @@ void cache_put(struct cache *c, const char *key, size_t keylen, bool allow, int6
 	c->buckets[h & c->mask] = e;
 	push_newest(c, e);
 	c->count++;
+	c->bytes += sizeof *e + keylen;
 }
 
 /* The username part of a key: after the kind byte, up to the first NUL. */
@@ -153,6 +159,11 @@ void cache_clear(struct cache *c)
 size_t cache_count(const struct cache *c)
 {
 	return c->count;
+}
+
+size_t cache_bytes(const struct cache *c)
+{
+	return c->bytes;
 }
 
 void cache_free(struct cache *c)

@@ -27,11 +27,13 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 {
 	memset(o, 0, sizeof *o);
 	o->cache_size = 100000;
+	o->cache_mb = 64;
 	o->request_timeout_ms = 2000;
 	o->stream_timeout_ms = 6000;
 	o->stale_grace_ms = 0;
 	const struct range ranges[] = {
 		{"cache_size", &o->cache_size, 0, 100000000, "an integer 0..100000000"},
+		{"cache_mb", &o->cache_mb, 1, 1048576, "an integer 1..1048576"},
 		{"request_timeout_ms", &o->request_timeout_ms, 10, 60000, "an integer 10..60000"},
 		{"stream_timeout_ms", &o->stream_timeout_ms, 200, 600000, "an integer 200..600000"},
 		{"stale_grace_ms", &o->stale_grace_ms, 0, 86400000, "an integer 0..86400000"},
@@ -56,8 +58,8 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 		size_t r = 0;
 		while(r < sizeof ranges / sizeof ranges[0] && strcmp(key, ranges[r].name) != 0) r++;
 		if(r == sizeof ranges / sizeof ranges[0]){
-			*why = "is not an option of this plugin (url, cache_size, request_timeout_ms, "
-				"stream_timeout_ms, stale_grace_ms)";
+			*why = "is not an option of this plugin (url, cache_size, cache_mb, "
+				"request_timeout_ms, stream_timeout_ms, stale_grace_ms)";
 			return -1;
 		}
 		if(read_long(value, ranges[r].min, ranges[r].max, ranges[r].field) != 0){

@@ -8,6 +8,7 @@
 struct options {
 	char *url;               /* the service, without a trailing slash */
 	long cache_size;         /* decisions kept; 0 turns the cache off */
+	long cache_mb;           /* and at most this many MiB of them */
 	long request_timeout_ms; /* one check request, connect included */
 	long stream_timeout_ms;  /* the event stream is dead after this long without a byte */
 	long stale_grace_ms;     /* answer from an untrusted entry this young when the service

@@ -154,7 +154,8 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 		return MOSQ_ERR_INVAL;
 	}
 	if(!keyhash_init(&p->keyhash, &seed)
-			|| !(p->cache = cache_new((size_t)p->opts.cache_size, seed))
+			|| !(p->cache = cache_new((size_t)p->opts.cache_size,
+					(size_t)p->opts.cache_mb * 1024 * 1024, seed))
 			|| !(p->checks = checks_new(p->opts.url, p->opts.request_timeout_ms))
 			|| queue_init(&p->queue) != 0 || !(p->queue_ready = true)
 			|| !(p->events = events_start(p->opts.url, p->opts.stream_timeout_ms, &p->queue))){
@@ -176,8 +177,8 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 	}
 	*userdata = p;
 	mosquitto_log_printf(MOSQ_LOG_INFO,
-			"mqtt-authd: checks at %s, cache %ld, request timeout %ld ms, stream timeout %ld ms, "
-			"stale grace %ld ms", p->opts.url, p->opts.cache_size, p->opts.request_timeout_ms,
+			"mqtt-authd: checks at %s, cache %ld, cache_mb %ld, request timeout %ld ms, stream timeout %ld ms, "
+			"stale grace %ld ms", p->opts.url, p->opts.cache_size, p->opts.cache_mb, p->opts.request_timeout_ms,
 			p->opts.stream_timeout_ms, p->opts.stale_grace_ms);
 	return MOSQ_ERR_SUCCESS;
 }

@@ -90,7 +90,7 @@ static bool has(struct cache *c, const char *key, size_t n)
 
 static void test_cache(void)
 {
-	struct cache *c = cache_new(3, 42);
+	struct cache *c = cache_new(3, 1 << 20, 42);
 	CHECK(c != NULL);
 	if(!c) return;
 	/* keys: kind, user, NUL, rest */
@@ -116,7 +116,7 @@ static void test_cache(void)
 	CHECK(cache_count(c) == 0);
 	cache_free(c);
 
-	struct cache *off = cache_new(0, 1);
+	struct cache *off = cache_new(0, 1 << 20, 1);
 	CHECK(off != NULL);
 	if(off){
 		cache_put(off, "Sa\0", 3, true, 0);
@@ -124,7 +124,7 @@ static void test_cache(void)
 		cache_free(off);
 	}
 	/* many entries: the bound holds */
-	struct cache *big = cache_new(1000, 7);
+	struct cache *big = cache_new(1000, 1 << 20, 7);
 	CHECK(big != NULL);
 	if(big){
 		char key[32];
@@ -134,6 +134,37 @@ static void test_cache(void)
 		}
 		CHECK(cache_count(big) == 1000);
 		cache_free(big);
+	}
+	/* the byte bound: long keys (topics of up to 64 KiB) evict by size, not count */
+	struct cache *sized = cache_new(1000000, 100000, 9);
+	CHECK(sized != NULL);
+	if(sized){
+		size_t n = 10000;
+		char *key = malloc(n);
+		CHECK(key != NULL);
+		if(key){
+			memset(key, 't', n);
+			key[0] = 'A';
+			key[2] = '\0';
+			for(int i = 0; i < 100; i++){
+				key[3] = (char)('0' + i % 10);
+				key[4] = (char)('0' + i / 10);
+				cache_put(sized, key, n, true, 0);
+				CHECK(cache_bytes(sized) <= 100000);
+			}
+			CHECK(cache_count(sized) >= 8 && cache_count(sized) <= 10);
+			char *huge = malloc(200000);
+			if(huge){
+				memset(huge, 'h', 200000);
+				huge[0] = 'A';
+				huge[2] = '\0';
+				cache_put(sized, huge, 200000, true, 0); /* larger than the bound: not kept */
+				CHECK(!has(sized, huge, 200000) && cache_count(sized) >= 8);
+				free(huge);
+			}
+			free(key);
+		}
+		cache_free(sized);
 	}
 }
 
