@@ -40,6 +40,13 @@ const REDIS_URL = env.REDIS_URL || 'redis://127.0.0.1:6379';
 const RESULTS = env.BENCH_RESULTS ?? path.join(ROOT, 'bench', 'results.md');
 const TOKEN = 'bench-plugin-token-0123456789';
 
+/** CPU seconds (user + system) a process has used so far: /proc/<pid>/stat, 100 ticks/s. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -97,11 +104,16 @@ async function main() {
     for (const b of [plugin, files]) await connectEach(b.port, devices, CLIENTS);
     const pub: Record<keyof typeof targets, number[]> = { plugin: [], files: [] };
     const con: Record<keyof typeof targets, number[]> = { plugin: [], files: [] };
+    const cpuPerPub: Record<keyof typeof targets, number[]> = { plugin: [], files: [] };
     for (let r = 0; r < ROUNDS; r++) {
       const order: ('plugin' | 'files')[] = r % 2 ? ['files', 'plugin'] : ['plugin', 'files'];
       for (const name of order) {
         const port = targets[name].port;
-        pub[name].push(await publishRate(port, devices.slice(0, CLIENTS), SECONDS, WINDOW));
+        const cpu0 = await cpuSeconds(targets[name].pid);
+        const rate = await publishRate(port, devices.slice(0, CLIENTS), SECONDS, WINDOW);
+        pub[name].push(rate);
+        // the broker's own CPU per publish: what the plugin costs, whatever else runs
+        cpuPerPub[name].push((((await cpuSeconds(targets[name].pid)) - cpu0) * 1e6) / (rate * SECONDS)); // prettier-ignore
         con[name].push(await connectRate(port, devices, SECONDS, CLIENTS));
         console.log(`round ${r + 1} ${name}: ${fmt(pub[name].at(-1) ?? 0)} publishes/s, ${fmt(con[name].at(-1) ?? 0)} connects/s`); // prettier-ignore
       }
@@ -134,6 +146,7 @@ async function main() {
         '|---|--:|--:|--:|',
         row(`publishes/s (QoS 1, ${CLIENTS} clients, ${WINDOW} in flight each)`, pub),
         row(`connects/s (known devices, ${CLIENTS} lanes, connect + disconnect)`, con),
+        `| broker CPU µs per publish (lower is better) | ${median(cpuPerPub.plugin).toFixed(1)} | ${median(cpuPerPub.files).toFixed(1)} | ${(median(cpuPerPub.plugin) / median(cpuPerPub.files)).toFixed(2)} |`, // prettier-ignore
         '',
         `Revocation: API answer → the device's client disconnected by the broker (DELETE, disable and password rotation in turn, ${TRIALS} trials): p50 ${ms(50)} ms, p99 ${ms(99)} ms, max ${ms(100)} ms.`, // prettier-ignore
       ].join('\n'),

@@ -85,15 +85,14 @@ static struct entry *find(struct cache *c, const char *key, size_t n, uint64_t h
 	return NULL;
 }
 
-bool cache_get(struct cache *c, const char *key, size_t keylen, int64_t now_ms, bool *allow,
-		int64_t *age_ms)
+bool cache_get(struct cache *c, const char *key, size_t keylen, bool *allow, int64_t *stored_ms)
 {
 	struct entry *e = find(c, key, keylen, hash_of(c->seed, key, keylen));
 	if(!e) return false;
 	unlink_lru(c, e);
 	push_newest(c, e);
 	*allow = e->allow;
-	*age_ms = now_ms - e->stored_ms;
+	*stored_ms = e->stored_ms;
 	return true;
 }
 

@@ -16,9 +16,8 @@ struct cache;
 struct cache *cache_new(size_t max, size_t max_bytes, uint64_t seed);
 void cache_free(struct cache *c);
 
-/* True when `key` is cached; *allow and *age_ms (since stored, at `now_ms`) are set. */
-bool cache_get(struct cache *c, const char *key, size_t keylen, int64_t now_ms, bool *allow,
-		int64_t *age_ms);
+/* True when `key` is cached; *allow and *stored_ms (when it was stored) are set. */
+bool cache_get(struct cache *c, const char *key, size_t keylen, bool *allow, int64_t *stored_ms);
 /* Stores (or replaces) an answer; silently stores nothing when memory runs out. */
 void cache_put(struct cache *c, const char *key, size_t keylen, bool allow, int64_t now_ms);
 

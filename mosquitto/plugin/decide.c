@@ -5,15 +5,20 @@
 #include <string.h>
 #include "plugin.h"
 
+bool cache_usable(struct plugin *p)
+{
+	return p->trusted && events_up(p->events) && atomic_load(&p->queue.pending) == 0;
+}
+
 enum answer decide(struct plugin *p, enum cache_kind kind, enum answer (*ask)(void *), void *ctx)
 {
 	const char *key = p->key.data;
 	size_t keylen = p->key.len;
-	int64_t now = mono_ms(), age = 0;
+	int64_t stored = 0;
 	bool allow = false;
-	bool cached = cache_get(p->cache, key, keylen, now, &allow, &age);
-	bool usable = p->trusted && events_up(p->events) && atomic_load(&p->queue.pending) == 0;
-	if(cached && usable) return allow ? ANSWER_ALLOW : ANSWER_DENY;
+	bool cached = cache_get(p->cache, key, keylen, &allow, &stored);
+	if(cached && cache_usable(p)) return allow ? ANSWER_ALLOW : ANSWER_DENY;
+	int64_t age = mono_ms() - stored;
 
 	unsigned long seen = atomic_load(&p->queue.pushed);
 	enum answer a = ask(ctx);

@@ -80,16 +80,26 @@ static int on_acl_check(int event, void *data, void *userdata)
 	if(!username || !ed->topic) return MOSQ_ERR_ACL_DENIED;
 	struct question q = {p, username, NULL, or_empty(mosquitto_client_id(ed->client)),
 		ed->topic, ed->access};
-	/* The superuser question first, as go-auth asks it: a superuser may do anything. */
-	if(!key_start(p, KIND_SUPERUSER, username)) return MOSQ_ERR_ACL_DENIED;
-	enum answer su = decide(p, KIND_SUPERUSER, ask_superuser, &q);
+	bool acl_key = key_start(p, KIND_ACL, username) && buf_add_char(&p->key, (char)('0' + ed->access))
+		&& buf_add_str(&p->key, q.clientid) && buf_add_char(&p->key, '\0')
+		&& buf_add_str(&p->key, ed->topic);
+	if(!acl_key) return MOSQ_ERR_ACL_DENIED;
+	/* The hot path: a cached grant is the answer whatever the superuser check would say. */
+	bool allow = false;
+	int64_t stored;
+	if(cache_usable(p) && cache_get(p->cache, p->key.data, p->key.len, &allow, &stored) && allow){
+		return MOSQ_ERR_SUCCESS;
+	}
+	/* Otherwise the superuser question first, as go-auth asks it: a superuser may do anything.
+	 * decide() reads p->key: the superuser key goes in a second buffer, the ACL key stays. */
+	struct buf acl = p->key;
+	p->key = p->su_key;
+	bool su_key = key_start(p, KIND_SUPERUSER, username);
+	enum answer su = su_key ? decide(p, KIND_SUPERUSER, ask_superuser, &q) : ANSWER_ERROR;
+	p->su_key = p->key;
+	p->key = acl;
 	if(su == ANSWER_ALLOW) return MOSQ_ERR_SUCCESS;
 	if(su == ANSWER_ERROR) return MOSQ_ERR_ACL_DENIED;
-	if(!key_start(p, KIND_ACL, username) || !buf_add_char(&p->key, (char)('0' + ed->access))
-			|| !buf_add_str(&p->key, q.clientid) || !buf_add_char(&p->key, '\0')
-			|| !buf_add_str(&p->key, ed->topic)){
-		return MOSQ_ERR_ACL_DENIED;
-	}
 	return decide(p, KIND_ACL, ask_acl, &q) == ANSWER_ALLOW ? MOSQ_ERR_SUCCESS
 		: MOSQ_ERR_ACL_DENIED;
 }
@@ -118,6 +128,7 @@ static void plugin_free(struct plugin *p)
 	cache_free(p->cache);
 	keyhash_wipe(&p->keyhash);
 	buf_free(&p->key);
+	buf_free(&p->su_key);
 	options_free(&p->opts);
 	free(p);
 	curl_global_cleanup();

@@ -25,8 +25,11 @@ struct plugin {
 	bool trusted;     /* hello applied and no down since */
 	bool failing;     /* the last check request failed (logged once per outage) */
 	struct buf key;   /* the cache key being built (reused) */
+	struct buf su_key; /* the superuser key, while `key` holds an ACL key */
 };
 
+/* decide.c: whether cached answers may be used now (stream up, hello applied, queue empty). */
+bool cache_usable(struct plugin *p);
 /* decide.c: a cached answer when the cache may be trusted, else the service's. */
 enum answer decide(struct plugin *p, enum cache_kind kind, enum answer (*ask)(void *), void *ctx);
 /* decide.c: applies queued events (MOSQ_EVT_TICK). */
