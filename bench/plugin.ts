@@ -115,7 +115,7 @@ async function main() {
         // the broker's own CPU per publish: what the plugin costs, whatever else runs
         cpuPerPub[name].push((((await cpuSeconds(targets[name].pid)) - cpu0) * 1e6) / (rate * SECONDS)); // prettier-ignore
         con[name].push(await connectRate(port, devices, SECONDS, CLIENTS));
-        console.log(`round ${r + 1} ${name}: ${fmt(pub[name].at(-1) ?? 0)} publishes/s, ${fmt(con[name].at(-1) ?? 0)} connects/s`); // prettier-ignore
+        console.log(`round ${r + 1} ${name}: ${fmt(pub[name].at(-1) ?? 0)} publishes/s (${(cpuPerPub[name].at(-1) ?? 0).toFixed(1)} µs broker CPU each), ${fmt(con[name].at(-1) ?? 0)} connects/s`); // prettier-ignore
       }
     }
 
