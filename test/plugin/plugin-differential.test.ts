@@ -5,6 +5,7 @@
 // answers from the plugin's cache. The rules are drawn from a small vocabulary, so grants and
 // denies are both common (asserted). Seed: PLUGIN_DIFF_SEED (printed on failure).
 import type { MqttClient } from 'mqtt';
+import { rng } from '../../bench/workloads';
 import { pool, rawRequest, waitFor, JSON_HEADERS } from '../support/http';
 import {
   mustConnect,
@@ -19,18 +20,8 @@ const PUBLISHES = 1500;
 const SUBSCRIBES = 800;
 const DELIVERIES = 300;
 
-/** mulberry32: a seeded PRNG, so a failing run can be replayed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = prng(SEED);
+// mulberry32 (the bench's): seeded, so a failing run can be replayed
+const rand = rng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 const ACCESS = ['read', 'write', 'readwrite', 'readwrite', 'readwrite', 'deny'] as const;
 const USERS = ['d1', 'd2', 'd3', 'd4', 'd5'];
