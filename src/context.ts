@@ -79,9 +79,14 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const redisSub = createSubscriberClient(
     opts('events', undefined, overrides.changeFeed === false),
   );
+  // A write's WAIT holds its connection: concurrent writes each take one more writer.
+  let writers = 0;
   const durability = {
     minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
     waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+    connect: () => createRedisClient(opts(`writer-${++writers}`, 30000)),
+    // A write refused by a cluster that is moving slots is sent again, within the deadline.
+    retryForMs: Math.max(0, config.MANAGEMENT_TIMEOUT_MS - config.REDIS_WAIT_TIMEOUT_MS - 500),
   };
   const storeLog = logger.child({ name: 'authd:store' });
   // One error line per read of a record that does not decode (a cache miss, an export).
@@ -99,6 +104,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     onDamaged,
     durability,
     redisBulk,
+    config.AUDIT_MAX_ENTRIES,
   );
   const bulkStore = new RedisCredentialStore(
     redisBulk,
@@ -106,6 +112,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     config.COMMON_ACL_DEFAULT,
     onDamaged,
     durability,
+    redisBulk,
+    config.AUDIT_MAX_ENTRIES,
   );
   const feed = new ChangeFeed(redisSub, keys.events, redisLog);
   const [hit, miss] = [metrics.cacheLookups.labels('hit'), metrics.cacheLookups.labels('miss')];
@@ -169,6 +177,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     throttle,
     devices,
     async close() {
+      await Promise.all([store.close(), bulkStore.close()]);
       await Promise.all([redis, redisBulk, redisSub].map(closeClient));
     },
   };

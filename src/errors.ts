@@ -72,6 +72,45 @@ export function isRedisError(err: unknown): boolean {
 /** More work queued than the service accepts (slow password hashes): 503, retry later. */
 export class OverloadedError extends Error {}
 
+/**
+ * The write reached the Redis primary, but not REDIS_MIN_REPLICAS_ACK replicas within
+ * REDIS_WAIT_TIMEOUT_MS: it is applied there and may or may not survive a failover. `applied`
+ * is what the call would have returned (an idempotent retry replays it once confirmed).
+ */
+export class WriteUnconfirmedError extends AppError {
+  applied?: unknown;
+}
+export const writeUnconfirmed = (acked: number, wanted: number, waitMs: number) =>
+  new WriteUnconfirmedError(
+    503,
+    'write_unconfirmed',
+    `applied on the primary, not yet confirmed by a replica (${acked} of ${wanted} within ` +
+      `${waitMs} ms); retry with the same Idempotency-Key to get the same answer once confirmed`,
+  );
+
+/** A write was sent but its answer was lost (connection dropped, timeout): it may have applied. */
+export const writeOutcomeUnknown = (why: string) =>
+  new WriteUnconfirmedError(
+    503,
+    'write_outcome_unknown',
+    `the write may or may not have been applied (${why}); retry with the same ` +
+      'Idempotency-Key, or re-read the device',
+  );
+
+export const idempotencyKeyInvalid = (why: string) =>
+  new AppError(400, 'bad_request', `Idempotency-Key: ${why}`, { field: 'Idempotency-Key' });
+export const idempotencyKeyReused = () =>
+  new AppError(
+    422,
+    'idempotency_key_reused',
+    'Idempotency-Key was used for a different request (method, path, body or admin token)',
+  );
+export const idempotencyInFlight = () =>
+  new AppError(
+    409,
+    'idempotency_in_flight',
+    'a request with this Idempotency-Key is still being processed; retry in a second',
+  );
 /** An error below the HTTP layer: a stable `code`, no HTTP status (the edge maps codes). */
 export class CodedError extends Error {
   constructor(

@@ -8,49 +8,56 @@ import {
   StoreUnavailableError,
 } from '../errors';
 import type { Logger } from '../logger';
+import { answerOf, trackerOf } from './idempotency';
 
 /** Last in the chain: known errors as {"error":{code,message}}, unknown ones as a bare 500. */
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, _req, res, _next) => {
+  return async (err: unknown, _req, res, _next) => {
+    const known = toKnown(err);
+    const tracker = trackerOf(res);
+    if (tracker) await tracker.failed(err, known ? answerOf(known) : { status: 500 });
     if (res.headersSent) {
       // The deadline answered already; the late failure is only logged.
       logger.warn({ err }, 'management call failed after its deadline answered');
       return;
     }
-    let known: AppError | null = err instanceof AppError ? err : null;
-    // Redis trouble of any kind (down, slow, OOM, READONLY, LOADING…) is a clean 503.
-    if (err instanceof StoreUnavailableError) known = storeUnavailable(err.reply ?? undefined);
-    else if (isRedisError(err)) known = storeUnavailable(redisReplyText(err) ?? undefined);
-    if (err instanceof ZodError) {
-      const i = err.issues[0];
-      known = new AppError(
-        400,
-        'validation_failed',
-        `${i?.path.join('.') || 'value'}: ${i?.message ?? 'invalid'}`,
-      );
-    }
-    // body-parser errors carry a status and a type
-    const e = err as { status?: number; type?: string; message?: string };
-    if (!known && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      const code = e.type === 'entity.too.large' ? 'body_too_large' : 'bad_request';
-      const message =
-        e.type === 'entity.parse.failed' ? 'body is not valid JSON' : (e.message ?? 'bad request');
-      known = new AppError(e.status, code, message);
-    }
     if (known) {
-      if (known.status >= 500) logger.warn({ code: known.code }, known.message);
-      res.status(known.status).json({
-        error: {
-          code: known.code,
-          message: known.message,
-          ...(known.details ? { details: known.details } : {}),
-        },
-      });
+      if (known.status >= 500) {
+        logger.warn({ code: known.code }, known.message);
+        // Worth retrying soon: a failover or a replica catching up takes seconds.
+        res.setHeader('Retry-After', '1');
+      }
+      res.status(known.status).json(answerOf(known).body);
       return;
     }
     logger.error({ err }, 'unhandled error');
     res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
   };
+}
+
+/** The known error `err` is, or null (a bare 500). */
+function toKnown(err: unknown): AppError | null {
+  let known: AppError | null = err instanceof AppError ? err : null;
+  // Redis trouble of any kind (down, slow, OOM, READONLY, LOADING…) is a clean 503.
+  if (err instanceof StoreUnavailableError) known = storeUnavailable(err.reply ?? undefined);
+  else if (isRedisError(err)) known = storeUnavailable(redisReplyText(err) ?? undefined);
+  if (err instanceof ZodError) {
+    const i = err.issues[0];
+    known = new AppError(
+      400,
+      'validation_failed',
+      `${i?.path.join('.') || 'value'}: ${i?.message ?? 'invalid'}`,
+    );
+  }
+  // body-parser errors carry a status and a type
+  const e = err as { status?: number; type?: string; message?: string };
+  if (!known && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    const code = e.type === 'entity.too.large' ? 'body_too_large' : 'bad_request';
+    const message =
+      e.type === 'entity.parse.failed' ? 'body is not valid JSON' : (e.message ?? 'bad request');
+    known = new AppError(e.status, code, message);
+  }
+  return known;
 }
 
 export const notFoundHandler: RequestHandler = (req, res) => {

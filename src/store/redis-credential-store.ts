@@ -1,6 +1,7 @@
 import { Cluster, type ChainableCommander } from 'ioredis';
 import type { AclRule } from '../domain/acl';
-import { AppError, badRequest, StoreUnavailableError } from '../errors';
+import { badRequest, StoreUnavailableError, writeUnconfirmed } from '../errors';
+import { auditArgs, COMMON_STREAM, type AuditNote } from './audit-script';
 import type { CredentialStore, Page, WriteOutcome } from './credential-store';
 import { BUCKETS, type Keys } from './keys';
 import { chunkFor, IndexMerge } from './merged-index';
@@ -17,21 +18,8 @@ import {
   type DeviceFields,
   type DeviceRecord,
 } from './records';
-import {
-  DELETE_USER,
-  REPLACE_HASH,
-  SET_COMMON,
-  toError,
-  WRITE_USER,
-  type ScriptReply,
-} from './scripts';
-
-interface Scripts {
-  writeUser(...args: string[]): ChainableCommander;
-  deleteUser(...args: string[]): ChainableCommander;
-  setCommon(...args: string[]): ChainableCommander;
-  replaceHash(...args: string[]): ChainableCommander;
-}
+import { toError, type ScriptReply } from './scripts';
+import { ScriptWriter, type DurabilityOptions, type ScriptName } from './script-writer';
 
 /** Every Redis failure, error replies included, becomes StoreUnavailableError (→ 503). */
 async function guard<T>(op: () => Promise<T>): Promise<T> {
@@ -58,21 +46,6 @@ async function replies(p: ChainableCommander): Promise<unknown[]> {
   });
 }
 
-export interface DurabilityOptions {
-  /** Replicas that must confirm a write (Redis WAIT) before it is acknowledged; 0: none. */
-  minReplicasAck: number;
-  waitTimeoutMs: number;
-}
-
-export const unconfirmedWrite = (acked: number, opts: DurabilityOptions) =>
-  new AppError(
-    503,
-    'write_unconfirmed',
-    `the write reached the Redis primary but ${acked} of ${opts.minReplicasAck} replica(s) ` +
-      `confirmed it within ${opts.waitTimeoutMs} ms: it may or may not survive a failover; ` +
-      're-read the device and retry if needed',
-  );
-
 const isWrongType = (err: unknown): boolean =>
   (err as Error | null)?.name === 'ReplyError' &&
   String((err as Error).message).startsWith('WRONGTYPE');
@@ -98,43 +71,72 @@ function decodeCursor(cursor: string): string {
 
 export class RedisCredentialStore implements CredentialStore {
   private readonly cluster: boolean;
+  private readonly writer: ScriptWriter;
 
   /**
    * `redis` answers reads; `writer` (default: the same) carries writes and their WAIT, which
    * holds its connection until the replicas confirm: checks must not queue behind it.
+   * `auditCap`: entries kept per audit stream (the scripts append them).
    */
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly defaultCommon: readonly AclRule[],
     private readonly onDamaged: DamageListener = () => undefined,
-    private readonly durability: DurabilityOptions = { minReplicasAck: 0, waitTimeoutMs: 1000 },
-    private readonly writer: RedisClient = redis,
+    durability: DurabilityOptions = { minReplicasAck: 0, waitTimeoutMs: 1000 },
+    writer: RedisClient = redis,
+    private readonly auditCap = 100000,
   ) {
-    for (const c of new Set([redis, writer])) {
-      c.defineCommand('writeUser', { numberOfKeys: 3, lua: WRITE_USER });
-      c.defineCommand('deleteUser', { numberOfKeys: 3, lua: DELETE_USER });
-      c.defineCommand('setCommon', { numberOfKeys: 2, lua: SET_COMMON });
-      c.defineCommand('replaceHash', { numberOfKeys: 2, lua: REPLACE_HASH });
-    }
+    this.writer = new ScriptWriter(writer, durability);
     this.cluster = redis instanceof Cluster;
   }
 
   /**
-   * One write script, then WAIT on the same connection (a pipeline goes to the one node that
-   * owns the script's slot); a write the replicas did not confirm is not acknowledged.
+   * One change script and its audit entry; a write the replicas did not confirm comes back
+   * with `unconfirmed` set (it is applied on the primary: the caller knows what it did).
    */
-  private async script(name: keyof Scripts, args: string[]): Promise<ScriptReply> {
-    const { minReplicasAck, waitTimeoutMs } = this.durability;
-    const p = this.writer.pipeline() as ChainableCommander & Scripts;
-    p[name](...args);
-    if (minReplicasAck > 0) p.wait(minReplicasAck, waitTimeoutMs);
-    const [reply, acked] = await guard(() => replies(p));
-    const r = reply as ScriptReply;
-    if (r[0] === 'OK' && minReplicasAck > 0 && Number(acked) < minReplicasAck) {
-      throw unconfirmedWrite(Number(acked), this.durability);
-    }
-    return r;
+  private async script(
+    name: ScriptName,
+    keys: string[],
+    args: string[],
+    audit: { note: AuditNote | null; stream: number },
+  ): Promise<{ reply: ScriptReply; unconfirmed?: Error }> {
+    const argv = [...auditArgs(audit.note, this.auditCap, audit.stream), ...args];
+    const slot = audit.stream === COMMON_STREAM ? 'common' : String(audit.stream);
+    const { reply, acked } = await this.writer.run(name, [...keys, ...argv], slot);
+    const { minReplicasAck, waitTimeoutMs } = this.writer.durability;
+    if (reply[0] === 'OK' && acked !== null && acked < minReplicasAck)
+      return { reply, unconfirmed: writeUnconfirmed(acked, minReplicasAck, waitTimeoutMs) };
+    return { reply };
+  }
+
+  /** Slots whose writes keep failing (for /readyz), after one more try of each. */
+  async failingWrites(): Promise<{ slot: string; since: number; error: string }[]> {
+    await Promise.all(
+      [...this.writer.failing.keys()].map((slot) => {
+        const b = slot === 'common' ? slot : Number(slot);
+        return this.writer
+          .run('touch', [this.keys.ack(b), String(Date.now())], slot)
+          .catch(() => undefined);
+      }),
+    );
+    return [...this.writer.failing].map(([slot, f]) => ({ slot, ...f }));
+  }
+
+  /**
+   * Whether every write to `username`'s slot so far is on REDIS_MIN_REPLICAS_ACK replicas:
+   * a write to that slot, then WAIT (replication is in order: what came before is there too).
+   */
+  async confirm(username: string): Promise<boolean> {
+    const b = this.keys.bucketOf(username);
+    const { acked } = await guard(() =>
+      this.writer.run('touch', [this.keys.ack(b), String(Date.now())], String(b)),
+    );
+    return acked === null || acked >= this.writer.durability.minReplicasAck;
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
   }
 
   private parseCommon(text: string | null): AclRule[] {
@@ -203,41 +205,58 @@ export class RedisCredentialStore implements CredentialStore {
     username: string,
     always: Partial<DeviceFields>,
     ifNew: Partial<DeviceFields> = {},
+    note: AuditNote | null = null,
   ): Promise<WriteOutcome> {
     const a = encodeFields(always);
     const b = this.keys.bucketOf(username);
-    const reply = await this.script('writeUser', [
-      this.keys.user(username),
-      this.keys.index(b),
-      this.keys.revision(b),
-      mode,
-      this.keys.events,
-      username,
-      String(a.length / 2),
-      revokingFields(always),
-      ...a,
-      ...encodeFields(ifNew),
-    ]);
-    return this.outcome(reply, username);
+    const { reply, unconfirmed } = await this.script(
+      'writeUser',
+      [
+        this.keys.user(username),
+        this.keys.index(b),
+        this.keys.revision(b),
+        this.keys.auditBucket(b),
+      ],
+      [
+        mode,
+        this.keys.events,
+        username,
+        String(a.length / 2),
+        revokingFields(always),
+        ...a,
+        ...encodeFields(ifNew),
+      ],
+      { note, stream: b },
+    );
+    return this.outcome(reply, username, unconfirmed);
   }
 
-  private outcome(reply: ScriptReply, username: string): WriteOutcome {
+  private outcome(reply: ScriptReply, username: string, unconfirmed?: Error): WriteOutcome {
     const [code, revision, old] = reply;
     if (code !== 'OK') throw toError(code, `device "${username}"`);
-    return { before: this.decode(username, pairsToObject(old)), revision: Number(revision) };
+    return {
+      before: this.decode(username, pairsToObject(old)),
+      revision: Number(revision),
+      ...(unconfirmed && { unconfirmed }),
+    };
   }
 
-  createUser(record: DeviceRecord): Promise<WriteOutcome> {
+  createUser(record: DeviceRecord, note?: AuditNote): Promise<WriteOutcome> {
     const { username, ...fields } = record;
-    return this.write('create', username, fields);
+    return this.write('create', username, fields, {}, note);
   }
 
-  updateUser(username: string, patch: Partial<DeviceFields>): Promise<WriteOutcome> {
-    return this.write('update', username, patch);
+  updateUser(username: string, patch: Partial<DeviceFields>, note?: AuditNote) {
+    return this.write('update', username, patch, {}, note);
   }
 
-  upsertUser(username: string, always: Partial<DeviceFields>, ifNew: Partial<DeviceFields>) {
-    return this.write('upsert', username, always, ifNew);
+  upsertUser(
+    username: string,
+    always: Partial<DeviceFields>,
+    ifNew: Partial<DeviceFields>,
+    note?: AuditNote,
+  ) {
+    return this.write('upsert', username, always, ifNew, note);
   }
 
   /**
@@ -247,53 +266,68 @@ export class RedisCredentialStore implements CredentialStore {
   async copyIn(username: string, fields: Record<string, string>): Promise<'created' | 'exists'> {
     const pairs = Object.entries(fields).flat();
     const b = this.keys.bucketOf(username);
-    const [code] = await this.script('writeUser', [
-      this.keys.user(username),
-      this.keys.index(b),
-      this.keys.revision(b),
-      'create',
-      this.keys.events,
-      username,
-      String(pairs.length / 2),
-      '', // a copy creates: nothing to revoke
-      ...pairs,
-    ]);
-    return code === 'OK' ? 'created' : 'exists';
+    const { reply } = await this.script(
+      'writeUser',
+      [
+        this.keys.user(username),
+        this.keys.index(b),
+        this.keys.revision(b),
+        this.keys.auditBucket(b),
+      ],
+      // a copy creates: nothing to revoke
+      ['create', this.keys.events, username, String(pairs.length / 2), '', ...pairs],
+      { note: null, stream: b },
+    );
+    return reply[0] === 'OK' ? 'created' : 'exists';
   }
 
-  async deleteUser(username: string): Promise<WriteOutcome> {
+  async deleteUser(username: string, note?: AuditNote): Promise<WriteOutcome> {
     const b = this.keys.bucketOf(username);
-    const reply = await this.script('deleteUser', [
-      this.keys.user(username),
-      this.keys.index(b),
-      this.keys.revision(b),
-      this.keys.events,
-      username,
-    ]);
-    return this.outcome(reply, username);
+    const { reply, unconfirmed } = await this.script(
+      'deleteUser',
+      [
+        this.keys.user(username),
+        this.keys.index(b),
+        this.keys.revision(b),
+        this.keys.auditBucket(b),
+      ],
+      [this.keys.events, username],
+      { note: note ?? null, stream: b },
+    );
+    return this.outcome(reply, username, unconfirmed);
   }
 
-  async replaceHash(username: string, expected: string, hash: string, updatedAt: string) {
-    const [code] = await this.script('replaceHash', [
-      this.keys.user(username),
-      this.keys.revision(this.keys.bucketOf(username)),
-      this.keys.events,
-      username,
-      expected,
-      hash,
-      updatedAt,
-    ]);
-    return code === 'OK' ? ('replaced' as const) : ('changed' as const);
+  async replaceHash(
+    username: string,
+    expected: string,
+    hash: string,
+    updatedAt: string,
+    note?: AuditNote,
+  ) {
+    const b = this.keys.bucketOf(username);
+    // Unconfirmed or not, the login it follows has answered already: nobody waits for this.
+    const { reply } = await this.script(
+      'replaceHash',
+      [this.keys.user(username), this.keys.revision(b), this.keys.auditBucket(b)],
+      [this.keys.events, username, expected, hash, updatedAt],
+      { note: note ?? null, stream: b },
+    );
+    return reply[0] === 'OK' ? ('replaced' as const) : ('changed' as const);
   }
 
-  async setCommonAcl(rules: AclRule[]) {
-    const [, revision, old] = await this.script('setCommon', [
-      this.keys.commonAcl,
-      this.keys.commonRevision,
-      this.keys.events,
-      JSON.stringify(rules),
-    ]);
-    return { before: this.parseCommon(String(old ?? '')), revision: Number(revision) };
+  async setCommonAcl(rules: AclRule[], note?: AuditNote) {
+    const { reply, unconfirmed } = await this.script(
+      'setCommon',
+      [this.keys.commonAcl, this.keys.commonRevision, this.keys.auditCommon],
+      [this.keys.events, JSON.stringify(rules)],
+      { note: note ?? null, stream: COMMON_STREAM },
+    );
+    const [, revision, old] = reply;
+    return {
+      before: this.parseCommon(String(old ?? '')),
+      revision: Number(revision),
+      ...(unconfirmed && { unconfirmed }),
+    };
   }
 
   /**
