@@ -14,7 +14,8 @@
 //       `--cluster-enabled yes`, `--appendonly yes`); `sentinel: true` adds `--sentinel`.
 //       → RedisProcess: port, url, dir, pid, logs, stop, kill(sig), restart, pause (SIGSTOP),
 //       resume (SIGCONT), cli(...args) (redis-cli against it).
-//   startMosquitto({ config, dir, dropPrivileges }) → MosquittoProcess (reload = SIGHUP)
+//   startMosquitto({ config, dir, dropPrivileges, wrapper }) → MosquittoProcess (reload = SIGHUP;
+//       `wrapper`: run under valgrind)
 //   mosquittoPasswd(file, user, password)
 //   startService({ env, nodeArgs, readyPath }) the built service (`node dist/src/cli.js serve`)
 //   startNode([flags, script, args], env)   a node script of ours (bench children)
@@ -440,6 +441,8 @@ export interface MosquittoProcess {
   isRunning(): boolean;
   /** SIGTERM (then SIGKILL); idempotent. Removes the temp dir unless `dir` was given. */
   stop(): Promise<void>;
+  /** Resolves with the exit code when it has exited (a valgrind wrapper's verdict). */
+  exited: Promise<Exit>;
 }
 
 export interface StartMosquittoOptions {
@@ -450,6 +453,8 @@ export interface StartMosquittoOptions {
   /** Run as the `mosquitto` user, as a packaged broker does (the temp dir is made 0755). */
   dropPrivileges?: boolean;
   timeoutMs?: number;
+  /** A command the broker runs under (`['valgrind', '--error-exitcode=99', …]`). */
+  wrapper?: string[];
 }
 
 export async function startMosquitto(opts: StartMosquittoOptions): Promise<MosquittoProcess> {
@@ -477,7 +482,8 @@ export async function startMosquitto(opts: StartMosquittoOptions): Promise<Mosqu
       '',
     ].join('\n');
     await writeFile(confFile, conf);
-    return startProcess(MOSQUITTO, ['-c', confFile], { cwd: dir });
+    const [cmd, ...pre] = [...(opts.wrapper ?? []), MOSQUITTO, '-c', confFile];
+    return startProcess(cmd as string, pre, { cwd: dir });
   };
   let started: { port: number; proc: Proc };
   try {
@@ -517,8 +523,9 @@ export async function startMosquitto(opts: StartMosquittoOptions): Promise<Mosqu
       await waitForLog(/Reloading config\./, 5000, from);
     },
     isRunning: proc.isRunning,
+    exited: proc.exited,
     async stop() {
-      await proc.stop(3000);
+      await proc.stop(opts.wrapper ? 60_000 : 3000); // valgrind's leak check takes a while
       if (ownDir) await rm(dir, { recursive: true, force: true });
     },
   };
