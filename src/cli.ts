@@ -3,7 +3,8 @@
 import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { ConfigError, readConfig } from './config';
+import { readConfig } from './config';
+import { EXIT_DENIED, exitCodeOf } from './cli/exit-codes';
 import { createContext, type AppContext } from './context';
 import { redactSecrets } from './redact';
 import { attachAudit, buildService } from './main';
@@ -300,7 +301,7 @@ export function buildProgram(): Command {
           const acc = parseAccArg(o.acc);
           const answer = await decide(ctx, { username, topic, acc, clientid: o.clientId });
           print(o.json ? answer : formatDecision(answer));
-          if (!answer.allow) process.exitCode = 3;
+          if (!answer.allow) process.exitCode = EXIT_DENIED;
         }),
     );
   program
@@ -332,7 +333,7 @@ if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch((err: unknown) => {
-      const code = err instanceof ConfigError ? 2 : 1;
+      const code = exitCodeOf(err);
       process.stderr.write(`mqtt-authd: ${redactSecrets((err as Error).message ?? String(err))}\n`);
       process.exit(code);
     });

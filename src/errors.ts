@@ -1,9 +1,28 @@
-// Known errors carry an HTTP status and a stable code; the error middleware renders them as
-// {"error":{"code","message"}}. Anything else is a bare 500 with the detail only in the log.
+// Errors say *what* happened, as a stable code and a message; never an HTTP status. The API's
+// error middleware maps codes to statuses (src/api/http-status.ts), the CLI to exit codes
+// (src/cli/exit-codes.ts): one table each. Anything that is not an AppError is a bare 500
+// (or exit 1) with the detail only in the log.
+
+/** Every code an AppError may carry; the two tables are checked against this list. */
+export const ERROR_CODES = [
+  'bad_request',
+  'validation_failed',
+  'unsupported_media_type',
+  'unauthorized',
+  'not_found',
+  'conflict',
+  'damaged_record',
+  'export_failed',
+  'store_unavailable',
+  'write_unconfirmed',
+  'overloaded',
+  'console_not_built',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 export class AppError extends Error {
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {
@@ -12,18 +31,21 @@ export class AppError extends Error {
 }
 
 export const badRequest = (message: string, details?: unknown) =>
-  new AppError(400, 'bad_request', message, details);
+  new AppError('bad_request', message, details);
 export const validationError = (message: string, details?: unknown) =>
-  new AppError(400, 'validation_failed', message, details);
-export const unauthorized = (message: string) => new AppError(401, 'unauthorized', message);
-export const notFound = (message: string) => new AppError(404, 'not_found', message);
-export const conflict = (message: string) => new AppError(409, 'conflict', message);
+  new AppError('validation_failed', message, details);
+export const unsupportedMediaType = (message: string) =>
+  new AppError('unsupported_media_type', message);
+export const unauthorized = (message: string) => new AppError('unauthorized', message);
+export const notFound = (message: string) => new AppError('not_found', message);
+export const conflict = (message: string) => new AppError('conflict', message);
 export const exportFailed = (why: string) =>
-  new AppError(503, 'export_failed', `the export failed: ${why}; it will be retried`);
-export const damagedRecord = (message: string) => new AppError(409, 'damaged_record', message);
+  new AppError('export_failed', `the export failed: ${why}; it will be retried`);
+export const damagedRecord = (message: string) => new AppError('damaged_record', message);
+export const writeUnconfirmed = (message: string) => new AppError('write_unconfirmed', message);
+export const consoleNotBuilt = (message: string) => new AppError('console_not_built', message);
 export const storeUnavailable = (why?: string) =>
   new AppError(
-    503,
     'store_unavailable',
     why
       ? `the credential store (Redis) refused the command: ${why}; retry later`
@@ -36,6 +58,7 @@ export const storeUnavailable = (why?: string) =>
  * only, never the command or its arguments (an ioredis error carries those: hashes).
  */
 export class StoreUnavailableError extends Error {
+  readonly code = 'store_unavailable';
   readonly reply: string | null;
   constructor(cause: unknown) {
     const reply = redisReplyText(cause);
@@ -62,5 +85,7 @@ export function isRedisError(err: unknown): boolean {
   );
 }
 
-/** More work queued than the service accepts (slow password hashes): 503, retry later. */
-export class OverloadedError extends Error {}
+/** More work queued than the service accepts (slow password hashes): retry later. */
+export class OverloadedError extends Error {
+  readonly code = 'overloaded';
+}

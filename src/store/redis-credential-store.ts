@@ -1,6 +1,6 @@
 import { Cluster, type ChainableCommander } from 'ioredis';
 import type { AclRule } from '../domain/acl';
-import { AppError, badRequest, StoreUnavailableError } from '../errors';
+import { AppError, badRequest, StoreUnavailableError, writeUnconfirmed } from '../errors';
 import type { CredentialStore, Page, WriteOutcome } from './credential-store';
 import { BUCKETS, type Keys } from './keys';
 import { chunkFor, IndexMerge } from './merged-index';
@@ -37,7 +37,7 @@ async function guard<T>(op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (err) {
-    if ((err as { status?: number }).status) throw err; // our own AppErrors
+    if (err instanceof AppError || err instanceof StoreUnavailableError) throw err; // ours
     throw new StoreUnavailableError(err);
   }
 }
@@ -64,9 +64,7 @@ export interface DurabilityOptions {
 }
 
 export const unconfirmedWrite = (acked: number, opts: DurabilityOptions) =>
-  new AppError(
-    503,
-    'write_unconfirmed',
+  writeUnconfirmed(
     `the write reached the Redis primary but ${acked} of ${opts.minReplicasAck} replica(s) ` +
       `confirmed it within ${opts.waitTimeoutMs} ms: it may or may not survive a failover; ` +
       're-read the device and retry if needed',

@@ -1,0 +1,17 @@
+// The one table from error codes to HTTP statuses (errors below the API carry no status).
+import type { ErrorCode } from '../errors';
+
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  bad_request: 400,
+  validation_failed: 400,
+  unsupported_media_type: 415,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  damaged_record: 409,
+  export_failed: 503,
+  store_unavailable: 503,
+  write_unconfirmed: 503,
+  overloaded: 503,
+  console_not_built: 503,
+};
