@@ -9,7 +9,7 @@ import Redis from 'ioredis';
 import { importPasswd } from '../../src/cli/import-passwd';
 import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
-import { verifyPassword } from '../../src/domain/passwd-hash';
+import { verifyPassword } from '../support/verify';
 import { createLogger } from '../../src/logger';
 import { createKeys } from '../../src/store/keys';
 import { waitReady } from '../../src/store/redis-client';

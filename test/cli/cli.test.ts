@@ -17,7 +17,7 @@ import { importPasswd } from '../../src/cli/import-passwd';
 import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
 import { createLogger } from '../../src/logger';
-import { verifyPassword } from '../../src/domain/passwd-hash';
+import { verifyPassword } from '../support/verify';
 import { waitReady } from '../../src/store/redis-client';
 import { cleanPrefix, mosquittoPasswd, runCommand, testPrefix } from '../support/processes';
 import { argon2Cli, goAuthPbkdf2 } from '../support/legacy-hashes';

@@ -16,7 +16,7 @@ import { readFile, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
-import { verifyPassword } from '../../src/domain/passwd-hash';
+import { verifyPassword } from '../support/verify';
 import { createLogger } from '../../src/logger';
 import { waitReady } from '../../src/store/redis-client';
 import { readExport, tempFiles } from '../support/export-files';
