@@ -13,7 +13,7 @@ import {
   newReport,
   type GoAuthImportOptions,
   type GoAuthReport,
-} from './goauth-import';
+} from './import-goauth-shared';
 
 export async function importGoAuthFiles(
   devices: DeviceService,

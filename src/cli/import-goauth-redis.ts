@@ -13,7 +13,7 @@ import {
   newReport,
   type GoAuthImportOptions,
   type GoAuthReport,
-} from './goauth-import';
+} from './import-goauth-shared';
 
 const SCAN_COUNT = 500;
 const SUFFIX = /:(su|racls|wacls|rwacls|sacls)$/;
