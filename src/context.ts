@@ -143,21 +143,26 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     saltBytes: config.PASSWD_SALT_BYTES,
   });
   const checkLog = logger.child({ name: 'authd:checks' });
-  const checks = new CheckService(
+  const checks = new CheckService({
     cache,
-    (username) => cache.load(username),
-    new HashWork({ maxIterations: config.PASSWD_MAX_ITERATIONS, padTo: config.PASSWD_ITERATIONS }),
-    config.CHECK_TIMEOUT_MS,
-    checkLog,
+    load: (username) => cache.load(username),
+    hashing: new HashWork({
+      maxIterations: config.PASSWD_MAX_ITERATIONS,
+      padTo: config.PASSWD_ITERATIONS,
+    }),
+    timeoutMs: config.CHECK_TIMEOUT_MS,
+    logger: checkLog,
     throttle,
-    () => metrics.throttled.inc(),
-    (username) => {
+    onThrottled: () => metrics.throttled.inc(),
+    stale: (username) => {
       const entry = cache.stale(username);
       if (entry) metrics.staleAnswers.inc();
       return entry;
     },
-    { upgrade: config.PASSWD_REHASH === 'on' ? rehasher(devices, metrics, checkLog) : undefined },
-  );
+    legacy: {
+      upgrade: config.PASSWD_REHASH === 'on' ? rehasher(devices, metrics, checkLog) : undefined,
+    },
+  });
   return {
     ...base,
     checks,
