@@ -2,7 +2,8 @@
 // build the same context with their own config (own key prefix, own Redis).
 import { readAdminTokens, type AdminToken, type Config } from './config';
 import { CheckService } from './checks/check-service';
-import { LoginThrottle } from './checks/throttle';
+import { LockoutList } from './checks/lockout-list';
+import { LoginThrottle } from './checks/login-throttle';
 import { UserCache } from './checks/user-cache';
 import { DeviceService } from './devices/device-service';
 import { createLogger, type Logger } from './logger';
@@ -10,6 +11,7 @@ import { createMetrics, type Metrics } from './ops/metrics';
 import { ChangeFeed } from './store/change-feed';
 import type { CredentialStore } from './store/credential-store';
 import { createKeys, type Keys } from './store/keys';
+import { RedisLockoutStore } from './store/lockout-store';
 import {
   closeClient,
   createRedisClient,
@@ -34,6 +36,7 @@ export interface AppContext {
   cache: UserCache;
   checks: CheckService;
   throttle: LoginThrottle;
+  lockouts: LockoutList;
   devices: DeviceService;
   adminTokens: AdminToken[];
   close(): Promise<void>;
@@ -127,16 +130,14 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     cache,
     adminTokens: overrides.adminTokens ?? readAdminTokens(),
   };
-  const throttle = new LoginThrottle(
-    redis,
-    keys.rateLimit,
-    {
-      limit: config.AUTH_FAIL_LIMIT,
-      windowS: config.AUTH_FAIL_WINDOW_S,
-      lockS: config.AUTH_LOCK_S,
-    },
-    keys.lockouts,
-  );
+  const limits = {
+    limit: config.AUTH_FAIL_LIMIT,
+    windowS: config.AUTH_FAIL_WINDOW_S,
+    lockS: config.AUTH_LOCK_S,
+  };
+  const lockoutStore = new RedisLockoutStore(redis, keys, limits);
+  const throttle = new LoginThrottle(lockoutStore, limits);
+  const lockouts = new LockoutList(lockoutStore, throttle);
   throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
   const devices = new DeviceService(store, {
     iterations: config.PASSWD_ITERATIONS,
@@ -167,6 +168,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     ...base,
     checks,
     throttle,
+    lockouts,
     devices,
     async close() {
       await Promise.all([redis, redisBulk, redisSub].map(closeClient));

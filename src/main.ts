@@ -58,7 +58,7 @@ export async function buildService(
     api: createApiRouter(ctx, {
       exporter,
       audit,
-      extra: [createLockoutsRouter(ctx.throttle, audit)],
+      extra: [createLockoutsRouter(ctx.throttle, ctx.lockouts, audit)],
     }),
     readiness: { exportHealthy: () => exporter.healthy },
     // Upgrades at login first: the last export then has their `$7$` hashes.

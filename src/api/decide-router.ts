@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { explainDecision } from '../checks/explain-decision';
-import type { LoginThrottle } from '../checks/throttle';
+import type { LoginThrottle } from '../checks/login-throttle';
 import type { Acc } from '../domain/acl';
 import type { Metrics } from '../ops/metrics';
 import type { CredentialStore } from '../store/credential-store';

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { LockKind, LoginThrottle } from '../checks/throttle';
+import type { LockoutList } from '../checks/lockout-list';
+import type { LockKind, LoginThrottle } from '../checks/login-throttle';
 import type { AuditLog } from '../ops/audit';
 import { errorBody } from './schemas';
 import { actorOf, route } from './routes';
@@ -30,7 +31,11 @@ const lockoutList = z.object({
   next: z.string().nullable(),
 });
 
-export function createLockoutsRouter(throttle: LoginThrottle, audit: AuditLog): Router {
+export function createLockoutsRouter(
+  throttle: LoginThrottle,
+  lockouts: LockoutList,
+  audit: AuditLog,
+): Router {
   const r = Router();
   route(
     r,
@@ -47,7 +52,7 @@ export function createLockoutsRouter(throttle: LoginThrottle, audit: AuditLog): 
     },
     async (_req, { query }) => ({
       status: 200,
-      body: await throttle.list(query.limit, query.cursor),
+      body: await lockouts.list(query.limit, query.cursor),
     }),
   );
   route(
