@@ -9,10 +9,6 @@ import { createContext, type AppContext } from './context';
 import { redactSecrets } from './redact';
 import { attachAudit, buildService } from './main';
 import { readSecret } from './cli/read-secret';
-import { waitReady } from './store/redis-client';
-import { describeRedis } from './store/redis-client';
-import { legacyLayoutPresent, migrateStore } from './store/migrate-store';
-import { RedisCredentialStore } from './store/redis-credential-store';
 import {
   decide,
   deviceAdd,
@@ -34,18 +30,6 @@ async function serve(): Promise<void> {
   const config = readConfig();
   const service = await buildService(config);
   const log = service.ctx.logger.child({ name: 'authd:main' });
-  const { redis, keys } = service.ctx;
-  const legacy = await waitReady(redis, 3000).then(
-    () => legacyLayoutPresent(redis, keys),
-    () => false, // unknown now; checks answer 503 until Redis is back
-  );
-  if (legacy) {
-    await service.ctx.close();
-    throw new Error(
-      'the store holds devices in the layout of an earlier version: run ' +
-        '`mqtt-authd migrate-store` once (with the same REDIS_* settings), then start again',
-    );
-  }
   const addr = await service.start();
   log.info(
     { host: addr.address, port: addr.port },
@@ -81,12 +65,11 @@ async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   const config = readConfig();
   const ctx = createContext(config, { adminTokens: [] });
   try {
-    await waitReady(ctx.redis, 5000).catch(() => {
+    await ctx.health.ready(5000).catch(() => {
       throw new Error(
-        `cannot reach Redis at ${describeRedis(config)} (set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)`,
+        `cannot reach Redis at ${ctx.health.where} (set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)`,
       );
     });
-    await waitReady(ctx.redisBulk, 5000);
     attachAudit(ctx);
     return await fn({ ...ctx, devices: ctx.devices.as(cliActor()) });
   } finally {
@@ -223,8 +206,7 @@ export function buildProgram(): Command {
     )
     .action(() =>
       withContext(async (ctx) => {
-        if (!(ctx.bulkStore instanceof RedisCredentialStore)) throw new Error('not a Redis store');
-        const r = await migrateStore(ctx.redisBulk, ctx.keys, ctx.bulkStore, migrateProgress());
+        const r = await ctx.health.migrate(migrateProgress());
         print(
           `migrated: ${r.copied} copied, ${r.kept} already in the new layout (kept), ` +
             `${r.dangling} dangling index entries dropped, common rules ${r.commonAcl}`,

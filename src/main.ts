@@ -8,7 +8,10 @@ import { Exporter } from './export/exporter';
 import { createReloader } from './export/reload';
 import { AuditLog } from './ops/audit';
 import { createService, type Service } from './server';
-import { waitReady } from './store/redis-client';
+
+const OLD_LAYOUT =
+  'the store holds devices in the layout of an earlier version: run ' +
+  '`mqtt-authd migrate-store` once (with the same REDIS_* settings), then start again';
 
 export interface FullService extends Service {
   exporter: Exporter;
@@ -71,10 +74,16 @@ export async function buildService(
     audit,
     async start() {
       // Give Redis a moment so the first requests are not 503s; listen regardless (the
-      // client logs one line and keeps retrying; checks answer 503 until it is back).
-      await Promise.all([waitReady(ctx.redis, 3000), waitReady(ctx.redisBulk, 3000)]).catch(
-        () => undefined,
+      // client logs one line and keeps retrying; checks answer 503 until it is back). No
+      // service answers from half a layout: an earlier one left in Redis stops the start.
+      const legacy = await ctx.health.ready(3000).then(
+        () => ctx.health.legacyLayout(),
+        () => false, // unknown now; checks answer 503 until Redis is back
       );
+      if (legacy) {
+        await ctx.close();
+        throw new Error(OLD_LAYOUT);
+      }
       const addr = await start();
       void exporter.run(true); // the export also runs at startup; failures retry by themselves
       return addr;

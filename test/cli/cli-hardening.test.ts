@@ -12,7 +12,6 @@ import { createContext, type AppContext } from '../../src/context';
 import { verifyPassword } from '../support/verify';
 import { createLogger } from '../../src/logger';
 import { createKeys } from '../../src/store/keys';
-import { waitReady } from '../../src/store/redis-client';
 import { eventually, sleep } from '../support/http';
 import {
   cleanPrefix,
@@ -39,7 +38,7 @@ let ctx: AppContext;
 beforeAll(async () => {
   dir = await mkdtemp(join(os.tmpdir(), 'authd-cli-hardening-'));
   ctx = createContext(readConfig(env), { logger: createLogger('silent'), adminTokens: [] });
-  await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
+  await ctx.health.ready(5000);
 });
 afterAll(async () => {
   await ctx.close();

@@ -18,7 +18,6 @@ import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
 import { createLogger } from '../../src/logger';
 import { verifyPassword } from '../support/verify';
-import { waitReady } from '../../src/store/redis-client';
 import { cleanPrefix, mosquittoPasswd, runCommand, testPrefix } from '../support/processes';
 import { argon2Cli, goAuthPbkdf2 } from '../support/legacy-hashes';
 import { TEST_REDIS_URL } from '../support/service';
@@ -36,7 +35,7 @@ beforeAll(async () => {
     ACL_FILE: join(dir, 'acl'),
   });
   ctx = createContext(config, { logger: createLogger('silent'), adminTokens: [] });
-  await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
+  await ctx.health.ready(5000);
 });
 afterAll(async () => {
   await ctx.close();

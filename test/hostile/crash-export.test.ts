@@ -18,7 +18,6 @@ import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
 import { verifyPassword } from '../support/verify';
 import { createLogger } from '../../src/logger';
-import { waitReady } from '../../src/store/redis-client';
 import { readExport, tempFiles } from '../support/export-files';
 import { allIndexed } from '../support/store-view';
 import { Faults, report, round, sized, stage } from '../support/hostile';
@@ -69,7 +68,7 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
   let writing = true;
   let writer: Promise<void> = Promise.resolve();
   try {
-    await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
+    await ctx.health.ready(5000);
     // Seeds (acknowledged before any kill), then a writer registering in name order: names
     // only grow, so a paginated export of any moment is a prefix of `expected`.
     const expected: string[] = Array.from({ length: S.seedUsers }, (_, i) => `d-0-${pad(i)}`);

@@ -6,7 +6,6 @@ import { readConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { buildService } from '../../src/main';
 import type { FullService as Service } from '../../src/main';
-import { waitReady } from '../../src/store/redis-client';
 import { sleep } from './http';
 import { commandSync, startMosquitto, testPrefix, type MosquittoProcess } from './processes';
 import { cleanTestPrefix, TEST_REDIS_URL, testRedisEnv } from './topology';
@@ -58,7 +57,7 @@ export async function startTestService(
     adminTokens: [ADMIN],
   });
   const { port } = await service.start();
-  await waitReady(service.ctx.redis, 5000).catch(() => undefined);
+  await service.ctx.health.ready(5000).catch(() => undefined);
   await waitFeed(service);
   return {
     service,

@@ -1,0 +1,107 @@
+// Every store on Redis, built from config: the clients (checks, bulk, subscriber), the
+// credential stores on them, the change feed, the lockout counters and the health view. The
+// only place that creates Redis clients for the service; the app context gets stores.
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { ChangeFeed } from './change-feed';
+import type { CredentialStore } from './credential-store';
+import { createKeys, type Keys } from './keys';
+import { RedisLockoutStore, type LockoutStore } from './lockout-store';
+import { legacyLayoutPresent, migrateStore } from './migrate-store';
+import { COMMON, describeDamage, type Damage } from './records';
+import {
+  closeClient,
+  createRedisClient,
+  createSubscriberClient,
+  describeRedis,
+  primaryStatus,
+  topologyOf,
+  waitReady,
+  type RedisClient,
+} from './redis-client';
+import { RedisCredentialStore } from './redis-credential-store';
+import type { StoreHealth } from './store-health';
+
+export interface Stores {
+  /** Reads and writes of the checks and the API: the short command timeout. */
+  credentials: CredentialStore;
+  /** Exports, imports and migrations: a 30 s command timeout. */
+  bulkCredentials: CredentialStore;
+  feed: ChangeFeed;
+  lockouts: LockoutStore;
+  health: StoreHealth;
+  close(): Promise<void>;
+}
+
+/** The Redis clients behind the stores (the audit trail still writes through them). */
+export interface RedisStores extends Stores {
+  redis: RedisClient;
+  redisBulk: RedisClient;
+  keys: Keys;
+}
+
+export function createRedisStores(config: Config, logger: Logger): RedisStores {
+  const keys = createKeys(config.REDIS_KEY_PREFIX);
+  const redisLog = logger.child({ name: 'authd:redis' });
+  const opts = (name: string, commandTimeoutMs?: number) => ({
+    settings: config,
+    name,
+    commandTimeoutMs,
+    logger: redisLog,
+  });
+  const redis = createRedisClient(opts('main', Math.max(config.CHECK_TIMEOUT_MS, 1000)));
+  const redisBulk = createRedisClient(opts('bulk', 30000));
+  const redisSub = createSubscriberClient(opts('events'));
+  const durability = {
+    minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
+    waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+  };
+  const onDamaged = damageLogger(logger.child({ name: 'authd:store' }));
+  const common = config.COMMON_ACL_DEFAULT;
+  const credentials = new RedisCredentialStore(
+    redis,
+    keys,
+    common,
+    onDamaged,
+    durability,
+    redisBulk,
+  );
+  const bulkCredentials = new RedisCredentialStore(redisBulk, keys, common, onDamaged, durability);
+  const lockouts = new RedisLockoutStore(redis, keys, {
+    limit: config.AUTH_FAIL_LIMIT,
+    windowS: config.AUTH_FAIL_WINDOW_S,
+    lockS: config.AUTH_LOCK_S,
+  });
+  const health: StoreHealth = {
+    where: describeRedis(config),
+    ready: async (ms) => {
+      await Promise.all([waitReady(redis, ms), waitReady(redisBulk, ms)]);
+    },
+    primaries: () =>
+      primaryStatus(redis).catch(() => ({ topology: topologyOf(redis), primaries: [] })),
+    legacyLayout: () => legacyLayoutPresent(redis, keys),
+    migrate: (progress) => migrateStore(redisBulk, keys, bulkCredentials, progress),
+  };
+  return {
+    credentials,
+    bulkCredentials,
+    feed: new ChangeFeed(redisSub, keys.events, redisLog),
+    lockouts,
+    health,
+    redis,
+    redisBulk,
+    keys,
+    async close() {
+      await Promise.all([redis, redisBulk, redisSub].map(closeClient));
+    },
+  };
+}
+
+/** One error line per read of a record that does not decode (a cache miss, an export). */
+const damageLogger = (log: Logger) => (target: string, damage: readonly Damage[]) =>
+  log.error(
+    { username: target, fields: damage.map((d) => d.field) },
+    target === COMMON
+      ? `stored common rules do not decode (${describeDamage(damage)}); they grant nothing`
+      : `stored record of ${JSON.stringify(target)} does not decode (${describeDamage(damage)}); it is denied everything`,
+  );
