@@ -14,6 +14,7 @@ const ON_CLUSTER = [
   'checks/invalidation',
   'checks/throttle',
   'checks/rehash',
+  'checks/events-stream',
   'api/devices-api',
   'export/exporter',
   'hostile/concurrency',

@@ -2,12 +2,13 @@
 // The `mqtt-authd` command: parses arguments, calls the functions in cli/, prints.
 import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
+import pino from 'pino';
 import { SingleBar, Presets } from 'cli-progress';
 import { readConfig } from './config';
 import { EXIT_DENIED, exitCodeOf } from './cli/exit-codes';
 import { createContext, type AppContext } from './context';
 import { redactSecrets } from './redact';
-import { attachAudit, buildService } from './main';
+import { attachAudit } from './main';
 import { readSecret } from './cli/read-secret';
 import {
   decide,
@@ -18,37 +19,16 @@ import {
   hashLine,
   parseAccArg,
   parseRuleArg,
+  requireExportTarget,
 } from './cli/commands';
+import { serve } from './cli/serve';
+import { tokenLine } from './cli/admin-token';
+import { createLogger } from './logger';
 import { importPasswd, type Progress } from './cli/import-passwd';
 import { importGoAuth, type ImportGoAuthArgs } from './cli/import-goauth';
 
 function print(v: unknown): void {
   process.stdout.write(typeof v === 'string' ? `${v}\n` : `${JSON.stringify(v, null, 2)}\n`);
-}
-
-async function serve(): Promise<void> {
-  const config = readConfig();
-  const service = await buildService(config);
-  const log = service.ctx.logger.child({ name: 'authd:main' });
-  const addr = await service.start();
-  log.info(
-    { host: addr.address, port: addr.port },
-    `mqtt-authd listening on ${addr.address}:${addr.port}`,
-  );
-  const shutdown = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    const hard = setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS + 5000);
-    hard.unref();
-    service.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
 /** Who the audit trail names for CLI changes: `cli:<login name>`. */
@@ -63,7 +43,9 @@ function cliActor(): string {
 /** Runs `fn` with a connected context (as actor `cli:<user>`, audited), then closes it. */
 async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   const config = readConfig();
-  const ctx = createContext(config, { adminTokens: [] });
+  // Results go to stdout; the log (audit lines, Redis outages) to stderr, so `| jq` works.
+  const logger = createLogger(config.LOG_LEVEL, pino.destination({ dest: 2, sync: true }));
+  const ctx = createContext(config, { adminTokens: [], logger, changeFeed: false });
   try {
     await ctx.health.ready(5000).catch(() => {
       throw new Error(
@@ -127,7 +109,10 @@ export function buildProgram(): Command {
   program
     .command('export')
     .description('write PASSWD_FILE and ACL_FILE from Redis once, reload the broker, exit')
-    .action(() => withContext(async (ctx) => print(await exportOnce(ctx))));
+    .action(() => {
+      requireExportTarget(readConfig()); // before connecting: nothing to export, nothing to ask
+      return withContext(async (ctx) => print(await exportOnce(ctx)));
+    });
   program
     .command('import-passwd')
     .argument('<file>', 'a Mosquitto passwd file ($7$ and $6$ hashes are kept as they are)')
@@ -286,6 +271,13 @@ export function buildProgram(): Command {
           if (!answer.allow) process.exitCode = EXIT_DENIED;
         }),
     );
+  program
+    .command('token')
+    .argument('[name]', 'who the audit trail names for changes made with it', 'ops')
+    .description(
+      'print a new random admin token as NAME:TOKEN, for ADMIN_TOKENS or a line of ADMIN_TOKEN_FILE',
+    )
+    .action((name: string) => print(tokenLine(name)));
   program
     .command('hash')
     .argument('[username]', 'print USERNAME:HASH like a passwd line')

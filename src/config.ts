@@ -10,7 +10,11 @@ import { redactUrlValue } from './redact';
 export const RESPONSE_MODES = ['status', 'text', 'json'] as const;
 export type ResponseMode = (typeof RESPONSE_MODES)[number];
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A whole number in [min, max]; every failure names the range (not "received NaN"). */
+const int = (min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const DEFAULT_COMMON_ACL: AclRule[] = [{ pattern: 'devices/%u/#', access: 'readwrite' }];
@@ -48,6 +52,10 @@ const schema = z.object({
   MANAGEMENT_TIMEOUT_MS: int(100, 600000).default(5000),
   CHECK_MAX_INFLIGHT: int(1, 1000000).default(2000),
   CHECK_BODY_LIMIT_BYTES: int(256, 16 * 1024 * 1024).default(256 * 1024),
+  // GET /mqtt/events (the Mosquitto plugin's change stream): `: ping` every so often, and at
+  // most so many streams at once (beyond: 503).
+  EVENTS_HEARTBEAT_MS: int(100, 60000).default(2000),
+  EVENTS_MAX_STREAMS: int(1, 100000).default(64),
   CACHE_TTL_MS: int(0, 86400000).default(60000),
   CACHE_MAX_USERS: int(0, 100000000).default(200000),
   PASSWD_ITERATIONS: int(1, 10000000).default(1000),

@@ -42,7 +42,10 @@ export interface AppContext {
 }
 
 /** Any part a test (or another entry point) builds itself; the rest is built from config. */
-export type ContextOverrides = Partial<Omit<AppContext, 'config' | 'close'>>;
+export type ContextOverrides = Partial<Omit<AppContext, 'config' | 'close'>> & {
+  /** false: no change-feed connection (a one-shot CLI command has no cache to invalidate). */
+  changeFeed?: boolean;
+};
 
 /** Upgrade at login, as the `system` actor; counted, and never fails the login it follows. */
 function rehasher(devices: DeviceService, metrics: Metrics, log: Logger) {
@@ -64,10 +67,10 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const o = overrides;
   const logger = o.logger ?? createLogger(config.LOG_LEVEL);
   const metrics = o.metrics ?? createMetrics();
-  const redis = createRedisStores(config, logger);
-  const store = o.store ?? redis.credentials;
-  const feed = o.feed ?? redis.feed;
-  const lockoutStore = o.lockoutStore ?? redis.lockouts;
+  const stores = createRedisStores(config, logger, { changeFeed: o.changeFeed });
+  const store = o.store ?? stores.credentials;
+  const feed = o.feed ?? stores.feed;
+  const lockoutStore = o.lockoutStore ?? stores.lockouts;
   const [hit, miss] = [metrics.cacheLookups.labels('hit'), metrics.cacheLookups.labels('miss')];
   const cache =
     o.cache ??
@@ -122,18 +125,18 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     logger,
     metrics,
     store,
-    bulkStore: o.bulkStore ?? redis.bulkCredentials,
+    bulkStore: o.bulkStore ?? stores.bulkCredentials,
     feed,
     lockoutStore,
-    health: o.health ?? redis.health,
-    keys: o.keys ?? redis.keys,
-    redis: o.redis ?? redis.redis,
+    health: o.health ?? stores.health,
+    keys: o.keys ?? stores.keys,
+    redis: o.redis ?? stores.redis,
     cache,
     checks,
     throttle,
     lockouts: o.lockouts ?? new LockoutList(lockoutStore, throttle),
     devices,
     adminTokens: o.adminTokens ?? readAdminTokens(),
-    close: () => redis.close(),
+    close: () => stores.close(),
   };
 }

@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'conflict',
   'damaged_record',
   'export_failed',
+  'export_not_configured',
   'store_unavailable',
   'write_unconfirmed',
   'overloaded',
@@ -41,6 +42,12 @@ export const notFound = (message: string) => new AppError('not_found', message);
 export const conflict = (message: string) => new AppError('conflict', message);
 export const exportFailed = (why: string) =>
   new AppError('export_failed', `the export failed: ${why}; it will be retried`);
+export const exportNotConfigured = () =>
+  new AppError(
+    'export_not_configured',
+    'the export is off: set PASSWD_FILE and/or ACL_FILE (and MOSQUITTO_RELOAD to reload the ' +
+      'broker) in the service environment and restart it',
+  );
 export const damagedRecord = (message: string) => new AppError('damaged_record', message);
 export const writeUnconfirmed = (message: string) => new AppError('write_unconfirmed', message);
 export const consoleNotBuilt = (message: string) => new AppError('console_not_built', message);

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppParts } from './app';
 import { createCheckHandler } from './checks/check-handler';
+import { createEventStreams } from './checks/events-stream';
 import type { AppContext } from './context';
 
 export interface Service {
@@ -20,11 +21,18 @@ export interface ServiceParts extends AppParts {
 
 export function createService(ctx: AppContext, parts: ServiceParts = {}): Service {
   const app = createApp(ctx, parts);
+  const events = createEventStreams({
+    config: ctx.config,
+    feed: ctx.feed,
+    metrics: ctx.metrics,
+    logger: ctx.logger.child({ name: 'authd:events' }),
+  });
   const handleCheck = createCheckHandler({
     config: ctx.config,
     service: ctx.checks,
     metrics: ctx.metrics,
     logger: ctx.logger.child({ name: 'authd:checks' }),
+    events,
   });
   const server = http.createServer(
     {
@@ -59,6 +67,7 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
     stop() {
       stopping ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        events.close(); // open streams never finish by themselves
         // close() only closes the connections idle right now; keep-alive connections whose
         // in-flight request finishes later would otherwise linger until the client drops them.
         const idle = setInterval(() => server.closeIdleConnections(), 50);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { DeviceService } from '../devices/device-service';
 import type { Exporter } from '../export/exporter';
 import type { AuditLog } from '../ops/audit';
-import { exportFailed } from '../errors';
+import { exportFailed, exportNotConfigured } from '../errors';
 import { aclBody, aclRules, auditQuery, errorBody } from './schemas';
 import { actorOf, route } from './routes';
 
@@ -86,13 +86,20 @@ export function createAdminRouter(
     {
       method: 'post',
       path: '/export',
-      summary: 'Export now and answer with the resulting status (503 when the export failed)',
+      summary:
+        'Export now and answer with the resulting status (409 when PASSWD_FILE and ACL_FILE are ' +
+        'both unset, 503 when the export failed)',
       responses: {
         200: { description: 'Status', schema: exportStatus },
+        409: {
+          description: 'export_not_configured: the message names the variables to set',
+          schema: errorBody,
+        },
         503: { description: 'The export failed; the message says why', schema: errorBody },
       },
     },
     async () => {
+      if (!exporter.status.enabled) throw exportNotConfigured();
       await exporter.run(true);
       // A success resets the count: non-zero after our run means our run failed.
       if (exporter.status.enabled && exporter.status.consecutiveFailures > 0)

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { explainDecision } from '../checks/explain-decision';
 import type { LoginThrottle } from '../checks/login-throttle';
-import type { Acc } from '../domain/acl';
+import { ACC_EXPECTED, ACC_WORDS, type Acc, type AccWord } from '../domain/acl';
 import type { Metrics } from '../ops/metrics';
 import type { CredentialStore } from '../store/credential-store';
 import { errorBody } from './schemas';
@@ -15,8 +15,18 @@ export const decideBody = z
     clientid: z.string().max(65535).default(''),
     topic: z.string().max(65535),
     acc: z
-      .union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)])
-      .describe('As go-auth sends it: 1 read (delivery), 2 write (publish), 3 both, 4 subscribe'),
+      .union(
+        [
+          z.enum(Object.keys(ACC_WORDS) as [AccWord, ...AccWord[]]),
+          z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
+        ],
+        { error: ACC_EXPECTED },
+      )
+      .transform((a): Acc => (typeof a === 'number' ? a : ACC_WORDS[a]))
+      .describe(
+        'read (a delivery to the device), write (a publish), readwrite (both), subscribe (a ' +
+          'filter); or as go-auth sends it: 1 read, 2 write, 3 readwrite, 4 subscribe',
+      ),
   })
   .strict();
 
@@ -74,7 +84,7 @@ export function createDecideRouter(
     },
     async (_req, { body }) => ({
       status: 200,
-      body: await explainDecision(store, throttle, { ...body, acc: body.acc as Acc }),
+      body: await explainDecision(store, throttle, body),
     }),
   );
   route(

@@ -10,6 +10,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   conflict: 409,
   damaged_record: 409,
   export_failed: 503,
+  export_not_configured: 409,
   store_unavailable: 503,
   write_unconfirmed: 503,
   overloaded: 503,

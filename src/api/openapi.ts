@@ -64,7 +64,8 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string) {
       version,
       description:
         'Device registration for Mosquitto. Broker checks (/mqtt/user, /mqtt/superuser, /mqtt/acl) ' +
-        'speak the mosquitto-go-auth HTTP protocol and are not part of this API.',
+        'speak the mosquitto-go-auth HTTP protocol and are not part of this API, nor is the ' +
+        "plugin's change stream (/mqtt/events, docs/events.md).",
     },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     paths,

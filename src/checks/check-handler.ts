@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../ops/metrics';
 import { parseCheckBody, type CheckKind } from './check-request';
 import type { CheckService, Decision } from './check-service';
+import { EVENTS_PATH, type EventStreams } from './events-stream';
 import { encodeAnswer } from './respond';
 
 const KINDS: Record<string, CheckKind> = {
@@ -21,6 +22,8 @@ export interface CheckHandlerDeps {
   service: CheckService;
   metrics: Metrics;
   logger: Logger;
+  /** GET /mqtt/events (the plugin's change stream) shares this listener and its protection. */
+  events?: Pick<EventStreams, 'handle'>;
 }
 
 function responseMode(query: string, fallback: ResponseMode): ResponseMode | null {
@@ -32,7 +35,7 @@ function responseMode(query: string, fallback: ResponseMode): ResponseMode | nul
 
 /** Returns a handler, or null for URLs that are not checks (Express takes those). */
 export function createCheckHandler(deps: CheckHandlerDeps) {
-  const { config, service, metrics, logger } = deps;
+  const { config, service, metrics, logger, events } = deps;
   let inflight = 0;
   const debug = logger.isLevelEnabled('debug'); // no log object built per denial otherwise
   // Metric children bound once: labels() per request is a hash lookup on the hot path.
@@ -48,8 +51,14 @@ export function createCheckHandler(deps: CheckHandlerDeps) {
   return function handleCheck(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? '';
     const q = url.indexOf('?');
-    const kind = KINDS[q === -1 ? url : url.slice(0, q)];
-    if (!kind) return false;
+    const path = q === -1 ? url : url.slice(0, q);
+    const kind = KINDS[path];
+    if (!kind) {
+      // A stream, not a check: outside CHECK_MAX_INFLIGHT and the check timeouts.
+      if (path !== EVENTS_PATH || !events) return false;
+      events.handle(req, res);
+      return true;
+    }
     const started = process.hrtime.bigint();
     const mode = responseMode(q === -1 ? '' : url.slice(q + 1), config.CHECK_RESPONSE_MODE);
 

@@ -1,8 +1,16 @@
 // The CLI's commands as functions over the app context, so they are tested without a
 // process. cli.ts only parses arguments and prints.
+import type { Config } from '../config';
 import type { AppContext } from '../context';
 import { checkUsername, type NewDevice } from '../devices/device-service';
-import { isAcc, type Acc, type AclRule } from '../domain/acl';
+import {
+  ACC_EXPECTED,
+  ACC_WORDS,
+  isAcc,
+  type Acc,
+  type AccWord,
+  type AclRule,
+} from '../domain/acl';
 import { explainDecision, type DecideAnswer, type DecideInput } from '../checks/explain-decision';
 import { hashPassword } from '../domain/passwd-hash';
 import { createExporter } from '../main';
@@ -37,10 +45,18 @@ export async function deviceList(ctx: AppContext, limit: number) {
   return out;
 }
 
-export async function exportOnce(ctx: AppContext) {
-  if (!ctx.config.PASSWD_FILE && !ctx.config.ACL_FILE) {
-    throw badRequest('nothing to export: set PASSWD_FILE and/or ACL_FILE');
+/** `export` has somewhere to write, or an error saying what to set (checked before connecting). */
+export function requireExportTarget(config: Pick<Config, 'PASSWD_FILE' | 'ACL_FILE'>): void {
+  if (!config.PASSWD_FILE && !config.ACL_FILE) {
+    throw badRequest(
+      'nothing to export: set PASSWD_FILE and/or ACL_FILE (the files the broker reads as ' +
+        'password_file and acl_file), and MOSQUITTO_RELOAD to have it reloaded',
+    );
   }
+}
+
+export async function exportOnce(ctx: AppContext) {
+  requireExportTarget(ctx.config);
   const exporter = createExporter(ctx);
   await exporter.run(true);
   exporter.cancel();
@@ -59,13 +75,10 @@ export async function hashLine(
   return username ? `${username}:${hash}` : hash;
 }
 
-const ACC_NAMES: Record<string, Acc> = { read: 1, write: 2, readwrite: 3, subscribe: 4 };
-
 /** `--acc`: read, write, readwrite, subscribe, or go-auth's number 1-4. */
 export function parseAccArg(arg: string): Acc {
-  const n = ACC_NAMES[arg] ?? Number(arg);
-  if (!isAcc(n))
-    throw badRequest(`--acc "${arg}": expected read, write, readwrite, subscribe or 1-4`);
+  const n = Object.hasOwn(ACC_WORDS, arg) ? ACC_WORDS[arg as AccWord] : Number(arg);
+  if (!isAcc(n)) throw badRequest(`--acc "${arg}": ${ACC_EXPECTED}`);
   return n;
 }
 

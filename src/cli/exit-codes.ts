@@ -16,6 +16,7 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   conflict: 1,
   damaged_record: 1,
   export_failed: 1,
+  export_not_configured: 1,
   store_unavailable: 1,
   write_unconfirmed: 1,
   overloaded: 1,

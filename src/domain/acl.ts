@@ -11,6 +11,11 @@ export interface AclRule {
 /** go-auth's `acc`: 1 read (delivery), 2 write (publish), 3 both, 4 subscribe (a filter). */
 export type Acc = 1 | 2 | 3 | 4;
 export const isAcc = (n: number): n is Acc => n === 1 || n === 2 || n === 3 || n === 4;
+/** The same as words, as the CLI and the explainer API also take them. */
+export const ACC_WORDS = { read: 1, write: 2, readwrite: 3, subscribe: 4 } as const;
+export type AccWord = keyof typeof ACC_WORDS;
+export const ACC_EXPECTED =
+  'expected read, write, readwrite, subscribe, or 1-4 as go-auth sends it';
 
 const READ = 1;
 const WRITE = 2;

@@ -75,6 +75,17 @@ export function createMetrics() {
       help: 'User checks denied without hashing because the name was locked out',
       registers: [registry],
     }),
+    eventStreams: new Gauge({
+      name: 'mqtt_authd_event_streams',
+      help: 'Open GET /mqtt/events streams (Mosquitto plugins listening for changes)',
+      registers: [registry],
+    }),
+    eventsSent: new Counter({
+      name: 'mqtt_authd_events_sent_total',
+      help: 'Events written to /mqtt/events streams, by event (hello, user, common, reset), one per stream',
+      labelNames: ['event'] as const,
+      registers: [registry],
+    }),
   };
   return m;
 }

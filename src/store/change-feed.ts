@@ -5,11 +5,35 @@ import { EventEmitter } from 'node:events';
 import type Redis from 'ioredis';
 import type { Logger } from '../logger';
 
+/** What a change was: one user's (`revoke`: its sessions end), the common rules, or unknown. */
+export interface ChangeInfo {
+  kind: 'user' | 'common' | 'reset';
+  revoke: boolean;
+}
+
 export interface ChangeFeedEvents {
-  /** A user changed (username), or everything may have (`null`: common rules, resync). */
-  change: [username: string | null];
+  /**
+   * A user changed (username), or everything may have (`null`: common rules, resync); `info`
+   * tells which, and whether the change ends the user's sessions.
+   */
+  change: [username: string | null, info: ChangeInfo];
   up: [];
   down: [];
+}
+
+const RESET: ChangeInfo = { kind: 'reset', revoke: false };
+
+/**
+ * A message of the events channel (written by the scripts in scripts.ts): `u:<name>` a change,
+ * `x:<name>` a change that ends the device's sessions, `common`; anything else (a newer
+ * replica's message) means everything may have changed.
+ */
+export function parseChange(msg: string): { username: string | null; info: ChangeInfo } {
+  const p = msg.slice(0, 2);
+  if (p === 'u:' || p === 'x:') {
+    return { username: msg.slice(2), info: { kind: 'user', revoke: p === 'x:' } };
+  }
+  return { username: null, info: msg === 'common' ? { kind: 'common', revoke: false } : RESET };
 }
 
 export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
@@ -22,7 +46,8 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   ) {
     super();
     sub.on('message', (_ch: string, msg: string) => {
-      this.emit('change', msg.startsWith('u:') ? msg.slice(2) : null);
+      const c = parseChange(msg);
+      this.emit('change', c.username, c.info);
     });
     sub.on('ready', () => void this.resubscribe());
     for (const ev of ['close', 'end', 'reconnecting'] as const) sub.on(ev, () => this.markDown());
@@ -45,7 +70,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
       this.subscribed = true;
       // Whatever happened while we were not listening is unknown: everyone resyncs.
       this.emit('up');
-      this.emit('change', null);
+      this.emit('change', null, RESET);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'could not subscribe to change events');
     }

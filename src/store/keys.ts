@@ -23,7 +23,7 @@ export interface Keys {
   commonAcl: string;
   /** STRING counter, bumped by every change of the common rules (same slot as commonAcl). */
   commonRevision: string;
-  /** Pub/sub channel: `u:<username>` or `common` after every change. */
+  /** Pub/sub channel: `u:<username>`, `x:<username>` (sessions end) or `common` after a change. */
   events: string;
   /** STREAM, capped: the audit trail of management changes. */
   audit: string;

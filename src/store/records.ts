@@ -42,6 +42,19 @@ export function encodeFields(fields: Partial<DeviceFields>): string[] {
   return out;
 }
 
+/**
+ * The fields of a write that end a device's sessions when their value changes (the `x:` event:
+ * the Mosquitto plugin disconnects the device): a new password or hash, another client-id
+ * binding, being disabled. ACL, metadata and enabling do not.
+ */
+export function revokingFields(fields: Partial<DeviceFields>): string {
+  const out: string[] = [];
+  if (fields.hash !== undefined) out.push('hash');
+  if (fields.clientIds !== undefined) out.push('clientIds');
+  if (fields.disabled === true) out.push('disabled');
+  return out.join(' ');
+}
+
 const issue = (e: z.ZodError): string => {
   const i = e.issues[0];
   const at = i?.path.length ? `[${i.path.join('.')}] ` : '';

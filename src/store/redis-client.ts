@@ -28,6 +28,8 @@ export interface RedisClientOptions {
   name: string;
   commandTimeoutMs?: number;
   logger: Logger;
+  /** Connect at the first command instead of now (a CLI run that never listens to changes). */
+  lazyConnect?: boolean;
 }
 
 /** Where the client points, for log lines and errors (never a password). */
@@ -60,7 +62,7 @@ function nodeOptions(opts: RedisClientOptions): RedisOptions {
     // A connection given up (a demoted primary, READONLY) is half-closed first; the default
     // waits 2 s for the server's side before destroying it, and reconnects only then.
     disconnectTimeout: 200,
-    lazyConnect: false,
+    lazyConnect: opts.lazyConnect ?? false,
     ...(s.REDIS_USERNAME !== undefined && { username: s.REDIS_USERNAME }),
     ...(s.REDIS_PASSWORD !== undefined && { password: s.REDIS_PASSWORD }),
     ...(s.REDIS_DB !== undefined && { db: s.REDIS_DB }),
@@ -132,7 +134,9 @@ function watch<C extends RedisClient>(client: C, opts: RedisClientOptions): C {
 
 /** Quits (or, when that fails, drops) the connection for good. */
 export async function closeClient(client: RedisClient): Promise<void> {
-  await client.quit().catch(() => undefined);
+  // QUIT on a client that is not connected (never used, or still connecting) would connect it
+  // or fail with "Stream isn't writeable"; there is nothing to flush, so just drop it.
+  if (client.status === 'ready') await client.quit().catch(() => undefined);
   client.disconnect();
 }
 

@@ -11,6 +11,7 @@ import {
   decodeRecord,
   encodeFields,
   pairsToObject,
+  revokingFields,
   wrongTypeRecord,
   type Damage,
   type DeviceFields,
@@ -211,6 +212,7 @@ export class RedisCredentialStore implements CredentialStore {
       this.keys.events,
       username,
       String(a.length / 2),
+      revokingFields(always),
       ...a,
       ...encodeFields(ifNew),
     ]);
@@ -251,6 +253,7 @@ export class RedisCredentialStore implements CredentialStore {
       this.keys.events,
       username,
       String(pairs.length / 2),
+      '', // a copy creates: nothing to revoke
       ...pairs,
     ]);
     return code === 'OK' ? 'created' : 'exists';

@@ -40,18 +40,24 @@ export interface RedisStores extends Stores {
   keys: Keys;
 }
 
-export function createRedisStores(config: Config, logger: Logger): RedisStores {
+export function createRedisStores(
+  config: Config,
+  logger: Logger,
+  opts: { changeFeed?: boolean } = {},
+): RedisStores {
   const keys = createKeys(config.REDIS_KEY_PREFIX);
   const redisLog = logger.child({ name: 'authd:redis' });
-  const opts = (name: string, commandTimeoutMs?: number) => ({
+  const client = (name: string, commandTimeoutMs?: number, lazyConnect?: boolean) => ({
     settings: config,
     name,
     commandTimeoutMs,
     logger: redisLog,
+    lazyConnect,
   });
-  const redis = createRedisClient(opts('main', Math.max(config.CHECK_TIMEOUT_MS, 1000)));
-  const redisBulk = createRedisClient(opts('bulk', 30000));
-  const redisSub = createSubscriberClient(opts('events'));
+  const redis = createRedisClient(client('main', Math.max(config.CHECK_TIMEOUT_MS, 1000)));
+  const redisBulk = createRedisClient(client('bulk', 30000));
+  // A one-shot CLI command has no cache to invalidate: its subscriber never connects.
+  const redisSub = createSubscriberClient(client('events', undefined, opts.changeFeed === false));
   const durability = {
     minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
     waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,

@@ -5,7 +5,9 @@ import { conflict, damagedRecord, notFound } from '../errors';
  * KEYS[1] user hash   KEYS[2] index zset   KEYS[3] revision counter
  * ARGV[1] mode: create | update | upsert   ARGV[2] events channel   ARGV[3] username
  * ARGV[4] n = number of [field, value] pairs always written (HSET)
- * ARGV[5 .. 4+2n] those pairs; the rest: pairs written only where absent (HSETNX)
+ * ARGV[5] revoking fields, space separated: if one of them changes value, the event is
+ *         `x:<name>` (sessions end) rather than `u:<name>`
+ * ARGV[6 .. 5+2n] those pairs; the rest: pairs written only where absent (HSETNX)
  * Returns {'OK', revision, old HGETALL} | {'EXISTS'} | {'NOT_FOUND'} | {'WRONGTYPE'}
  */
 export const WRITE_USER = `
@@ -16,18 +18,26 @@ if ARGV[1] == 'create' and exists then return {'EXISTS'} end
 if ARGV[1] == 'update' and not exists then return {'NOT_FOUND'} end
 local old = redis.call('HGETALL', KEYS[1])
 local n = tonumber(ARGV[4])
-local last = 4 + 2 * n
-for i = 5, last, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local last = 5 + 2 * n
+local event = 'u:'
+if exists then
+  local revoking = {}
+  for f in string.gmatch(ARGV[5], '%S+') do revoking[f] = true end
+  for i = 6, last, 2 do
+    if revoking[ARGV[i]] and redis.call('HGET', KEYS[1], ARGV[i]) ~= ARGV[i + 1] then event = 'x:' end
+  end
+end
+for i = 6, last, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 for i = last + 1, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('ZADD', KEYS[2], 0, ARGV[3])
 local rev = redis.call('INCR', KEYS[3])
-redis.call('PUBLISH', ARGV[2], 'u:' .. ARGV[3])
+redis.call('PUBLISH', ARGV[2], event .. ARGV[3])
 return {'OK', rev, old}
 `;
 
 /**
  * KEYS[1] user hash   KEYS[2] index zset   KEYS[3] revision counter
- * ARGV[1] events channel   ARGV[2] username
+ * ARGV[1] events channel   ARGV[2] username   (the event is `x:<name>`: its sessions end)
  * Returns {'OK', revision, old HGETALL} | {'NOT_FOUND'}
  */
 export const DELETE_USER = `
@@ -39,7 +49,7 @@ if t == 'hash' then old = redis.call('HGETALL', KEYS[1]) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
 local rev = redis.call('INCR', KEYS[3])
-redis.call('PUBLISH', ARGV[1], 'u:' .. ARGV[2])
+redis.call('PUBLISH', ARGV[1], 'x:' .. ARGV[2])
 return {'OK', rev, old}
 `;
 
@@ -60,7 +70,8 @@ return {'OK', rev, old}
 
 /**
  * Compare-and-set of a user's hash: the upgrade at login writes only over the hash it verified,
- * so a rotation (or delete, or re-import) between the verification and this write wins.
+ * so a rotation (or delete, or re-import) between the verification and this write wins. Same
+ * password, new hash: `u:<name>`, the device that just logged in keeps its session.
  * KEYS[1] user hash   KEYS[2] revision counter
  * ARGV[1] events channel   ARGV[2] username   ARGV[3] expected hash   ARGV[4] new hash
  * ARGV[5] updatedAt

@@ -2,7 +2,7 @@
 // lost subscription is reported (the cache must stop answering from memory) and recovered.
 import Redis from 'ioredis';
 import { createLogger } from '../../src/logger';
-import { ChangeFeed } from '../../src/store/change-feed';
+import { ChangeFeed, parseChange, type ChangeInfo } from '../../src/store/change-feed';
 import { eventually } from '../support/http';
 import { startRedis, type RedisProcess } from '../support/processes';
 
@@ -11,6 +11,7 @@ let sub: Redis;
 let pub: Redis;
 let feed: ChangeFeed;
 const changes: (string | null)[] = [];
+const infos: ChangeInfo[] = [];
 const states: string[] = [];
 
 beforeAll(async () => {
@@ -20,7 +21,10 @@ beforeAll(async () => {
   pub = new Redis(redis.url, { retryStrategy: () => 50, maxRetriesPerRequest: 1 });
   pub.on('error', () => undefined);
   feed = new ChangeFeed(sub, 'p:events', createLogger('silent'));
-  feed.on('change', (u) => changes.push(u));
+  feed.on('change', (u, info) => {
+    changes.push(u);
+    infos.push(info);
+  });
   feed.on('up', () => states.push('up'));
   feed.on('down', () => states.push('down'));
   await eventually(async () => expect(feed.isUp).toBe(true), 5000);
@@ -43,6 +47,27 @@ test('u:<name> names one user; any other message means everything may have chang
   await pub.publish('p:events', 'common');
   await pub.publish('other:events', 'u:not-ours');
   await eventually(async () => expect(changes).toEqual(['dev-1', 'a:b', null]));
+});
+
+test.each([
+  ['u:dev-1', 'dev-1', { kind: 'user', revoke: false }],
+  ['x:dev-1', 'dev-1', { kind: 'user', revoke: true }],
+  ['x:', '', { kind: 'user', revoke: true }],
+  ['x:a:b', 'a:b', { kind: 'user', revoke: true }],
+  ['common', null, { kind: 'common', revoke: false }],
+  ['y:dev-1', null, { kind: 'reset', revoke: false }], // a newer replica's: resync
+  ['', null, { kind: 'reset', revoke: false }],
+])('%j is a change of %j, %j', (msg, username, info) => {
+  expect(parseChange(msg)).toEqual({ username, info });
+});
+
+test('x:<name> names one user and says its sessions end', async () => {
+  changes.length = 0;
+  infos.length = 0;
+  await pub.publish('p:events', 'x:dev-2');
+  await pub.publish('p:events', 'u:dev-2');
+  await eventually(async () => expect(changes).toEqual(['dev-2', 'dev-2']));
+  expect(infos.map((i) => i.revoke)).toEqual([true, false]);
 });
 
 test('a lost connection is reported down, and up (with a resync) once Redis is back', async () => {

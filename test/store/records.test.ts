@@ -4,6 +4,7 @@ import {
   decodeRecord,
   encodeFields,
   pairsToObject,
+  revokingFields,
   type DeviceFields,
 } from '../../src/store/records';
 
@@ -61,4 +62,18 @@ test('pairsToObject reads a Lua HGETALL reply and tolerates anything else', () =
   expect(pairsToObject(['a', '1', 'b', 2])).toEqual({ a: '1', b: '2' });
   expect(pairsToObject(['odd'])).toEqual({});
   expect(pairsToObject(null)).toEqual({});
+});
+
+// The script revokes (`x:`) only when one of these fields really changes value (its old value
+// is compared in Lua: test/checks/events-stream.test.ts); which ones a write offers is this.
+test.each<[Partial<DeviceFields>, string]>([
+  [{ hash: FULL.hash, updatedAt: 'now' }, 'hash'],
+  [{ clientIds: [] }, 'clientIds'],
+  [{ disabled: true }, 'disabled'],
+  [{ disabled: false }, ''],
+  [{ acl: [], metadata: {}, superuser: false, updatedAt: 'now' }, ''],
+  [{ hash: FULL.hash, clientIds: ['a'], disabled: true }, 'hash clientIds disabled'],
+  [{}, ''],
+])('a write of %j may revoke through %j', (fields, expected) => {
+  expect(revokingFields(fields)).toBe(expected);
 });

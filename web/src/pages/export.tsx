@@ -135,7 +135,12 @@ export function ExportPage() {
         <div>
           <h2>passwd / acl_file export</h2>
           {!status.enabled ? (
-            <p>The export is off: set PASSWD_FILE and/or ACL_FILE to write Mosquitto files.</p>
+            <p>
+              The export is off (and &ldquo;Export now&rdquo; with it: the API answers 409
+              export_not_configured). To write Mosquitto&rsquo;s password_file and acl_file, set
+              PASSWD_FILE and/or ACL_FILE, and MOSQUITTO_RELOAD to reload the broker, in the
+              service&rsquo;s environment and restart it.
+            </p>
           ) : null}
           <dl class="facts">
             <dt>Last success</dt>
