@@ -335,7 +335,10 @@ describe('GET /api/v1/stats/checks', () => {
 describe('OpenAPI', () => {
   it('documents /decide and /lockouts', async () => {
     const doc = await api().get('/api/v1/openapi.json').expect(200);
-    expect(doc.body.paths['/api/v1/decide'].post.requestBody).toBeDefined();
+    const body = doc.body.paths['/api/v1/decide'].post.requestBody.content['application/json'];
+    expect(Object.keys(body.schema.properties)).toEqual(
+      expect.arrayContaining(['username', 'topic', 'acc']),
+    );
     expect(
       doc.body.paths['/api/v1/lockouts'].get.parameters.map((p: { name: string }) => p.name),
     ).toEqual(['limit', 'cursor']);

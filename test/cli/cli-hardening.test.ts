@@ -1,7 +1,7 @@
 // The CLI: passwords typed on a terminal are not echoed and Enter ends them; the API's length
 // rules; changes and imports are audited as `cli:<user>`; an import does not silently replace
 // the common rules; unknown access words are reported with FILE:LINE.
-import { existsSync } from 'node:fs';
+import { requireBuilt } from '../support/built';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -77,9 +77,8 @@ async function auditEntries(): Promise<{ actor: string; action: string; target: 
   }
 }
 
-const d = existsSync(BIN) ? describe : describe.skip;
-
-d('the real binary (run `npm run build` first)', () => {
+describe('the real binary (run `npm run build` first)', () => {
+  beforeAll(() => requireBuilt(BIN));
   it('hash on a terminal: nothing echoed, Enter ends the password', async () => {
     const out = await onTerminal(['hash', '--iterations', '101'], 'password: ', 'tty-password-1\r');
     expect(out).not.toContain('tty-password-1');

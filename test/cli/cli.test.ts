@@ -1,5 +1,5 @@
 // CLI commands as functions on the real Redis, plus one smoke test of the real binary.
-import { existsSync } from 'node:fs';
+import { requireBuilt } from '../support/built';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,7 +176,8 @@ describe('decide', () => {
 });
 
 const BIN = join(__dirname, '../../dist/src/cli.js');
-(existsSync(BIN) ? describe : describe.skip)('the real binary (run `npm run build` first)', () => {
+describe('the real binary (run `npm run build` first)', () => {
+  beforeAll(() => requireBuilt(BIN));
   it('hash reads stdin and prints a verifiable $7$ line; bad config exits 2 with the variable named', async () => {
     const hashed = await runCommand(
       process.execPath,
