@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { AclRule } from './domain/acl';
-import { aclRuleSchema } from './domain/device-schemas';
+import { aclRuleInput } from './domain/device-schemas';
 import { redactUrlValue } from './redact';
 
 export const RESPONSE_MODES = ['status', 'text', 'json'] as const;
@@ -63,7 +63,11 @@ const schema = z.object({
   PASSWD_MAX_ITERATIONS: int(1, 100000000).default(100000),
   // A correct login against a legacy hash (go-auth PBKDF2, bcrypt, argon2id, `$6$`) stores `$7$`.
   PASSWD_REHASH: z.enum(['on', 'off']).default('on'),
-  PASSWD_SALT_BYTES: int(12, 64).default(12),
+  // The only salt sizes Mosquitto 2.1 reads (src/domain/mosquitto-rules.ts); 2.0 reads only 12.
+  PASSWD_SALT_BYTES: z.coerce
+    .number()
+    .refine((n) => n === 12 || n === 64, { message: 'must be 12 or 64 (what Mosquitto 2.1 reads)' })
+    .default(12),
   COMMON_ACL_DEFAULT: z
     .string()
     .default(JSON.stringify(DEFAULT_COMMON_ACL))
@@ -75,7 +79,7 @@ const schema = z.object({
         return z.NEVER;
       }
     })
-    .pipe(z.array(aclRuleSchema).max(1000)),
+    .pipe(z.array(aclRuleInput).max(1000)),
   PASSWD_FILE: z.string().default(''),
   ACL_FILE: z.string().default(''),
   EXPORT_FILE_MODE: z
@@ -90,6 +94,8 @@ const schema = z.object({
   EXPORT_DEBOUNCE_MS: int(0, 60000).default(200),
   EXPORT_MAX_DELAY_MS: int(0, 600000).default(1000),
   MOSQUITTO_RELOAD: reloadSchema.default('none'),
+  // After a SIGHUP, how long the broker must keep running for the reload to count as good.
+  MOSQUITTO_RELOAD_CHECK_MS: int(0, 600000).default(2000),
   AUTH_FAIL_LIMIT: int(1, 1000000).default(10),
   AUTH_FAIL_WINDOW_S: int(1, 86400).default(300),
   AUTH_LOCK_S: int(1, 86400).default(900),

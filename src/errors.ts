@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'damaged_record',
   'export_failed',
   'export_not_configured',
+  'reload_failed',
+  'broker_died',
   'store_unavailable',
   'write_unconfirmed',
   'overloaded',
@@ -96,3 +98,9 @@ export function isRedisError(err: unknown): boolean {
 export class OverloadedError extends Error {
   readonly code = 'overloaded';
 }
+
+/** MOSQUITTO_RELOAD could not be carried out (the files were written before it was tried). */
+export const reloadFailed = (why: string) => new AppError('reload_failed', why);
+
+/** The broker quit after the reload signal (the files were written; it refused them or its config). */
+export const brokerDied = (message: string) => new AppError('broker_died', message);

@@ -63,7 +63,10 @@ export async function buildService(
       audit,
       extra: [createLockoutsRouter(ctx.throttle, ctx.lockouts, audit)],
     }),
-    readiness: { exportHealthy: () => exporter.healthy },
+    readiness: {
+      exportHealthy: () => exporter.healthy,
+      brokerProblem: () => exporter.brokerProblem(),
+    },
     // Upgrades at login first: the last export then has their `$7$` hashes.
     onStop: [() => ctx.checks.settled(), () => exporter.flush()],
   });

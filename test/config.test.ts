@@ -25,6 +25,12 @@ describe('readConfig', () => {
     [{ CHECK_RESPONSE_MODE: 'xml' }, /CHECK_RESPONSE_MODE="xml"/],
     [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL.*redis:\/\//],
     [{ PASSWD_SALT_BYTES: '8' }, /PASSWD_SALT_BYTES/],
+    [{ PASSWD_SALT_BYTES: '16' }, /PASSWD_SALT_BYTES.*12 or 64/],
+    [{ MOSQUITTO_RELOAD_CHECK_MS: '-1' }, /MOSQUITTO_RELOAD_CHECK_MS/],
+    [
+      { COMMON_ACL_DEFAULT: JSON.stringify([{ pattern: `${'a/'.repeat(201)}a`, access: 'read' }]) },
+      /COMMON_ACL_DEFAULT.*202 levels/,
+    ],
     [{ EXPORT_FILE_MODE: '777x' }, /EXPORT_FILE_MODE.*octal/],
     [{ EXPORT_OWNER: 'mosquitto' }, /EXPORT_OWNER.*UID/],
     [{ MOSQUITTO_RELOAD: 'sighup' }, /MOSQUITTO_RELOAD.*pidfile/],

@@ -21,7 +21,23 @@ const exportStatus = z.object({
   damaged: z
     .array(z.object({ username: z.string(), reason: z.string() }))
     .describe('Records left out because what Redis holds does not decode (first 100)'),
+  unloadable: z
+    .array(z.object({ username: z.string(), reason: z.string() }))
+    .describe(
+      'Hashes and rule lines Mosquitto 2.1 would refuse (it quits on them), left out; a deny becomes deny-everything (first 100; "common rules" for common ones)',
+    ),
+  rulesLeftOut: z.number(),
   consecutiveFailures: z.number(),
+  reload: z
+    .object({
+      state: z.enum(['off', 'none-yet', 'checking', 'ok', 'no-broker', 'broker-died', 'failed']),
+      at: z.string().nullable(),
+      pid: z.number().nullable(),
+      message: z.string().nullable(),
+    })
+    .describe(
+      'What the last MOSQUITTO_RELOAD did. no-broker (none at the pid file yet) is not a failure; broker-died (it quit after SIGHUP) makes /readyz 503',
+    ),
 });
 const auditEntries = z.object({
   entries: z.array(

@@ -11,6 +11,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   damaged_record: 409,
   export_failed: 503,
   export_not_configured: 409,
+  reload_failed: 503,
+  broker_died: 503,
   store_unavailable: 503,
   write_unconfirmed: 503,
   overloaded: 503,

@@ -2,15 +2,16 @@
 // and they are the OpenAPI document (api/openapi.ts), so the two cannot drift.
 import { z } from 'zod';
 import {
+  aclInputList,
   aclList,
-  aclRuleSchema,
+  aclRuleInput,
   clientIdList as clientIds,
   metadataSchema as metadata,
   passwordSchema as password,
 } from '../domain/device-schemas';
 import { usernameProblem, MAX_NAME_LENGTH } from '../domain/names';
 
-export { aclRuleSchema };
+export { aclRuleInput };
 
 export const deviceId = z
   .string()
@@ -29,7 +30,7 @@ export const createDeviceBody = z
     password: password.optional(),
     superuser: z.boolean().optional(),
     disabled: z.boolean().optional(),
-    acl: aclList.optional(),
+    acl: aclInputList.optional(),
     clientIds: clientIds.optional(),
     metadata: metadata.optional(),
   })
@@ -46,7 +47,7 @@ export const patchDeviceBody = z
   .refine((b) => Object.keys(b).length > 0, { message: 'give at least one field to change' });
 
 export const rotateBody = z.object({ password: password.optional() }).strict();
-export const aclBody = z.object({ acl: aclList }).strict();
+export const aclBody = z.object({ acl: aclInputList }).strict();
 
 export const listQuery = z
   .object({

@@ -12,15 +12,16 @@ import {
   type AclRule,
 } from '../domain/acl';
 import { explainDecision, type DecideAnswer, type DecideInput } from '../checks/explain-decision';
+import { SALT_BYTES } from '../domain/mosquitto-rules';
 import { hashPassword } from '../domain/passwd-hash';
 import { createExporter } from '../main';
-import { aclRuleSchema } from '../api/schemas';
-import { badRequest } from '../errors';
+import { aclRuleInput } from '../api/schemas';
+import { badRequest, brokerDied } from '../errors';
 
 /** `pattern=access` (e.g. `devices/%u/#=readwrite`) → a validated rule. */
 export function parseRuleArg(arg: string): AclRule {
   const at = arg.lastIndexOf('=');
-  const parsed = aclRuleSchema.safeParse({ pattern: arg.slice(0, at), access: arg.slice(at + 1) });
+  const parsed = aclRuleInput.safeParse({ pattern: arg.slice(0, at), access: arg.slice(at + 1) });
   if (at <= 0 || !parsed.success) {
     throw badRequest(
       `--acl "${arg}": expected PATTERN=read|write|readwrite|deny with a valid topic filter`,
@@ -61,6 +62,8 @@ export async function exportOnce(ctx: AppContext) {
   await exporter.run(true);
   exporter.cancel();
   if (exporter.status.lastError) throw new Error(`export failed: ${exporter.status.lastError}`);
+  if (exporter.status.reload.state === 'broker-died')
+    throw brokerDied(exporter.status.reload.message ?? 'the broker quit after the reload');
   return exporter.status;
 }
 
@@ -71,6 +74,8 @@ export async function hashLine(
   username?: string,
 ) {
   if (username) checkUsername(username, 'username');
+  if (!SALT_BYTES.includes(opts.saltBytes as 12 | 64))
+    throw badRequest('--salt-bytes must be 12 or 64 (the salt sizes Mosquitto 2.1 reads)');
   const hash = await hashPassword(password, opts);
   return username ? `${username}:${hash}` : hash;
 }

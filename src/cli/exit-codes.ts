@@ -17,6 +17,8 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   damaged_record: 1,
   export_failed: 1,
   export_not_configured: 1,
+  reload_failed: 1,
+  broker_died: 1,
   store_unavailable: 1,
   write_unconfirmed: 1,
   overloaded: 1,

@@ -1,4 +1,6 @@
 // ACL decisions for the go-auth `acl` check. Pure: rules in, decision out.
+import { MAX_TOPIC_BYTES, MAX_TOPIC_SEPARATORS } from './mosquitto-rules';
+import { MAX_NAME_LENGTH } from './names';
 import { covers, intersects, isValidFilter, isValidTopicName, levels } from './topic';
 
 export const ACCESS = ['read', 'write', 'readwrite', 'deny'] as const;
@@ -43,6 +45,43 @@ export interface CompiledAcl {
  * Denies take the value textually, so an odd value can only make them deny more.
  */
 export const safeLevel = (v: string): boolean => v.length > 0 && !/[+#/\u0000]/.test(v);
+
+/**
+ * What a new rule must also meet (the API, the CLI, COMMON_ACL_DEFAULT, import-passwd): its
+ * acl_file line must load in Mosquitto 2.1 for every device: at most 200 "/" (names hold none),
+ * and at most 65,535 bytes with `%u` as the longest id (128 UTF-16 units, ≤ 384 bytes) and
+ * `%c` as the longest client id we bind (256 units, ≤ 768 bytes). A client connecting with a
+ * longer id gets a topic MQTT cannot carry, so the rule cannot match for it (and `%c` is never
+ * written into the files: a `pattern` line keeps it, an own deny writes `+`). Rules stored
+ * before this check still decide; the export leaves out a line Mosquitto would refuse.
+ */
+export function ruleLimitProblem(pattern: string): string | null {
+  let separators = 0;
+  let u = 0;
+  let c = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern.charCodeAt(i);
+    if (ch === SLASH) separators++;
+    else if (ch === PERCENT) {
+      const next = pattern[i + 1];
+      if (next === 'u') u++;
+      else if (next === 'c') c++;
+    }
+  }
+  if (separators > MAX_TOPIC_SEPARATORS)
+    return `${separators + 1} levels: Mosquitto allows at most ${MAX_TOPIC_SEPARATORS + 1} (${MAX_TOPIC_SEPARATORS} "/")`;
+  const fixed = Buffer.byteLength(pattern) - 2 * (u + c);
+  const worst = fixed + u * MAX_NAME_BYTES + c * MAX_CLIENT_ID_BYTES;
+  if (worst > MAX_TOPIC_BYTES)
+    return `could be ${worst} bytes once %u/%c are filled in (an id is up to ${MAX_NAME_BYTES} bytes, a client id up to ${MAX_CLIENT_ID_BYTES}); MQTT's limit is ${MAX_TOPIC_BYTES}`;
+  return null;
+}
+const SLASH = 0x2f;
+const PERCENT = 0x25;
+/** A UTF-16 unit is at most 3 UTF-8 bytes (a surrogate pair: 2 units, 4 bytes). */
+const MAX_NAME_BYTES = 3 * MAX_NAME_LENGTH;
+export const MAX_CLIENT_ID_LENGTH = 256;
+const MAX_CLIENT_ID_BYTES = 3 * MAX_CLIENT_ID_LENGTH;
 
 /** Checks a rule pattern as stored: a valid filter once placeholders are read as levels. */
 export function isValidRulePattern(pattern: string): boolean {

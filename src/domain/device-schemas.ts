@@ -1,14 +1,16 @@
 // The shapes of a device's fields: one set of zod schemas that validates API requests AND
 // decodes what the store reads back from Redis (stored data is input too).
 import { z } from 'zod';
-import { ACCESS, isValidRulePattern } from './acl';
+import { ACCESS, isValidRulePattern, MAX_CLIENT_ID_LENGTH, ruleLimitProblem } from './acl';
+
+export const MAX_PATTERN_LENGTH = 1024;
 
 export const aclRuleSchema = z
   .object({
     pattern: z
       .string()
       .min(1)
-      .max(1024)
+      .max(MAX_PATTERN_LENGTH)
       .refine(isValidRulePattern, {
         message:
           'must be an MQTT topic filter: "+" and "#" only as whole levels, "#" last; ' +
@@ -21,12 +23,23 @@ export const aclRuleSchema = z
 export const MAX_RULES = 1000;
 export const aclList = z.array(aclRuleSchema).max(MAX_RULES);
 
+/**
+ * A rule as a NEW input (API bodies, the CLI, COMMON_ACL_DEFAULT): also within what Mosquitto
+ * loads for every id (ruleLimitProblem). Stored rules decode with aclRuleSchema, so one
+ * written before this limit keeps deciding; the export leaves out its line instead.
+ */
+export const aclRuleInput = aclRuleSchema.superRefine((rule, ctx) => {
+  const problem = ruleLimitProblem(rule.pattern);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['pattern'], message: problem });
+});
+export const aclInputList = z.array(aclRuleInput).max(MAX_RULES);
+
 export const clientIdList = z
   .array(
     z
       .string()
       .min(1)
-      .max(256)
+      .max(MAX_CLIENT_ID_LENGTH)
       .regex(/^[^\u0000]*$/, 'must not contain NUL'),
   )
   .max(100)

@@ -1,6 +1,7 @@
 // Parsers for existing Mosquitto passwd and acl files (imports). Pure: text in, entries and
 // line-numbered problems out; a bad line never stops the rest.
-import { isValidRulePattern, type AclRule, type Access } from './acl';
+import { isValidRulePattern, ruleLimitProblem, type AclRule, type Access } from './acl';
+import { MAX_PATTERN_LENGTH } from './device-schemas';
 import { usernameProblem } from './names';
 import { workOf } from './hash-work';
 import { legacyTooCostly, parseLegacyHash } from './legacy-hash';
@@ -71,6 +72,7 @@ export function userLine(
 }
 
 const ACCESS_WORDS = new Set<string>(['read', 'write', 'readwrite', 'deny']);
+const short = (p: string): string => (p.length > 80 ? `${p.slice(0, 77)}...` : p);
 
 export function parseAclFile(text: string): AclFile {
   const out: AclFile = { users: new Map(), patterns: [], anonymous: [], problems: [] };
@@ -104,7 +106,13 @@ export function parseAclFile(text: string): AclFile {
     }
     const pattern = rest.join(' ');
     if (!isValidRulePattern(pattern)) {
-      out.problems.push({ line, message: `"${pattern}" is not a valid topic filter` });
+      out.problems.push({ line, message: `"${short(pattern)}" is not a valid topic filter` });
+      return;
+    }
+    const tooBig =
+      pattern.length > MAX_PATTERN_LENGTH ? 'over 1024 characters' : ruleLimitProblem(pattern);
+    if (tooBig) {
+      out.problems.push({ line, message: `"${short(pattern)}": ${tooBig}; not imported` });
       return;
     }
     const rule = { pattern, access };

@@ -2,6 +2,7 @@
 // (salted SHA-512, Mosquitto 1.x; verified on import, never written).
 import { createHash, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { SALT_BYTES } from './mosquitto-rules';
 import { legacySchemeName, parseLegacyHash } from './legacy-hash';
 
 const pbkdf2Async = promisify(pbkdf2);
@@ -74,8 +75,12 @@ export function hashScheme(stored: string): string {
   return legacy ? legacySchemeName(legacy) : 'unknown';
 }
 
-/** Whether a correct login against `stored` should store a fresh `$7$` hash instead. */
+/**
+ * Whether a correct login against `stored` should store a fresh `$7$` hash instead: legacy
+ * schemes, `$6$`, and a `$7$` whose salt Mosquitto 2.1 cannot read (not 12 or 64 bytes).
+ */
 export function needsRehash(stored: string): boolean {
   const parsed = parseHash(stored);
-  return parsed ? parsed.kind === 6 : parseLegacyHash(stored) !== null;
+  if (!parsed) return parseLegacyHash(stored) !== null;
+  return parsed.kind === 6 || !SALT_BYTES.includes(parsed.salt.length as 12 | 64);
 }

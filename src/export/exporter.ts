@@ -9,19 +9,15 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../ops/metrics';
 import type { CredentialStore } from '../store/credential-store';
-import { AtomicFile, fileSha, removeStaleTemps, type FileOptions } from './atomic-file';
-import {
-  commonAclLines,
-  HEADER,
-  passwdLine,
-  damageReason,
-  passwdSkip,
-  userAclSection,
-  type SkipReason,
-} from './render';
-import type { Reloader } from './reload';
+import { removeStaleTemps, type FileOptions } from './atomic-file';
+import { reloadFailed } from '../errors';
+import type { ReloadOutcome, Reloader } from './reload';
+import { ReloadTracker, type ReloadStatus } from './reload-tracker';
+import { writeFiles, type Tally } from './write-files';
 
-export interface ExportStatus {
+/** The export's state, and what the last run wrote and left out (Tally, users null before). */
+export interface ExportStatus extends Omit<Tally, 'users'> {
+  users: number | null;
   enabled: boolean;
   pending: boolean;
   running: boolean;
@@ -30,11 +26,9 @@ export interface ExportStatus {
   lastError: string | null;
   lastDurationMs: number | null;
   lastRevision: number | null;
-  users: number | null;
-  skipped: Partial<Record<SkipReason, number>>;
-  /** Records left out because they do not decode (the first MAX_DAMAGED_LISTED). */
-  damaged: { username: string; reason: string }[];
   consecutiveFailures: number;
+  /** What the last MOSQUITTO_RELOAD did; its failure to find a broker is not an export failure. */
+  reload: ReloadStatus;
 }
 
 export interface ExporterDeps {
@@ -47,6 +41,7 @@ export interface ExporterDeps {
     | 'EXPORT_DEBOUNCE_MS'
     | 'EXPORT_MAX_DELAY_MS'
     | 'PASSWD_MAX_ITERATIONS'
+    | 'MOSQUITTO_RELOAD_CHECK_MS'
   >;
   store: CredentialStore;
   reloader: Reloader | null;
@@ -54,11 +49,7 @@ export interface ExporterDeps {
   metrics?: Metrics;
 }
 
-const BATCH = 1000;
-/** What the export reads of each user (HMGET, not HGETALL). */
-const EXPORT_FIELDS = ['hash', 'superuser', 'disabled', 'acl', 'clientIds'] as const;
 const MAX_BACKOFF_MS = 60_000;
-const MAX_DAMAGED_LISTED = 100;
 
 export class Exporter {
   private timer: NodeJS.Timeout | null = null;
@@ -71,6 +62,7 @@ export class Exporter {
   private retryAt = 0;
   private stopped = false;
   private readonly fileOpts: FileOptions;
+  private readonly reloads: ReloadTracker;
   readonly status: ExportStatus = {
     enabled: false,
     pending: false,
@@ -83,7 +75,10 @@ export class Exporter {
     users: null,
     skipped: {},
     damaged: [],
+    unloadable: [],
+    rulesLeftOut: 0,
     consecutiveFailures: 0,
+    reload: { state: 'off', at: null, pid: null, message: null },
   };
 
   constructor(private readonly deps: ExporterDeps) {
@@ -91,10 +86,22 @@ export class Exporter {
     this.status.enabled = Boolean(PASSWD_FILE || ACL_FILE);
     const [uid, gid] = EXPORT_OWNER ? EXPORT_OWNER.split(':').map(Number) : [];
     this.fileOpts = { mode: EXPORT_FILE_MODE, uid, gid };
+    this.reloads = new ReloadTracker({
+      reloader: deps.reloader,
+      checkMs: deps.config.MOSQUITTO_RELOAD_CHECK_MS,
+      logger: deps.logger,
+      metrics: deps.metrics,
+    });
+    this.status.reload = this.reloads.status;
   }
 
   get healthy(): boolean {
     return !this.status.enabled || this.status.consecutiveFailures < 3;
+  }
+
+  /** For /readyz: null, or why the broker is in trouble (it quit after our last SIGHUP). */
+  async brokerProblem(): Promise<string | null> {
+    return (await this.reloads.recheck()) ? null : 'died after the last reload';
   }
 
   /** Something changed: export soon (debounced, bounded delay). */
@@ -136,6 +143,8 @@ export class Exporter {
       this.status.running = false;
     });
     await this.running;
+    // An explicit run (POST /export, the CLI) answers with what the reload did.
+    if (force) await this.reloads.watching;
     if (this.again && !this.stopped) this.changed();
   }
 
@@ -160,7 +169,8 @@ export class Exporter {
     this.status.pending = false;
     const started = Date.now();
     try {
-      const result = await this.exportLocked(force || this.forceOwed);
+      const { result, outcome } = await this.exportLocked(force || this.forceOwed);
+      if (outcome) this.reloads.record(outcome);
       this.forceOwed = false;
       this.status.lastSuccessAt = new Date().toISOString();
       this.status.lastDurationMs = Date.now() - started;
@@ -197,7 +207,9 @@ export class Exporter {
   }
 
   /** Serialised across processes sharing the files (a lock directory beside them). */
-  private async exportLocked(force: boolean): Promise<'ok' | 'skipped'> {
+  private async exportLocked(
+    force: boolean,
+  ): Promise<{ result: 'ok' | 'skipped'; outcome: ReloadOutcome | null }> {
     const { PASSWD_FILE, ACL_FILE } = this.deps.config;
     const target = PASSWD_FILE || ACL_FILE;
     await mkdir(dirname(target), { recursive: true });
@@ -217,11 +229,12 @@ export class Exporter {
     try {
       if (force) await Promise.all([PASSWD_FILE, ACL_FILE].filter(Boolean).map(removeStaleTemps));
       const revision = await this.deps.store.revision();
-      if (!force && !this.reloadOwed && (await this.upToDate(revision))) return 'skipped';
+      if (!force && !this.reloadOwed && (await this.upToDate(revision)))
+        return { result: 'skipped', outcome: null };
       const changed = await this.writeFiles(revision, () => lost);
       await writeFile(this.markerPath(), JSON.stringify({ revision }) + '\n', { mode: 0o600 });
-      if (changed || this.reloadOwed) await this.reload();
-      return 'ok';
+      const outcome = changed || this.reloadOwed ? await this.reload() : null;
+      return { result: 'ok', outcome };
     } finally {
       await release().catch(() => undefined);
     }
@@ -236,66 +249,43 @@ export class Exporter {
     }
   }
 
-  private async reload(): Promise<void> {
-    if (!this.deps.reloader) return;
+  /**
+   * Tells the broker; a missing broker is an outcome (it reads the files when it starts), a
+   * reload that could not be carried out is an error: the export is retried, reload included.
+   */
+  private async reload(): Promise<ReloadOutcome | null> {
+    if (!this.deps.reloader) return null;
     this.reloadOwed = true;
-    const said = await this.deps.reloader();
-    this.reloadOwed = false;
-    this.deps.logger.info({ reload: said }, 'broker told to reload');
+    try {
+      const outcome = await this.deps.reloader.reload();
+      this.reloadOwed = false;
+      return outcome;
+    } catch (err) {
+      const why = (err as Error).message;
+      this.reloads.failed(why);
+      throw reloadFailed(`files written; reload failed: ${why}`);
+    }
   }
 
   /** Both files in one pass over Redis; returns whether either file's content changed. */
   private async writeFiles(revision: number, lockLost: () => Error | null): Promise<boolean> {
-    const { PASSWD_FILE, ACL_FILE } = this.deps.config;
-    const before = await Promise.all([
-      PASSWD_FILE ? fileSha(PASSWD_FILE) : null,
-      ACL_FILE ? fileSha(ACL_FILE) : null,
-    ]);
-    const passwd = PASSWD_FILE ? await AtomicFile.open(PASSWD_FILE, this.fileOpts) : null;
-    const acl = ACL_FILE
-      ? await AtomicFile.open(ACL_FILE, this.fileOpts).catch(async (e: unknown) => {
-          await passwd?.abort();
-          throw e;
-        })
-      : null;
-    const skipped: Partial<Record<SkipReason, number>> = {};
-    const damaged: ExportStatus['damaged'] = [];
-    const maxIterations = this.deps.config.PASSWD_MAX_ITERATIONS;
-    let users = 0;
-    try {
-      await acl?.write(
-        HEADER +
-          '\n# Rules for every client\n' +
-          commonAclLines(await this.deps.store.getCommonAcl()),
+    const { changed, tally } = await writeFiles({
+      passwdFile: this.deps.config.PASSWD_FILE,
+      aclFile: this.deps.config.ACL_FILE,
+      fileOpts: this.fileOpts,
+      store: this.deps.store,
+      maxIterations: this.deps.config.PASSWD_MAX_ITERATIONS,
+      lockLost,
+    });
+    Object.assign(this.status, tally, { lastRevision: revision });
+    const { skipped, users, unloadable, rulesLeftOut } = tally;
+    if (Object.keys(skipped).length)
+      this.deps.logger.info({ skipped, users }, 'export left some users out');
+    if (unloadable.length)
+      this.deps.logger.warn(
+        { rulesLeftOut, unloadable: unloadable.slice(0, 10) },
+        'export left out what Mosquitto 2.1 would refuse (it quits on such lines)',
       );
-      await passwd?.write(HEADER); // Mosquitto skips lines starting with '#'
-      for await (const batch of this.deps.store.iterateUsers(BATCH, EXPORT_FIELDS)) {
-        for (const rec of batch) {
-          const skip = passwdSkip(rec, maxIterations);
-          if (skip) {
-            skipped[skip] = (skipped[skip] ?? 0) + 1;
-            if (skip === 'damaged' && damaged.length < MAX_DAMAGED_LISTED)
-              damaged.push({ username: rec.username, reason: damageReason(rec) });
-            continue;
-          }
-          users++;
-          await passwd?.write(passwdLine(rec));
-          await acl?.write(userAclSection(rec));
-        }
-      }
-      const lost = lockLost();
-      if (lost) throw new Error(`export lock lost: ${lost.message}`);
-      const after = [passwd ? await passwd.commit() : null, acl ? await acl.commit() : null];
-      this.status.users = users;
-      this.status.skipped = skipped;
-      this.status.damaged = damaged;
-      this.status.lastRevision = revision;
-      if (Object.keys(skipped).length)
-        this.deps.logger.info({ skipped, users }, 'export left some users out');
-      return after[0] !== before[0] || after[1] !== before[1];
-    } catch (err) {
-      await Promise.all([passwd?.abort(), acl?.abort()]);
-      throw err;
-    }
+    return changed;
   }
 }

@@ -4,11 +4,14 @@ import type { AppContext } from '../context';
 export interface ReadinessSource {
   /** Export health, when an exporter runs in this process. */
   exportHealthy?: () => boolean;
+  /** Why the fallback broker is in trouble (it quit after our SIGHUP), or null. */
+  brokerProblem?: () => Promise<string | null>;
 }
 
 /**
  * /healthz: the process answers. /readyz: a Redis primary is known and answers, the change feed
- * is subscribed, and the export is healthy; it names the topology and the primaries.
+ * is subscribed, the export is healthy, and the broker we reload did not quit on our last
+ * SIGHUP (one not started yet is fine); it names the topology and the primaries.
  */
 export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): Router {
   const r = Router();
@@ -21,7 +24,8 @@ export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): 
     const status = await ctx.health.primaries();
     const redis = status.primaries.length > 0;
     const exportOk = src.exportHealthy ? src.exportHealthy() : true;
-    const ready = redis && exportOk && ctx.feed.isUp;
+    const broker = src.brokerProblem ? await src.brokerProblem() : null;
+    const ready = redis && exportOk && ctx.feed.isUp && broker === null;
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not ready',
       redis: { topology: status.topology, primaries: status.primaries },
@@ -29,6 +33,7 @@ export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): 
         redis: redis ? 'ok' : 'no primary',
         events: ctx.feed.isUp ? 'ok' : 'down',
         export: exportOk ? 'ok' : 'failing',
+        broker: broker ?? 'ok',
       },
     });
   });

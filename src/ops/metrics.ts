@@ -47,6 +47,17 @@ export function createMetrics() {
       help: '1 while changes are waiting to be exported',
       registers: [registry],
     }),
+    brokerReloads: new Counter({
+      name: 'mqtt_authd_broker_reloads_total',
+      help: 'MOSQUITTO_RELOAD after an export, by result (ok, no-broker: none at the pid file yet, died: the broker quit after SIGHUP, failed)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    brokerDied: new Gauge({
+      name: 'mqtt_authd_broker_died',
+      help: '1 while the broker that quit after our last SIGHUP has not been seen running again',
+      registers: [registry],
+    }),
     managementCalls: new Counter({
       name: 'mqtt_authd_management_requests_total',
       help: 'Management API requests by route and status code',

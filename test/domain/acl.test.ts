@@ -3,6 +3,7 @@ import {
   decideAcl,
   isAcc,
   isValidRulePattern,
+  ruleLimitProblem,
   type Acc,
   type AclRule,
 } from '../../src/domain/acl';
@@ -223,4 +224,19 @@ describe('isValidRulePattern', () => {
   ])('%j -> %p', (pattern, expected) => {
     expect(isValidRulePattern(pattern)).toBe(expected);
   });
+});
+
+describe('ruleLimitProblem (new rules load in Mosquitto 2.1 for every id)', () => {
+  it.each([
+    ['devices/%u/#'],
+    [`${'a/'.repeat(200)}a`], // 201 levels
+    ['%u/'.repeat(150) + 'x'], // 151 × 384 bytes + 301 fits
+    [`cmd/%c/${'x'.repeat(64000)}`],
+  ])('accepts %#', (p) => expect(ruleLimitProblem(p)).toBeNull());
+  it.each([
+    [`${'a/'.repeat(201)}a`, /202 levels/],
+    ['%u'.repeat(512), /could be 196608 bytes/], // the issue's `%u` × 512 with a 128-char id
+    ['%u'.repeat(171), /could be 65664 bytes/],
+    [`%c/${'x'.repeat(64800)}`, /could be 65569 bytes/],
+  ])('refuses %#', (p, why) => expect(ruleLimitProblem(p)).toMatch(why));
 });

@@ -15,7 +15,11 @@ interface ExportStatus {
   skipped?: Record<string, number>;
   /** Records left out because what Redis holds does not decode (when the service reports them). */
   damaged?: { username: string; reason: string }[];
+  /** Hashes and rule lines Mosquitto 2.1 would refuse (it quits on them), left out. */
+  unloadable?: { username: string; reason: string }[];
   consecutiveFailures: number;
+  /** What the last MOSQUITTO_RELOAD did (no-broker, ok, broker-died…). */
+  reload?: { state: string; at: string | null; message: string | null };
 }
 interface Counts {
   allow: number;
@@ -104,7 +108,10 @@ function skippedList(status: ExportStatus | null): string[] {
     .filter(([, n]) => n > 0)
     .map(([reason, n]) => `${n} × ${reason}`);
   const damaged = (status?.damaged ?? []).map((d) => `${d.username}: damaged record, ${d.reason}`);
-  return [...counts, ...damaged];
+  const unloadable = (status?.unloadable ?? []).map(
+    (u) => `${u.username}: Mosquitto 2.1 would refuse it, ${u.reason}`,
+  );
+  return [...counts, ...damaged, ...unloadable];
 }
 
 export function ExportPage() {
@@ -159,6 +166,12 @@ export function ExportPage() {
               {status.lastError
                 ? `${status.lastError} (${when(status.lastErrorAt)}, ${status.consecutiveFailures} in a row)`
                 : 'none'}
+            </dd>
+            <dt>Broker reload</dt>
+            <dd data-testid="reload">
+              {!status.reload || status.reload.state === 'off'
+                ? 'not configured (MOSQUITTO_RELOAD=none)'
+                : `${status.reload.message ?? status.reload.state} (${when(status.reload.at)})`}
             </dd>
             <dt>Skipped records</dt>
             <dd>
