@@ -1,35 +1,18 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { LockoutList } from '../checks/lockout-list';
-import type { LockKind, LoginThrottle } from '../checks/login-throttle';
+import type { LoginThrottle } from '../checks/login-throttle';
 import type { AuditLog } from '../ops/audit';
-import { errorBody } from './schemas';
+import { errorBody } from '../contract/errors';
+import {
+  lockState,
+  lockoutKind,
+  lockoutList,
+  lockoutsQuery,
+  type LockoutPage,
+} from '../contract/lockouts';
 import { actorOf, route } from './routes';
 
-const kind = z.enum(['username', 'clientid']);
-const lockState = z.object({ locked: z.boolean(), failures: z.number(), retryAfterS: z.number() });
-
-function parseKind(v: unknown): LockKind {
-  return kind.parse(v);
-}
-
-const lockoutsQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().max(2048).optional(),
-  })
-  .strict();
-const lockoutList = z.object({
-  lockouts: z.array(
-    lockState.extend({
-      kind,
-      name: z.string(),
-      truncated: z.boolean().describe('name holds only the first 256 characters'),
-      until: z.string(),
-    }),
-  ),
-  next: z.string().nullable(),
-});
+const parseKind = (v: unknown) => lockoutKind.parse(v);
 
 export function createLockoutsRouter(
   throttle: LoginThrottle,
@@ -52,7 +35,7 @@ export function createLockoutsRouter(
     },
     async (_req, { query }) => ({
       status: 200,
-      body: await lockouts.list(query.limit, query.cursor),
+      body: (await lockouts.list(query.limit, query.cursor)) satisfies LockoutPage,
     }),
   );
   route(

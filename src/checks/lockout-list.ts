@@ -2,20 +2,8 @@
 // checked against its counter (a lockout cleared or expired meanwhile is left out).
 import { badRequest } from '../errors';
 import type { IndexRow, LockoutStore } from '../store/lockout-store';
-import { keyOf, type LockKind, type LockState, type LoginThrottle } from './login-throttle';
-
-export interface Lockout extends LockState {
-  kind: LockKind;
-  /** The user name or client id (its first 256 characters when `truncated`). */
-  name: string;
-  truncated: boolean;
-  until: string;
-}
-
-export interface LockoutPage {
-  lockouts: Lockout[];
-  next: string | null;
-}
+import type { Lockout, LockoutPage } from '../contract/lockouts';
+import { keyOf, type LockKind, type LoginThrottle } from './login-throttle';
 
 export class LockoutList {
   constructor(

@@ -4,21 +4,16 @@
 // A locked name is denied before any PBKDF2 runs.
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { LockKind, LockState } from '../contract/lockouts';
 import type { LockoutStore } from '../store/lockout-store';
 import type { Throttle, ThrottleState } from './check-service';
 
-export type LockKind = 'username' | 'clientid';
+export type { LockKind, LockState };
 
 export interface ThrottleOptions {
   limit: number;
   windowS: number;
   lockS: number;
-}
-
-export interface LockState {
-  locked: boolean;
-  failures: number;
-  retryAfterS: number;
 }
 
 /** Names shown in the lockout list are cut to this many characters. */
