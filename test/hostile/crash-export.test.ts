@@ -20,6 +20,8 @@ import { verifyPassword } from '../support/verify';
 import { createLogger } from '../../src/logger';
 import { readExport, tempFiles } from '../support/export-files';
 import { allIndexed } from '../support/store-view';
+import { testRedisClient } from '../support/topology';
+import { createKeys } from '../../src/store/keys';
 import { Faults, report, round, sized, stage } from '../support/hostile';
 import { pool, sleep, waitFor } from '../support/http';
 import type { ServiceProcess } from '../support/processes';
@@ -62,6 +64,7 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
     adminTokens: [],
     logger: createLogger('silent'),
   });
+  const raw = testRedisClient(); // what is stored, read behind the service's back
   const figures: Record<string, number | string> = {};
   let svc: ServiceProcess | undefined;
   let watcher: FSWatcher | undefined;
@@ -237,7 +240,7 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
       await checkSnapshot('final kill');
     }
     if (!lockLeft) v.add('could not kill mid-export', 'no lock left after 20 tries');
-    const all = await allIndexed(ctx.redis, ctx.keys);
+    const all = await allIndexed(raw, createKeys(config.REDIS_KEY_PREFIX));
     const revision = await ctx.store.revision();
     const restartAt = Date.now();
     svc = await st.start();
@@ -292,6 +295,7 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
     watcher?.close();
     await svc?.kill('SIGKILL');
     await ctx.close();
+    raw.disconnect();
     await st.close();
   }
   return figures;

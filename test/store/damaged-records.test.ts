@@ -44,10 +44,11 @@ describe.each(CASES)('a record with %s', (name, field, value) => {
 
   beforeAll(async () => {
     await t.service.ctx.devices.create({ id, password, superuser: true });
-    const key = t.service.ctx.keys.user(id);
+    const { redis, keys } = t.raw();
+    const key = keys.user(id);
     // Written behind the service's back (no change event): the cache has never seen it.
-    if (value === null) await t.service.ctx.redis.hdel(key, field);
-    else await t.service.ctx.redis.hset(key, field, value);
+    if (value === null) await redis.hdel(key, field);
+    else await redis.hset(key, field, value);
   });
 
   it('is denied by every check with 403, logged once naming user and field', async () => {
