@@ -18,7 +18,10 @@ const ON_CLUSTER = [
   'api/devices-api',
   'export/exporter',
   'hostile/concurrency',
+  'store/cluster-writes-failover',
 ];
+/** Suites that only make sense on the cluster project (they start a cluster of their own). */
+const CLUSTER_ONLY = ['store/cluster-writes-failover'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -26,7 +29,14 @@ module.exports = {
   // Integration suites share one real Redis and spawn real brokers: two workers fit 2 cores.
   maxWorkers: 2,
   projects: [
-    { ...base, displayName: 'standalone' },
+    {
+      ...base,
+      displayName: 'standalone',
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        ...CLUSTER_ONLY.map((s) => `/test/${s}\\.test\\.ts$`),
+      ],
+    },
     {
       ...base,
       displayName: 'cluster',

@@ -25,6 +25,7 @@ import { serve } from './cli/serve';
 import { tokenLine } from './cli/admin-token';
 import { createLogger } from './logger';
 import { importPasswd, type Progress } from './cli/import-passwd';
+import { idempotentCli } from './cli/idempotent';
 import { importGoAuth, type ImportGoAuthArgs } from './cli/import-goauth';
 
 function print(v: unknown): void {
@@ -95,6 +96,9 @@ const positiveInt = (v: string) => {
   return n;
 };
 const collect = (v: string, prev: string[]) => [...prev, v];
+const IDEMPOTENCY_HELP =
+  'a random key (a UUID) for this change: run again with the same key after a timeout, get ' +
+  'the first run’s output (kept 24 h, encrypted)';
 
 export function buildProgram(): Command {
   const program = new Command('mqtt-authd')
@@ -206,6 +210,7 @@ export function buildProgram(): Command {
     .option('--superuser', 'the device may do anything')
     .option('--acl <pattern=access>', 'an own ACL rule; repeatable', collect, [])
     .option('--client-id <id>', 'allowed client id (%u = username); repeatable', collect, [])
+    .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
     .description('register a device; prints it with its password (shown this once)')
     .action(
       (o: {
@@ -214,37 +219,53 @@ export function buildProgram(): Command {
         superuser?: boolean;
         acl: string[];
         clientId: string[];
+        idempotencyKey?: string;
       }) =>
         withContext(async (ctx) => {
           const password = o.passwordStdin ? await readSecret('password: ') : undefined;
-          print(
-            await deviceAdd(ctx, {
-              id: o.id,
-              password,
-              superuser: o.superuser,
-              acl: o.acl.map(parseRuleArg),
-              clientIds: o.clientId,
-            }),
-          );
+          const input = {
+            id: o.id,
+            password,
+            superuser: o.superuser,
+            acl: o.acl.map(parseRuleArg),
+            clientIds: o.clientId,
+          };
+          const run = () => deviceAdd(ctx, input);
+          const parts = ['device add', JSON.stringify(input)];
+          print(await idempotentCli(ctx, o.idempotencyKey, parts, run, (d) => d));
         }),
     );
   device
     .command('remove')
     .argument('<id>')
+    .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
     .description('delete a device')
-    .action((id: string) =>
-      withContext(async (ctx) => ctx.devices.remove(id).then(() => print(`removed ${id}`))),
+    .action((id: string, o: { idempotencyKey?: string }) =>
+      withContext(async (ctx) => {
+        const run = () => ctx.devices.remove(id);
+        await idempotentCli(ctx, o.idempotencyKey, ['device remove', id], run, () => ({ id }));
+        print(`removed ${id}`);
+      }),
     );
   device
     .command('rotate')
     .argument('<id>')
     .option('--password-stdin', 'read the new password from stdin (generated if omitted)')
+    .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
     .description('set a new password (printed once); the old one is refused from then on')
-    .action((id: string, o: { passwordStdin?: boolean }) =>
+    .action((id: string, o: { passwordStdin?: boolean; idempotencyKey?: string }) =>
       withContext(async (ctx) => {
         const password = o.passwordStdin ? await readSecret('new password: ') : undefined;
-        const r = await ctx.devices.rotate(id, password);
-        print({ id, password: r.password });
+        const run = () => ctx.devices.rotate(id, password);
+        const parts = ['device rotate', id, password ?? ''];
+        const shown = (r: { device: { updatedAt: string }; password: string }) => ({
+          id,
+          password: r.password,
+          updatedAt: r.device.updatedAt,
+        });
+        const out = await idempotentCli(ctx, o.idempotencyKey, parts, run, shown);
+        const { updatedAt: _u, ...printed } = out as Record<string, unknown>;
+        print(printed);
       }),
     );
   device

@@ -3,6 +3,8 @@
 // (src/cli/exit-codes.ts): one table each. Anything that is not an AppError is a bare 500
 // (or exit 1) with the detail only in the log.
 
+import { ZodError } from 'zod';
+
 /** Every code an AppError may carry; the two tables are checked against this list. */
 export const ERROR_CODES = [
   'bad_request',
@@ -18,6 +20,9 @@ export const ERROR_CODES = [
   'broker_died',
   'store_unavailable',
   'write_unconfirmed',
+  'write_outcome_unknown',
+  'idempotency_key_reused',
+  'idempotency_in_flight',
   'overloaded',
   'console_not_built',
 ] as const;
@@ -51,7 +56,6 @@ export const exportNotConfigured = () =>
       'broker) in the service environment and restart it',
   );
 export const damagedRecord = (message: string) => new AppError('damaged_record', message);
-export const writeUnconfirmed = (message: string) => new AppError('write_unconfirmed', message);
 export const consoleNotBuilt = (message: string) => new AppError('console_not_built', message);
 export const storeUnavailable = (why?: string) =>
   new AppError(
@@ -98,6 +102,62 @@ export function isRedisError(err: unknown): boolean {
 export class OverloadedError extends Error {
   readonly code = 'overloaded';
 }
+
+/**
+ * The write reached the Redis primary, but not REDIS_MIN_REPLICAS_ACK replicas within
+ * REDIS_WAIT_TIMEOUT_MS: it is applied there and may or may not survive a failover. `applied`
+ * is what the call would have returned (an idempotent retry replays it once confirmed).
+ */
+export class WriteUnconfirmedError extends AppError {
+  applied?: unknown;
+}
+export const writeUnconfirmed = (acked: number, wanted: number, waitMs: number) =>
+  new WriteUnconfirmedError(
+    'write_unconfirmed',
+    `applied on the primary, not yet confirmed by a replica (${acked} of ${wanted} within ` +
+      `${waitMs} ms); retry with the same Idempotency-Key to get the same answer once confirmed`,
+  );
+
+/** A write was sent but its answer was lost (connection dropped, timeout): it may have applied. */
+export const writeOutcomeUnknown = (why: string) =>
+  new WriteUnconfirmedError(
+    'write_outcome_unknown',
+    `the write may or may not have been applied (${why}); retry with the same ` +
+      'Idempotency-Key, or re-read the device',
+  );
+
+export const idempotencyKeyInvalid = (why: string) =>
+  new AppError('bad_request', `Idempotency-Key: ${why}`, { field: 'Idempotency-Key' });
+export const idempotencyKeyReused = () =>
+  new AppError(
+    'idempotency_key_reused',
+    'Idempotency-Key was used for a different request (method, path, body or admin token)',
+  );
+export const idempotencyInFlight = () =>
+  new AppError(
+    'idempotency_in_flight',
+    'a request with this Idempotency-Key is still being processed; retry in a second',
+  );
+
+/**
+ * Whether nothing is known to have happened and the same call may simply run again (the
+ * store, a replica or the hashing was not available): an unknown error, or one of these codes.
+ * Anything else is an outcome (refused, conflict, …) that a retry would only repeat.
+ */
+export function retryable(err: unknown): boolean {
+  if (err instanceof ZodError) return false; // invalid input stays invalid
+  return !(err instanceof AppError) || RETRYABLE.has(err.code);
+}
+const RETRYABLE = new Set<ErrorCode>([
+  'export_failed',
+  'reload_failed',
+  'broker_died',
+  'store_unavailable',
+  'write_unconfirmed',
+  'write_outcome_unknown',
+  'overloaded',
+  'console_not_built',
+]);
 
 /** MOSQUITTO_RELOAD could not be carried out (the files were written before it was tried). */
 export const reloadFailed = (why: string) => new AppError('reload_failed', why);

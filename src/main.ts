@@ -32,7 +32,7 @@ export function createExporter(ctx: AppContext): Exporter {
 export function attachAudit(ctx: AppContext): AuditLog {
   const audit = new AuditLog(
     ctx.redis,
-    ctx.keys.audit,
+    ctx.keys,
     ctx.config.AUDIT_MAX_ENTRIES,
     ctx.logger.child({ name: 'authd:audit' }),
   );

@@ -9,6 +9,8 @@ import { createDecideRouter } from './decide-router';
 import { requireAdmin } from './auth';
 import { deadline } from './deadline';
 import { createDevicesRouter } from './devices-router';
+import { idempotency } from './idempotency';
+import { IdempotencyStore } from '../store/idempotency-store';
 import { buildOpenApi } from './openapi';
 import { ROUTES } from './routes';
 
@@ -54,6 +56,18 @@ export function createApiRouter(ctx: AppContext, deps: ApiDeps): Router {
   // The token first: no body is read for anyone without one.
   api.use(requireAdmin(ctx.adminTokens));
   api.use(express.json({ limit: '256kb', strict: true }));
+  // After the token and the body: a key is scoped to its admin token and its request.
+  api.use(
+    idempotency({
+      records: new IdempotencyStore(ctx.redis, ctx.keys),
+      store: ctx.store,
+      durability: {
+        minReplicasAck: ctx.config.REDIS_MIN_REPLICAS_ACK,
+        waitTimeoutMs: ctx.config.REDIS_WAIT_TIMEOUT_MS,
+      },
+      logger: log,
+    }),
+  );
   for (const r of routers) api.use(r);
   return api;
 }

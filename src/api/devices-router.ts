@@ -1,6 +1,7 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import type { DeviceService } from '../devices/device-service';
-import { notFound } from '../errors';
+import { notFound, WriteUnconfirmedError } from '../errors';
+import { keepApplied, type Answer } from './idempotency';
 import {
   aclBody,
   createDeviceBody,
@@ -20,6 +21,31 @@ import { actorOf, route } from './routes';
 const E400 = { description: 'Invalid request; the message names the field', schema: errorBody };
 const E404 = { description: 'No such device', schema: errorBody };
 
+/**
+ * The answer `p` makes. When the write is applied but unconfirmed (or its answer was lost), the
+ * answer it would have made is kept for a retry with the same Idempotency-Key.
+ */
+async function answer<T>(
+  req: Request,
+  p: Promise<T>,
+  shape: (v: T) => Answer,
+  deleted?: string,
+): Promise<Answer> {
+  try {
+    return shape(await p);
+  } catch (err) {
+    if (err instanceof WriteUnconfirmedError && err.applied !== undefined && req.res) {
+      const a = shape(err.applied as T);
+      const body = a.body as { id?: string; updatedAt?: string } | undefined;
+      const probe = deleted
+        ? { id: deleted, updatedAt: null }
+        : { id: body?.id ?? '', updatedAt: body?.updatedAt ?? '' };
+      keepApplied(req.res, a, probe);
+    }
+    throw err;
+  }
+}
+
 export function createDevicesRouter(devices: DeviceService): Router {
   const r = Router();
   const id = (p: unknown) => String(p);
@@ -37,10 +63,11 @@ export function createDevicesRouter(devices: DeviceService): Router {
         409: { description: 'The id exists', schema: errorBody },
       },
     },
-    async (req, { body }) => {
-      const { device: d, password } = await devices.as(actorOf(req)).create(body);
-      return { status: 201, body: { ...d, password } satisfies DeviceWithPassword };
-    },
+    (req, { body }) =>
+      answer(req, devices.as(actorOf(req)).create(body), ({ device: d, password }) => ({
+        status: 201,
+        body: { ...d, password } satisfies DeviceWithPassword,
+      })),
   );
 
   route(
@@ -82,10 +109,11 @@ export function createDevicesRouter(devices: DeviceService): Router {
       body: patchDeviceBody,
       responses: { 200: { description: 'The device', schema: device }, 400: E400, 404: E404 },
     },
-    async (req, { body }) => ({
-      status: 200,
-      body: await devices.as(actorOf(req)).patch(id(req.params.id), body),
-    }),
+    (req, { body }) =>
+      answer(req, devices.as(actorOf(req)).patch(id(req.params.id), body), (d) => ({
+        status: 200,
+        body: d,
+      })),
   );
 
   route(
@@ -96,10 +124,13 @@ export function createDevicesRouter(devices: DeviceService): Router {
       summary: 'Remove a device; it is refused from then on',
       responses: { 204: { description: 'Deleted' }, 404: E404 },
     },
-    async (req) => {
-      await devices.as(actorOf(req)).remove(id(req.params.id));
-      return { status: 204 };
-    },
+    (req) =>
+      answer(
+        req,
+        devices.as(actorOf(req)).remove(id(req.params.id)),
+        () => ({ status: 204 }),
+        id(req.params.id),
+      ),
   );
 
   route(
@@ -115,12 +146,15 @@ export function createDevicesRouter(devices: DeviceService): Router {
         404: E404,
       },
     },
-    async (req, { body }) => {
-      const { device: d, password } = await devices
-        .as(actorOf(req))
-        .rotate(id(req.params.id), body.password);
-      return { status: 200, body: { ...d, password } satisfies DeviceWithPassword };
-    },
+    (req, { body }) =>
+      answer(
+        req,
+        devices.as(actorOf(req)).rotate(id(req.params.id), body.password),
+        ({ device: d, password }) => ({
+          status: 200,
+          body: { ...d, password } satisfies DeviceWithPassword,
+        }),
+      ),
   );
 
   route(
@@ -132,10 +166,11 @@ export function createDevicesRouter(devices: DeviceService): Router {
       body: aclBody,
       responses: { 200: { description: 'The device', schema: device }, 400: E400, 404: E404 },
     },
-    async (req, { body }) => ({
-      status: 200,
-      body: await devices.as(actorOf(req)).setAcl(id(req.params.id), body.acl),
-    }),
+    (req, { body }) =>
+      answer(req, devices.as(actorOf(req)).setAcl(id(req.params.id), body.acl), (d) => ({
+        status: 200,
+        body: d,
+      })),
   );
   return r;
 }

@@ -15,6 +15,17 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   broker_died: 503,
   store_unavailable: 503,
   write_unconfirmed: 503,
+  write_outcome_unknown: 503,
+  idempotency_key_reused: 422,
+  idempotency_in_flight: 409,
   overloaded: 503,
   console_not_built: 503,
 };
+
+/** A known error as the API answers it: the status from the table above, or body-parser's. */
+export interface KnownError {
+  status: number;
+  code: string;
+  message: string;
+  details?: unknown;
+}

@@ -10,6 +10,26 @@ const toSchema = (s: z.ZodType) => {
   return rest;
 };
 
+/** Every write takes one (docs/api.md#retries-and-idempotency-key). */
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'A random key (a UUID) for this change; a retry with the same key and request within 24 h ' +
+    'gets the first answer (a generated password included)',
+  schema: { type: 'string', minLength: 16, maxLength: 255 },
+};
+const IDEMPOTENCY_RESPONSES = {
+  409: { description: 'Conflict, or the first attempt with this Idempotency-Key still runs' },
+  422: { description: 'The Idempotency-Key was used for another request' },
+  503: {
+    description:
+      'store_unavailable (not applied), write_unconfirmed (applied on the primary, not yet on a ' +
+      'replica) or write_outcome_unknown: retry with the same Idempotency-Key after Retry-After',
+  },
+};
+
 export function buildOpenApi(routes: readonly RouteSpec[], version: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
@@ -31,8 +51,10 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string) {
           }),
         )
       : [];
+    const write = r.method !== 'get';
     const responses: Record<string, unknown> = {
       401: { description: 'Missing or invalid bearer token' },
+      ...(write && IDEMPOTENCY_RESPONSES),
     };
     for (const [code, resp] of Object.entries(r.responses)) {
       responses[code] = resp.schema
@@ -44,7 +66,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string) {
     }
     (paths[path] ??= {})[r.method] = {
       summary: r.summary,
-      parameters: [...params, ...queryParams],
+      parameters: [...params, ...queryParams, ...(write ? [IDEMPOTENCY_KEY] : [])],
       ...(r.body
         ? {
             requestBody: {

@@ -3,6 +3,7 @@
 import type { Request, RequestHandler, Router } from 'express';
 import type { z } from 'zod';
 import { unsupportedMediaType, validationError } from '../errors';
+import { trackerOf } from './idempotency';
 
 export interface RouteSpec {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -51,6 +52,8 @@ export function route<B = undefined, Q = undefined>(
     const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : (undefined as B);
     const query = spec.query ? parse(spec.query, req.query, 'query') : (undefined as Q);
     const out = await handler(req, { body, query });
+    // Kept for a retry with the same Idempotency-Key, also when the deadline answered already.
+    await trackerOf(res)?.done(out);
     if (res.headersSent) return; // answered 503 by the deadline meanwhile
     res.setHeader('Cache-Control', 'no-store');
     if (out.body === undefined) res.status(out.status).end();

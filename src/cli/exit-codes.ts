@@ -21,6 +21,9 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   broker_died: 1,
   store_unavailable: 1,
   write_unconfirmed: 1,
+  write_outcome_unknown: 1,
+  idempotency_key_reused: 1,
+  idempotency_in_flight: 1,
   overloaded: 1,
   console_not_built: 1,
 };

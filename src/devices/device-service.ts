@@ -5,8 +5,8 @@ import type { AclRule } from '../domain/acl';
 import { usernameProblem } from '../domain/names';
 import { hashPassword, hashScheme, parseHash, type HashOptions } from '../domain/passwd-hash';
 import { generateDeviceId, generatePassword } from '../domain/password-gen';
-import { badRequest } from '../errors';
-import type { CredentialStore, Page } from '../store/credential-store';
+import { badRequest, WriteUnconfirmedError } from '../errors';
+import type { AuditNote, CredentialStore, Page, WriteOutcome } from '../store/credential-store';
 import type { DeviceFields, DeviceRecord } from '../store/records';
 
 export interface NewDevice {
@@ -64,6 +64,8 @@ export interface Change {
   target: string;
   before: unknown;
   after: unknown;
+  /** Its audit entry was written by the store with the change itself. */
+  audited?: boolean;
 }
 
 export type ChangeListener = (change: Change) => void | Promise<void>;
@@ -99,7 +101,21 @@ export class DeviceService {
   }
 
   private async emit(change: Change): Promise<void> {
-    for (const l of this.listeners) await l({ ...change, actor: this.actor });
+    for (const l of this.listeners) await l({ ...change, actor: this.actor, audited: true });
+  }
+
+  /** The audit entry the store writes with the change (before: what the script copies). */
+  private note(action: Change['action'], target: string, after: unknown, before = ''): AuditNote {
+    return { actor: this.actor, action, target, after, before };
+  }
+
+  /**
+   * `result` once the replicas confirmed; otherwise the store's error, carrying `result` (an
+   * idempotent retry replays it once confirmed). Also when the answer was lost on the way.
+   */
+  private settle<T>(outcome: Pick<WriteOutcome, 'unconfirmed'>, result: T): T {
+    if (outcome.unconfirmed) throw withApplied(outcome.unconfirmed, result);
+    return result;
   }
 
   async create(input: NewDevice): Promise<{ device: PublicDevice; password: string }> {
@@ -118,10 +134,14 @@ export class DeviceService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.store.createUser(record);
     const device = toPublic(record);
+    const outcome = await this.store
+      .createUser(record, this.note('create', username, device))
+      .catch((err: unknown) => {
+        throw withApplied(err, { device, password });
+      });
     await this.emit({ action: 'create', target: username, before: null, after: device });
-    return { device, password };
+    return this.settle(outcome, { device, password });
   }
 
   async get(id: string): Promise<PublicDevice | null> {
@@ -144,17 +164,18 @@ export class DeviceService {
     patch: Partial<DeviceFields>,
   ): Promise<PublicDevice> {
     const updatedAt = new Date().toISOString();
-    const { before } = await this.store.updateUser(id, { ...patch, updatedAt });
-    const old = before as DeviceRecord; // update never creates: there was a record
-    const after = toPublic({ ...old, ...patch, updatedAt });
     const fields = Object.keys(patch).filter((k) => k !== 'hash');
-    await this.emit({
-      action,
-      target: id,
-      before: pick(toPublic(old), fields),
-      after: 'hash' in patch ? { password: 'rotated' } : pick(after, fields),
-    });
-    return after;
+    const changed =
+      'hash' in patch ? { password: 'rotated' } : pick({ ...patch } as object, fields);
+    const outcome = await this.store.updateUser(
+      id,
+      { ...patch, updatedAt },
+      this.note(action, id, changed, fields.join(',') || '={}'),
+    );
+    const old = outcome.before as DeviceRecord; // update never creates: there was a record
+    const after = toPublic({ ...old, ...patch, updatedAt });
+    await this.emit({ action, target: id, before: pick(toPublic(old), fields), after: changed });
+    return this.settle(outcome, after);
   }
 
   patch(id: string, patch: DevicePatch): Promise<PublicDevice> {
@@ -170,20 +191,29 @@ export class DeviceService {
     newPassword?: string,
   ): Promise<{ device: PublicDevice; password: string }> {
     const password = newPassword ?? generatePassword();
-    const device = await this.update('rotate', id, {
-      hash: await hashPassword(password, this.hashing),
-    });
-    return { device, password };
+    const hash = await hashPassword(password, this.hashing);
+    try {
+      return { device: await this.update('rotate', id, { hash }), password };
+    } catch (err) {
+      const applied = (err as WriteUnconfirmedError).applied;
+      throw applied ? withApplied(err, { device: applied, password }) : err;
+    }
   }
 
   async remove(id: string): Promise<void> {
-    const { before } = await this.store.deleteUser(id);
+    const outcome = await this.store
+      .deleteUser(id, this.note('delete', id, null, '*'))
+      .catch((err: unknown) => {
+        throw withApplied(err, {});
+      });
+    const { before } = outcome;
     await this.emit({
       action: 'delete',
       target: id,
       before: before && toPublic(before),
       after: null,
     });
+    this.settle(outcome, {});
   }
 
   getCommonAcl(): Promise<AclRule[]> {
@@ -191,9 +221,17 @@ export class DeviceService {
   }
 
   async setCommonAcl(rules: AclRule[]): Promise<AclRule[]> {
-    const { before } = await this.store.setCommonAcl(rules);
-    await this.emit({ action: 'set-common-acl', target: '*', before, after: rules });
-    return rules;
+    const outcome = await this.store.setCommonAcl(
+      rules,
+      this.note('set-common-acl', '*', rules, 'rules'),
+    );
+    await this.emit({
+      action: 'set-common-acl',
+      target: '*',
+      before: outcome.before,
+      after: rules,
+    });
+    return this.settle(outcome, rules);
   }
 
   /** Import keeps an existing hash as it is (`$7$` or `$6$`); ACL rules are replaced if given. */
@@ -213,14 +251,20 @@ export class DeviceService {
       metadata: {},
       createdAt: now,
     };
-    const { before } = await this.store.upsertUser(username, always, ifNew);
+    const outcome = await this.store.upsertUser(
+      username,
+      always,
+      ifNew,
+      this.note('import', username, 'imported', 'existing'),
+    );
+    const { before } = outcome;
     await this.emit({
       action: 'import',
       target: username,
       before: before ? 'existing' : null,
       after: 'imported',
     });
-    return before ? 'updated' : 'created';
+    return this.settle(outcome, before ? 'updated' : 'created');
   }
 
   /**
@@ -248,18 +292,20 @@ export class DeviceService {
     const result = existing ? 'updated' : 'created';
     if (opts.dryRun) return { result, changed, keptHash };
     const now = new Date().toISOString();
-    await this.store.upsertUser(
+    const after = { changed: changed.map((f) => (f === 'hash' ? 'password' : f)) };
+    const outcome = await this.store.upsertUser(
       username,
       { ...fields, updatedAt: now },
       { superuser: false, disabled: false, acl: [], clientIds: [], metadata: {}, createdAt: now },
+      this.note('import', username, after, 'existing'),
     );
     await this.emit({
       action: 'import',
       target: username,
       before: existing ? 'existing' : null,
-      after: { changed: changed.map((f) => (f === 'hash' ? 'password' : f)) },
+      after,
     });
-    return { result, changed, keptHash };
+    return this.settle(outcome, { result, changed, keptHash });
   }
 
   /**
@@ -272,16 +318,26 @@ export class DeviceService {
     password: string,
   ): Promise<'upgraded' | 'changed'> {
     const hash = await hashPassword(password, this.hashing);
-    const r = await this.store.replaceHash(username, verified, hash, new Date().toISOString());
+    const before = { hashScheme: hashScheme(verified) };
+    const after = { hashScheme: '$7$' };
+    const note = this.note('rehash', username, after, `=${JSON.stringify(before)}`);
+    const r = await this.store.replaceHash(
+      username,
+      verified,
+      hash,
+      new Date().toISOString(),
+      note,
+    );
     if (r === 'changed') return 'changed';
-    await this.emit({
-      action: 'rehash',
-      target: username,
-      before: { hashScheme: hashScheme(verified) },
-      after: { hashScheme: '$7$' },
-    });
+    await this.emit({ action: 'rehash', target: username, before, after });
     return 'upgraded';
   }
+}
+
+/** Attaches what the call would have returned to an unconfirmed or lost write's error. */
+function withApplied(err: unknown, applied: unknown): unknown {
+  if (err instanceof WriteUnconfirmedError && err.applied === undefined) err.applied = applied;
+  return err;
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);

@@ -10,8 +10,9 @@ export interface ReadinessSource {
 
 /**
  * /healthz: the process answers. /readyz: a Redis primary is known and answers, the change feed
- * is subscribed, the export is healthy, and the broker we reload did not quit on our last
- * SIGHUP (one not started yet is fine); it names the topology and the primaries.
+ * is subscribed, the export is healthy, the broker we reload did not quit on our last
+ * SIGHUP (one not started yet is fine), and no bucket's writes keep failing; it names the
+ * topology, the primaries, and the buckets whose writes fail.
  */
 export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): Router {
   const r = Router();
@@ -24,8 +25,13 @@ export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): 
     const status = await ctx.health.primaries();
     const redis = status.primaries.length > 0;
     const exportOk = src.exportHealthy ? src.exportHealthy() : true;
+    // Writes to a slot that keep failing (each tried once more here): named, not averaged away.
+    const failing = (
+      await Promise.all([ctx.store, ctx.bulkStore].map((s) => s.failingWrites().catch(() => [])))
+    ).flat();
+    const slots = [...new Set(failing.map((f) => f.slot))];
     const broker = src.brokerProblem ? await src.brokerProblem() : null;
-    const ready = redis && exportOk && ctx.feed.isUp && broker === null;
+    const ready = redis && exportOk && ctx.feed.isUp && broker === null && slots.length === 0;
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not ready',
       redis: { topology: status.topology, primaries: status.primaries },
@@ -34,6 +40,10 @@ export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): 
         events: ctx.feed.isUp ? 'ok' : 'down',
         export: exportOk ? 'ok' : 'failing',
         broker: broker ?? 'ok',
+        writes:
+          slots.length === 0
+            ? 'ok'
+            : `failing for bucket ${slots.join(', ')}: ${failing[0]?.error ?? ''}`,
       },
     });
   });

@@ -1,10 +1,15 @@
 import type { AclRule } from '../domain/acl';
+import type { AuditNote } from './audit-script';
 import type { DeviceFields, DeviceRecord } from './records';
+
+export type { AuditNote };
 
 export interface WriteOutcome {
   /** The record before the write (null when it was created). */
   before: DeviceRecord | null;
   revision: number;
+  /** Applied on the primary, not confirmed by enough replicas: the error to answer with. */
+  unconfirmed?: Error;
 }
 
 export interface Page {
@@ -19,23 +24,37 @@ export interface CredentialStore {
   /** The user and the common rules in one round trip (a cold check). */
   getUserWithCommon(username: string): Promise<{ user: DeviceRecord | null; common: AclRule[] }>;
   getCommonAcl(): Promise<AclRule[]>;
-  createUser(record: DeviceRecord): Promise<WriteOutcome>;
-  updateUser(username: string, patch: Partial<DeviceFields>): Promise<WriteOutcome>;
+  // `note`: the audit entry, appended in the same atomic step as the change.
+  createUser(record: DeviceRecord, note?: AuditNote): Promise<WriteOutcome>;
+  updateUser(
+    username: string,
+    patch: Partial<DeviceFields>,
+    note?: AuditNote,
+  ): Promise<WriteOutcome>;
   /** Sets `always` fields; `ifNew` fields only where the user had none (imports). */
   upsertUser(
     username: string,
     always: Partial<DeviceFields>,
     ifNew: Partial<DeviceFields>,
+    note?: AuditNote,
   ): Promise<WriteOutcome>;
-  deleteUser(username: string): Promise<WriteOutcome>;
+  deleteUser(username: string, note?: AuditNote): Promise<WriteOutcome>;
   /** Sets `hash` only if the stored hash is still `expected` (compare-and-set). */
   replaceHash(
     username: string,
     expected: string,
     hash: string,
     updatedAt: string,
+    note?: AuditNote,
   ): Promise<'replaced' | 'changed'>;
-  setCommonAcl(rules: AclRule[]): Promise<{ before: AclRule[]; revision: number }>;
+  setCommonAcl(
+    rules: AclRule[],
+    note?: AuditNote,
+  ): Promise<{ before: AclRule[]; revision: number; unconfirmed?: Error }>;
+  /** Whether the writes to `username`'s slot so far are on enough replicas (touch + WAIT). */
+  confirm(username: string): Promise<boolean>;
+  /** Slots whose writes keep failing, each tried once more first. */
+  failingWrites(): Promise<{ slot: string; since: number; error: string }[]>;
   /** Users in username order; with `prefix`, only those whose username starts with it. */
   listUsers(opts: { cursor?: string; limit: number; prefix?: string }): Promise<Page>;
   /**

@@ -25,8 +25,19 @@ export interface Keys {
   commonRevision: string;
   /** Pub/sub channel: `u:<username>`, `x:<username>` (sessions end) or `common` after a change. */
   events: string;
-  /** STREAM, capped: the audit trail of management changes. */
+  /**
+   * STREAM, capped: audit entries outside any bucket (lockouts), and every entry written by
+   * versions before the per-bucket streams (read, never migrated).
+   */
   audit: string;
+  /** STREAM, capped: the audit entries of a bucket's changes, written by the change's script. */
+  auditBucket(bucket: number): string;
+  /** STREAM, capped: the audit entries of common-rule changes (same slot as commonAcl). */
+  auditCommon: string;
+  /** STRING, 60 s: touched (then WAIT) to learn whether a bucket's writes reached a replica. */
+  ack(bucket: number | 'common'): string;
+  /** STRING, 24 h: an Idempotency-Key's record, named by a hash of the key (sealed answer). */
+  idempotency(name: string): string;
   /** Prefix given to rate-limiter-flexible for failed-login counters and lockouts. */
   rateLimit: string;
   /** ZSET: current lockouts, `<u|c>:<digest>\t<name, first 256 chars>` scored by their end (ms). */
@@ -52,6 +63,10 @@ export function createKeys(prefix: string): Keys {
     commonRevision: `${prefix}rev:{common}`,
     events: `${prefix}events`,
     audit: `${prefix}audit`,
+    auditBucket: (bucket) => `${prefix}audit:${tag(bucket)}`,
+    auditCommon: `${prefix}audit:{common}`,
+    ack: (bucket) => `${prefix}ack:${bucket === 'common' ? '{common}' : tag(bucket)}`,
+    idempotency: (name) => `${prefix}idem:${name}`,
     rateLimit: `${prefix}rl`,
     lockouts: `${prefix}lockouts`,
     legacy: {

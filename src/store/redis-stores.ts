@@ -58,12 +58,18 @@ export function createRedisStores(
   const redisBulk = createRedisClient(client('bulk', 30000));
   // A one-shot CLI command has no cache to invalidate: its subscriber never connects.
   const redisSub = createSubscriberClient(client('events', undefined, opts.changeFeed === false));
+  // A write's WAIT holds its connection: concurrent writes each take one more writer.
+  let writers = 0;
   const durability = {
     minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
     waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+    connect: () => createRedisClient(client(`writer-${++writers}`, 30000)),
+    // A write refused by a cluster that is moving slots is sent again, within the deadline.
+    retryForMs: Math.max(0, config.MANAGEMENT_TIMEOUT_MS - config.REDIS_WAIT_TIMEOUT_MS - 500),
   };
   const onDamaged = damageLogger(logger.child({ name: 'authd:store' }));
   const common = config.COMMON_ACL_DEFAULT;
+  const audit = config.AUDIT_MAX_ENTRIES;
   const credentials = new RedisCredentialStore(
     redis,
     keys,
@@ -71,8 +77,17 @@ export function createRedisStores(
     onDamaged,
     durability,
     redisBulk,
+    audit,
   );
-  const bulkCredentials = new RedisCredentialStore(redisBulk, keys, common, onDamaged, durability);
+  const bulkCredentials = new RedisCredentialStore(
+    redisBulk,
+    keys,
+    common,
+    onDamaged,
+    durability,
+    redisBulk,
+    audit,
+  );
   const lockouts = new RedisLockoutStore(redis, keys, {
     limit: config.AUTH_FAIL_LIMIT,
     windowS: config.AUTH_FAIL_WINDOW_S,
@@ -98,6 +113,7 @@ export function createRedisStores(
     redisBulk,
     keys,
     async close() {
+      await Promise.all([credentials.close(), bulkCredentials.close()]);
       await Promise.all([redis, redisBulk, redisSub].map(closeClient));
     },
   };

@@ -3,7 +3,14 @@
 import { HTTP_STATUS } from '../../src/api/http-status';
 import { EXIT_CODE, exitCodeOf } from '../../src/cli/exit-codes';
 import { ConfigError } from '../../src/config';
-import { AppError, ERROR_CODES, conflict, notFound, storeUnavailable } from '../../src/errors';
+import {
+  AppError,
+  ERROR_CODES,
+  conflict,
+  notFound,
+  retryable,
+  storeUnavailable,
+} from '../../src/errors';
 
 it('every code has one HTTP status (4xx or 5xx) and one exit code', () => {
   expect(Object.keys(HTTP_STATUS).sort()).toEqual([...ERROR_CODES].sort());
@@ -29,4 +36,10 @@ it('the CLI exits 2 on bad configuration, 1 on any other failure', () => {
   expect(exitCodeOf(new ConfigError('PORT="x"'))).toBe(2);
   expect(exitCodeOf(conflict('exists'))).toBe(1);
   expect(exitCodeOf(new Error('boom'))).toBe(1);
+});
+
+it('a code is retryable exactly when the API answers it with a 5xx', () => {
+  for (const code of ERROR_CODES)
+    expect([code, retryable(new AppError(code, 'x'))]).toEqual([code, HTTP_STATUS[code] >= 500]);
+  expect(retryable(new Error('connection lost'))).toBe(true);
 });

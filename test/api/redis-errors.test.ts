@@ -2,6 +2,7 @@
 // when the request is at fault), never a 500; and other bad input of the management API.
 import Redis from 'ioredis';
 import request from 'supertest';
+import { bucketOf } from '../../src/store/keys';
 import { startRedis, type RedisProcess } from '../support/processes';
 import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
 
@@ -43,6 +44,21 @@ describe('OOM under maxmemory', () => {
       .send({ acl: [{ pattern: 'a/#', access: 'read' }] });
     expect([common.status, common.body.error?.code]).toEqual([503, 'store_unavailable']);
     await api.get('/api/v1/devices/before-oom').set(ADMIN_AUTH).expect(200);
+  });
+
+  it('/readyz is 503 while writes keep failing, naming the buckets, and 200 once they pass', async () => {
+    const api = request(t.service.server);
+    const bucket = String(bucketOf('after-oom'));
+    const down = await api.get('/readyz').expect(503);
+    expect(down.body.checks.writes).toMatch(
+      new RegExp(`^failing for bucket .*\\b${bucket}\\b.*OOM`),
+    );
+    expect(down.body.checks.redis).toBe('ok'); // the primary answers: only writes fail
+    const filler = new Redis(redis.url);
+    await filler.config('SET', 'maxmemory', '0');
+    filler.disconnect();
+    const up = await api.get('/readyz').expect(200);
+    expect(up.body.checks.writes).toBe('ok');
   });
 });
 

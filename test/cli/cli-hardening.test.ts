@@ -11,6 +11,7 @@ import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
 import { verifyPassword } from '../support/verify';
 import { createLogger } from '../../src/logger';
+import { AuditLog } from '../../src/ops/audit';
 import { createKeys } from '../../src/store/keys';
 import { eventually, sleep } from '../support/http';
 import {
@@ -66,12 +67,8 @@ async function onTerminal(args: string[], prompt: string, typed: string): Promis
 async function auditEntries(): Promise<{ actor: string; action: string; target: string }[]> {
   const redis = new Redis(TEST_REDIS_URL);
   try {
-    const rows = await redis.xrevrange(createKeys(prefix).audit, '+', '-', 'COUNT', 100);
-    return rows.map(([, f]) => {
-      const o: Record<string, string> = {};
-      for (let i = 0; i + 1 < f.length; i += 2) o[f[i] as string] = f[i + 1] as string;
-      return { actor: o.actor ?? '', action: o.action ?? '', target: o.target ?? '' };
-    });
+    const log = new AuditLog(redis, createKeys(prefix), 1000, createLogger('silent'));
+    return await log.read(100);
   } finally {
     redis.disconnect();
   }

@@ -62,7 +62,7 @@ it('a write is acknowledged only once the replica has it (REDIS_MIN_REPLICAS_ACK
     );
     expect(res.status).toBe(503);
     expect(JSON.parse(res.body).error).toMatchObject({ code: 'write_unconfirmed' });
-    expect(res.body).toMatch(/may or may not survive/);
+    expect(res.body).toMatch(/applied on the primary, not yet confirmed by a replica/);
   } finally {
     set.replica.resume();
   }

@@ -34,14 +34,52 @@ export const session = {
   },
 };
 
+/** A fresh Idempotency-Key (getRandomValues: randomUUID needs a secure context). */
+function idempotencyKey(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Worth sending again with the same key: no answer, a failover, an unconfirmed write. */
+const retriable = (e: unknown) =>
+  e instanceof ApiError &&
+  (e.status === 0 || e.status === 503 || e.code === 'idempotency_in_flight');
+
+/**
+ * One user action. A write carries an Idempotency-Key of its own, and is sent again with the
+ * same key (a few times, a second apart) when the answer was lost or the store was failing
+ * over: the service then gives the first attempt's answer (a generated password included)
+ * instead of a second device or a 409.
+ */
 export async function call<T>(
   method: string,
   path: string,
   body?: unknown,
   token = session.token(),
 ): Promise<T> {
+  if (method === 'GET') return send<T>(method, path, body, token);
+  const key = idempotencyKey();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send<T>(method, path, body, token, key);
+    } catch (e) {
+      if (!retriable(e) || attempt >= 4) throw e;
+      await sleep(1000);
+    }
+  }
+}
+
+async function send<T>(
+  method: string,
+  path: string,
+  body: unknown,
+  token: string | null,
+  key?: string,
+): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (key) headers['Idempotency-Key'] = key;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
