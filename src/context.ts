@@ -12,9 +12,9 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './ops/metrics';
 import type { ChangeFeed } from './store/change-feed';
 import type { CredentialStore } from './store/credential-store';
-import type { Keys } from './store/keys';
+import type { AuditStore } from './store/audit-store';
+import type { IdempotencyStore } from './store/idempotency-store';
 import type { LockoutStore } from './store/lockout-store';
-import type { RedisClient } from './store/redis-client';
 import { createRedisStores } from './store/redis-stores';
 import type { StoreHealth } from './store/store-health';
 
@@ -29,9 +29,10 @@ export interface AppContext {
   feed: ChangeFeed;
   lockoutStore: LockoutStore;
   health: StoreHealth;
-  /** The audit trail's stream is written through these until it has a store of its own. */
-  keys: Keys;
-  redis: RedisClient;
+  /** The audit trail's streams (changes outside the credential store, and every read). */
+  auditStore: AuditStore;
+  /** Idempotency-Key records (the API's header, the CLI's --idempotency-key). */
+  idempotency: IdempotencyStore;
   cache: UserCache;
   checks: CheckService;
   throttle: LoginThrottle;
@@ -129,8 +130,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     feed,
     lockoutStore,
     health: o.health ?? stores.health,
-    keys: o.keys ?? stores.keys,
-    redis: o.redis ?? stores.redis,
+    auditStore: o.auditStore ?? stores.audit,
+    idempotency: o.idempotency ?? stores.idempotency,
     cache,
     checks,
     throttle,

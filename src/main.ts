@@ -30,12 +30,7 @@ export function createExporter(ctx: AppContext): Exporter {
 
 /** The audit trail, told of every change made through `ctx.devices` (API, CLI, imports). */
 export function attachAudit(ctx: AppContext): AuditLog {
-  const audit = new AuditLog(
-    ctx.redis,
-    ctx.keys,
-    ctx.config.AUDIT_MAX_ENTRIES,
-    ctx.logger.child({ name: 'authd:audit' }),
-  );
+  const audit = new AuditLog(ctx.auditStore, ctx.logger.child({ name: 'authd:audit' }));
   ctx.devices.onChange((change) => audit.record(change));
   return audit;
 }

@@ -5,7 +5,9 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { ChangeFeed } from './change-feed';
 import type { CredentialStore } from './credential-store';
-import { createKeys, type Keys } from './keys';
+import { RedisAuditStore, type AuditStore } from './audit-store';
+import { RedisIdempotencyStore, type IdempotencyStore } from './idempotency-store';
+import { createKeys } from './keys';
 import { RedisLockoutStore, type LockoutStore } from './lockout-store';
 import { legacyLayoutPresent, migrateStore } from './migrate-store';
 import { COMMON, describeDamage, type Damage } from './records';
@@ -17,7 +19,6 @@ import {
   primaryStatus,
   topologyOf,
   waitReady,
-  type RedisClient,
 } from './redis-client';
 import { RedisCredentialStore } from './redis-credential-store';
 import type { StoreHealth } from './store-health';
@@ -30,21 +31,16 @@ export interface Stores {
   feed: ChangeFeed;
   lockouts: LockoutStore;
   health: StoreHealth;
+  audit: AuditStore;
+  idempotency: IdempotencyStore;
   close(): Promise<void>;
-}
-
-/** The Redis clients behind the stores (the audit trail still writes through them). */
-export interface RedisStores extends Stores {
-  redis: RedisClient;
-  redisBulk: RedisClient;
-  keys: Keys;
 }
 
 export function createRedisStores(
   config: Config,
   logger: Logger,
   opts: { changeFeed?: boolean } = {},
-): RedisStores {
+): Stores {
   const keys = createKeys(config.REDIS_KEY_PREFIX);
   const redisLog = logger.child({ name: 'authd:redis' });
   const client = (name: string, commandTimeoutMs?: number, lazyConnect?: boolean) => ({
@@ -109,9 +105,8 @@ export function createRedisStores(
     feed: new ChangeFeed(redisSub, keys.events, redisLog),
     lockouts,
     health,
-    redis,
-    redisBulk,
-    keys,
+    audit: new RedisAuditStore(redis, keys, config.AUDIT_MAX_ENTRIES),
+    idempotency: new RedisIdempotencyStore(redis, keys),
     async close() {
       await Promise.all([credentials.close(), bulkCredentials.close()]);
       await Promise.all([redis, redisBulk, redisSub].map(closeClient));

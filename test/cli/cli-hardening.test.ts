@@ -11,6 +11,7 @@ import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
 import { verifyPassword } from '../support/verify';
 import { createLogger } from '../../src/logger';
+import { RedisAuditStore } from '../../src/store/audit-store';
 import { AuditLog } from '../../src/ops/audit';
 import { createKeys } from '../../src/store/keys';
 import { eventually, sleep } from '../support/http';
@@ -67,7 +68,10 @@ async function onTerminal(args: string[], prompt: string, typed: string): Promis
 async function auditEntries(): Promise<{ actor: string; action: string; target: string }[]> {
   const redis = new Redis(TEST_REDIS_URL);
   try {
-    const log = new AuditLog(redis, createKeys(prefix), 1000, createLogger('silent'));
+    const log = new AuditLog(
+      new RedisAuditStore(redis, createKeys(prefix), 1000),
+      createLogger('silent'),
+    );
     return await log.read(100);
   } finally {
     redis.disconnect();

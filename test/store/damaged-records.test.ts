@@ -88,7 +88,7 @@ describe.each(CASES)('a record with %s', (name, field, value) => {
 
 describe('a user key of another Redis type (WRONGTYPE)', () => {
   beforeAll(async () => {
-    const { redis, keys } = t.service.ctx;
+    const { redis, keys } = t.raw();
     await redis.set(keys.user('d-string'), 'not a hash');
     await redis.zadd(keys.index(keys.bucketOf('d-string')), 0, 'd-string');
   });
@@ -140,7 +140,7 @@ describe('damaged common rules', () => {
     ['a rule with an unknown access word', '[{"pattern":"devices/%u/#","access":"all"}]'],
     ['a string of rules', '"devices/%u/#"'],
   ])('%s: grant nothing, own rules still apply, one error line', async (_name, stored) => {
-    const { redis, keys } = c.service.ctx;
+    const { redis, keys } = c.raw();
     await redis.set(keys.commonAcl, stored);
     c.service.ctx.cache.clear();
     const before = clog.lines.length;
@@ -154,7 +154,7 @@ describe('damaged common rules', () => {
   });
 
   it('a common-rules key of another type denies the same way, and PUT repairs it', async () => {
-    const { redis, keys } = c.service.ctx;
+    const { redis, keys } = c.raw();
     await redis.del(keys.commonAcl);
     await redis.rpush(keys.commonAcl, 'x');
     c.service.ctx.cache.clear();
