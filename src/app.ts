@@ -4,6 +4,7 @@ import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import type { AppContext } from './context';
 import { createConsoleRouter } from './api/console-router';
+import { refuseCrossSite } from './api/cross-site';
 import { errorMiddleware, notFoundHandler } from './api/error-middleware';
 import { createHealthRouter, type ReadinessSource } from './ops/health-router';
 
@@ -20,6 +21,7 @@ export function createApp(ctx: AppContext, parts: AppParts = {}): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.TRUST_PROXY);
   app.use(helmet());
+  app.use(refuseCrossSite(ctx.config.TRUST_PROXY));
   app.use(createHealthRouter(ctx, parts.readiness));
   if (parts.api) app.use('/api/v1', parts.api);
   if (parts.console !== false) app.use('/admin', createConsoleRouter());

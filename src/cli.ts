@@ -7,6 +7,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { readConfig } from './config';
 import { EXIT_DENIED, exitCodeOf } from './cli/exit-codes';
 import { createContext, type AppContext } from './context';
+import { printable } from './domain/printable';
 import { redactSecrets } from './redact';
 import { attachAudit } from './main';
 import { readSecret } from './cli/read-secret';
@@ -42,7 +43,9 @@ function cliActor(): string {
 }
 
 /** Runs `fn` with a connected context (as actor `cli:<user>`, audited), then closes it. */
-async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
+async function withContext<T>(
+  fn: (ctx: AppContext, audit: ReturnType<typeof attachAudit>) => Promise<T>,
+): Promise<T> {
   const config = readConfig();
   // Results go to stdout; the log (audit lines, Redis outages) to stderr, so `| jq` works.
   const logger = createLogger(config.LOG_LEVEL, pino.destination({ dest: 2, sync: true }));
@@ -53,8 +56,8 @@ async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
         `cannot reach Redis at ${ctx.health.where} (set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)`,
       );
     });
-    attachAudit(ctx);
-    return await fn({ ...ctx, devices: ctx.devices.as(cliActor()) });
+    const audit = attachAudit(ctx);
+    return await fn({ ...ctx, devices: ctx.devices.as(cliActor()) }, audit);
   } finally {
     await ctx.close();
   }
@@ -130,8 +133,8 @@ export function buildProgram(): Command {
           maxIterations: ctx.config.PASSWD_MAX_ITERATIONS,
         });
         for (const p of report.problems)
-          process.stderr.write(`${p.file}:${p.line}: ${p.message}\n`);
-        for (const n of report.notes) process.stderr.write(`note: ${n}\n`);
+          process.stderr.write(`${p.file}:${p.line}: ${printable(p.message, 2000)}\n`);
+        for (const n of report.notes) process.stderr.write(`note: ${printable(n, 2000)}\n`);
         print(
           `imported: ${report.created} created, ${report.updated} updated, ${report.commonRules} common rules, ${report.problems.length} problems`,
         );
@@ -175,8 +178,9 @@ export function buildProgram(): Command {
           progress: progressBar(),
           print: (line) => print(line),
         });
-        for (const p of report.problems) process.stderr.write(`${p.where}: ${p.message}\n`);
-        for (const n of report.notes) process.stderr.write(`note: ${n}\n`);
+        for (const p of report.problems)
+          process.stderr.write(`${printable(p.where)}: ${printable(p.message, 2000)}\n`);
+        for (const n of report.notes) process.stderr.write(`note: ${printable(n, 2000)}\n`);
         const common =
           report.commonRules === null
             ? 'common rules unchanged'
@@ -274,6 +278,31 @@ export function buildProgram(): Command {
     .description('list devices (JSON)')
     .action((o: { limit: number }) =>
       withContext(async (ctx) => print(await deviceList(ctx, o.limit))),
+    );
+  program
+    .command('lockout-clear')
+    .option('--username <name>', 'the user name whose lockout to clear (any name, even "..")')
+    .option('--clientid <id>', 'the client id whose lockout to clear')
+    .description('clear the failed-login count and lockout of a user name or client id')
+    .action((o: { username?: string; clientid?: string }) =>
+      withContext(async (ctx, audit) => {
+        if ((o.username === undefined) === (o.clientid === undefined))
+          throw new Error('give exactly one of --username or --clientid');
+        const kind = o.username !== undefined ? 'username' : 'clientid';
+        const name = (o.username ?? o.clientid) as string;
+        const before = await ctx.throttle.state(kind, name);
+        const was = await ctx.throttle.clear(kind, name);
+        const target = `${kind}:${name}`;
+        const change = {
+          actor: cliActor(),
+          action: 'clear-lockout' as const,
+          target,
+          before,
+          after: null,
+        };
+        await audit.record(change, { required: true });
+        print(was ? `cleared the lockout of ${kind} ${JSON.stringify(name)}` : `nothing to clear`);
+      }),
     );
   program
     .command('decide')

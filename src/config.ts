@@ -52,6 +52,9 @@ const schema = z.object({
   MANAGEMENT_TIMEOUT_MS: int(100, 600000).default(5000),
   CHECK_MAX_INFLIGHT: int(1, 1000000).default(2000),
   CHECK_BODY_LIMIT_BYTES: int(256, 16 * 1024 * 1024).default(256 * 1024),
+  // Slow clients (check-handler.ts, server.ts): the plugin sends a request at once.
+  CHECK_HEADERS_TIMEOUT_MS: int(100, 60000).default(5000),
+  CHECK_BODY_TIMEOUT_MS: int(50, 60000).default(2000),
   // GET /mqtt/events (the Mosquitto plugin's change stream): `: ping` every so often, and at
   // most so many streams at once (beyond: 503).
   EVENTS_HEARTBEAT_MS: int(100, 60000).default(2000),
@@ -68,6 +71,12 @@ const schema = z.object({
     .number()
     .refine((n) => n === 12 || n === 64, { message: 'must be 12 or 64 (what Mosquitto 2.1 reads)' })
     .default(12),
+  // The slow lane (src/domain/hash-work.ts): hashes above 10 × PASSWD_ITERATIONS. Width: how
+  // many derive at once (of UV_THREADPOOL_SIZE hashing threads, 4 by default); a login waits
+  // only if it can be answered within MAX_WAIT (with room for its own hash below go-auth's 5 s HTTP timeout).
+  PASSWD_SLOW_LANE_WIDTH: int(1, 1024).default(1),
+  PASSWD_SLOW_LANE_MAX_WAIT_MS: int(10, 600000).default(3000),
+  PASSWD_SLOW_LANE_QUEUE: int(0, 1000000).default(10000),
   COMMON_ACL_DEFAULT: z
     .string()
     .default(JSON.stringify(DEFAULT_COMMON_ACL))

@@ -59,7 +59,7 @@ function rehasher(devices: DeviceService, metrics: Metrics, log: Logger) {
       },
       (err: unknown) => {
         metrics.rehashes.labels('error').inc();
-        log.error({ username, err: (err as Error).name }, 'upgrading the hash to $7$ failed');
+        log.error({ username, err }, 'upgrading the hash to $7$ failed');
       },
     );
 }
@@ -107,6 +107,9 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       hashing: new HashWork({
         maxIterations: config.PASSWD_MAX_ITERATIONS,
         padTo: config.PASSWD_ITERATIONS,
+        slowLaneWidth: config.PASSWD_SLOW_LANE_WIDTH,
+        slowLaneMaxWaitMs: config.PASSWD_SLOW_LANE_MAX_WAIT_MS,
+        slowLaneQueue: config.PASSWD_SLOW_LANE_QUEUE,
       }),
       timeoutMs: config.CHECK_TIMEOUT_MS,
       logger: checkLog,

@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'validation_failed',
   'unsupported_media_type',
   'unauthorized',
+  'cross_site_refused',
+  'too_many_rules',
   'not_found',
   'conflict',
   'damaged_record',
@@ -164,3 +166,7 @@ export const reloadFailed = (why: string) => new AppError('reload_failed', why);
 
 /** The broker quit after the reload signal (the files were written; it refused them or its config). */
 export const brokerDied = (message: string) => new AppError('broker_died', message);
+
+/** A browser request from another site to a management or console route. */
+export const crossSiteRefused = (why: string) =>
+  new AppError('cross_site_refused', `cross-site request refused: ${why}`);

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppParts } from './app';
+import { CHECK_PATH_PREFIX, refuseCrossSite } from './checks/check-guard';
 import { createCheckHandler } from './checks/check-handler';
 import { createEventStreams } from './checks/events-stream';
 import type { AppContext } from './context';
@@ -36,8 +37,10 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
   });
   const server = http.createServer(
     {
-      // Slow clients: headers within 10 s, a whole request within 30 s.
-      headersTimeout: 10_000,
+      // Slow clients: headers within CHECK_HEADERS_TIMEOUT_MS (the plugin and any API client
+      // send them at once), a whole request within 30 s; a check's body has
+      // CHECK_BODY_TIMEOUT_MS from its headers (check-handler.ts).
+      headersTimeout: ctx.config.CHECK_HEADERS_TIMEOUT_MS,
       requestTimeout: 30_000,
       // Node checks both only every connectionsCheckingInterval (default 30 s): without this a
       // slow client would be cut after up to 40 s, not 10 s.
@@ -47,6 +50,8 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
       keepAliveTimeout: 120_000,
     },
     (req, res) => {
+      // Every path of the check listener, whatever handles it, goes through the same door.
+      if (req.url?.startsWith(CHECK_PATH_PREFIX) && refuseCrossSite(req, res)) return;
       if (!handleCheck(req, res)) app(req, res);
     },
   );

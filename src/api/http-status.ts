@@ -6,6 +6,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   validation_failed: 400,
   unsupported_media_type: 415,
   unauthorized: 401,
+  cross_site_refused: 403,
+  too_many_rules: 400,
   not_found: 404,
   conflict: 409,
   damaged_record: 409,

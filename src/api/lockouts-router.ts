@@ -4,10 +4,12 @@ import type { LoginThrottle } from '../checks/login-throttle';
 import type { AuditLog } from '../ops/audit';
 import { errorBody } from '../contract/errors';
 import {
+  clearLockoutQuery,
   lockState,
   lockoutKind,
   lockoutList,
   lockoutsQuery,
+  type LockKind,
   type LockoutPage,
 } from '../contract/lockouts';
 import { actorOf, route } from './routes';
@@ -20,6 +22,34 @@ export function createLockoutsRouter(
   audit: AuditLog,
 ): Router {
   const r = Router();
+  const clear = async (actor: string, k: LockKind, name: string) => {
+    const before = await throttle.state(k, name);
+    await throttle.clear(k, name);
+    // Clearing again is harmless: unaudited, the call answers 503 and the retry audits it.
+    await audit.record(
+      { actor, action: 'clear-lockout', target: `${k}:${name}`, before, after: null },
+      { required: true },
+    );
+  };
+  route(
+    r,
+    {
+      method: 'delete',
+      path: '/lockouts',
+      summary:
+        'Clear the failed-login count and lockout of ?username= or ?clientid= (any name, even one a path cannot carry such as "..")',
+      query: clearLockoutQuery,
+      responses: {
+        204: { description: 'Cleared' },
+        400: { description: 'Neither or both of username and clientid', schema: errorBody },
+      },
+    },
+    async (req, { query }) => {
+      const k: LockKind = query.username !== undefined ? 'username' : 'clientid';
+      await clear(actorOf(req), k, (query.username ?? query.clientid) as string);
+      return { status: 204 };
+    },
+  );
   route(
     r,
     {
@@ -67,21 +97,7 @@ export function createLockoutsRouter(
       },
     },
     async (req) => {
-      const k = parseKind(req.params.kind);
-      const name = String(req.params.name);
-      const before = await throttle.state(k, name);
-      await throttle.clear(k, name);
-      // Clearing again is harmless: unaudited, the call answers 503 and the retry audits it.
-      await audit.record(
-        {
-          actor: actorOf(req),
-          action: 'clear-lockout',
-          target: `${k}:${name}`,
-          before,
-          after: null,
-        },
-        { required: true },
-      );
+      await clear(actorOf(req), parseKind(req.params.kind), String(req.params.name));
       return { status: 204 };
     },
   );

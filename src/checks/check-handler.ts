@@ -18,7 +18,13 @@ const KINDS: Record<string, CheckKind> = {
 };
 
 export interface CheckHandlerDeps {
-  config: Pick<Config, 'CHECK_RESPONSE_MODE' | 'CHECK_MAX_INFLIGHT' | 'CHECK_BODY_LIMIT_BYTES'>;
+  config: Pick<
+    Config,
+    | 'CHECK_RESPONSE_MODE'
+    | 'CHECK_MAX_INFLIGHT'
+    | 'CHECK_BODY_LIMIT_BYTES'
+    | 'CHECK_BODY_TIMEOUT_MS'
+  >;
   service: CheckService;
   metrics: Metrics;
   logger: Logger;
@@ -85,22 +91,26 @@ export function createCheckHandler(deps: CheckHandlerDeps) {
       send(405, 'method must be POST, GET or PUT', 'deny');
       return true;
     }
-    if (inflight >= config.CHECK_MAX_INFLIGHT) {
-      req.resume();
-      send(503, 'overloaded: too many checks in flight', 'error');
-      return true;
-    }
-    inflight++;
-
+    // A check counts against CHECK_MAX_INFLIGHT only once its body is complete: connections
+    // that trickle a body hold a socket and a timer, never a slot good checks need. The plugin
+    // sends its request at once, so a body not complete within CHECK_BODY_TIMEOUT_MS is cut.
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    let holdsSlot = false;
     const finish = (status: number, reason: string, result: 'allow' | 'deny' | 'error') => {
       if (done) return;
       done = true;
-      inflight--;
+      clearTimeout(timer);
+      if (holdsSlot) inflight--;
       send(status, reason, result);
     };
+    const timer = setTimeout(() => {
+      if (done) return;
+      res.setHeader('Connection', 'close');
+      finish(408, 'request body not complete in time', 'deny');
+      req.socket.destroySoon();
+    }, config.CHECK_BODY_TIMEOUT_MS);
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
@@ -113,6 +123,13 @@ export function createCheckHandler(deps: CheckHandlerDeps) {
     req.on('error', () => finish(400, 'request aborted', 'deny'));
     req.on('end', () => {
       if (done) return;
+      clearTimeout(timer); // the body is here; the answer may take longer (a slow-lane hash)
+      if (inflight >= config.CHECK_MAX_INFLIGHT) {
+        finish(503, 'overloaded: too many checks in flight', 'error');
+        return;
+      }
+      inflight++;
+      holdsSlot = true;
       const body =
         chunks.length === 1
           ? (chunks[0] as Buffer).toString('utf8')
@@ -122,7 +139,18 @@ export function createCheckHandler(deps: CheckHandlerDeps) {
         finish(400, parsed.error, 'deny');
         return;
       }
-      service[kind](parsed.fields).then(
+      // Only a login can wait long (the slow lane); it learns when the asker has gone.
+      let decided: Promise<Decision>;
+      if (kind === 'user') {
+        const gone = new AbortController();
+        res.once('close', () => {
+          if (!done) gone.abort();
+        });
+        decided = service.user(parsed.fields, gone.signal);
+      } else {
+        decided = service[kind](parsed.fields);
+      }
+      decided.then(
         (d: Decision) => {
           if (d.allow) finish(200, '', 'allow');
           else {

@@ -1,4 +1,8 @@
 // Reads the fields of a go-auth check from a JSON or form body. Pure: bytes in, fields out.
+import { jsonDepth } from './json-depth';
+
+/** go-auth's body is one flat object; anything deeper is refused before JSON.parse. */
+export const MAX_CHECK_JSON_DEPTH = 1;
 export type CheckKind = 'user' | 'superuser' | 'acl';
 
 export interface CheckFields {
@@ -18,6 +22,9 @@ const REQUIRED: Record<CheckKind, (keyof CheckFields)[]> = {
 };
 
 function fromJson(body: string): Record<string, unknown> | string {
+  if (jsonDepth(body, MAX_CHECK_JSON_DEPTH) > MAX_CHECK_JSON_DEPTH) {
+    return 'JSON body must be a flat object (nested objects or arrays are refused)';
+  }
   let value: unknown;
   try {
     value = JSON.parse(body);

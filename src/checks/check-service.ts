@@ -125,7 +125,8 @@ export class CheckService {
     }
   }
 
-  async user(f: CheckFields): Promise<Decision> {
+  /** `signal`: aborted when the asker has gone (a slow-lane wait is then dropped). */
+  async user(f: CheckFields, signal?: AbortSignal): Promise<Decision> {
     let budget: RedisBudget | undefined;
     let entry = this.cache.peek(f.username);
     if (!entry) entry = await this.fetch(f.username, (budget = new RedisBudget(this.timeoutMs)));
@@ -146,7 +147,7 @@ export class CheckService {
     if (!rec || rec.disabled) {
       await this.hashing.dummy(f.password);
     } else {
-      const result = await this.hashing.verify(f.password, rec.hash);
+      const result = await this.hashing.verify(f.password, rec.hash, signal);
       if (result === 'malformed') {
         this.logger.error({ username: f.username }, 'stored password hash is malformed; denying');
       } else if (result === 'unusable') {
@@ -165,9 +166,7 @@ export class CheckService {
     const upgrade = this.legacy.upgrade;
     if (upgrade && needsRehash((rec as DeviceRecord).hash) && !this.upgrading.has(f.username)) {
       const done = upgrade(f.username, (rec as DeviceRecord).hash, f.password)
-        .catch((err: unknown) =>
-          this.logger.error({ username: f.username, err: (err as Error).name }, 'upgrade failed'),
-        )
+        .catch((err: unknown) => this.logger.error({ username: f.username, err }, 'upgrade failed'))
         .finally(() => this.upgrading.delete(f.username));
       this.upgrading.set(f.username, done);
     }

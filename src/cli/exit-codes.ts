@@ -12,6 +12,8 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   validation_failed: 1,
   unsupported_media_type: 1,
   unauthorized: 1,
+  cross_site_refused: 1,
+  too_many_rules: 1,
   not_found: 1,
   conflict: 1,
   damaged_record: 1,

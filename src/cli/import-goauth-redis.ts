@@ -4,8 +4,16 @@
 // batch of keys at a time, so memory stays flat however many devices there are.
 import type Redis from 'ioredis';
 import type { DeviceService } from '../devices/device-service';
-import { redisCommonRules, redisUserRules, SET_NAMES, type GoAuthSets } from '../domain/goauth-acl';
+import {
+  MAX_DEVICE_RULES,
+  redisCommonRules,
+  redisUserRules,
+  SET_NAMES,
+  TooManyRules,
+  type GoAuthSets,
+} from '../domain/goauth-acl';
 import { usernameProblem } from '../domain/names';
+import { bytesShown, quoted } from '../domain/printable';
 import {
   applyCommon,
   DeviceWriter,
@@ -16,6 +24,10 @@ import {
 } from './import-goauth-shared';
 
 const SCAN_COUNT = 500;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** Mapping work between two yields to the event loop (a signal must not wait for a batch). */
+const YIELD_EVERY = 64;
+const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 const SUFFIX = /:(su|racls|wacls|rwacls|sacls)$/;
 
 type Reply = [Error | null, unknown];
@@ -42,6 +54,7 @@ interface Tally {
   orphans: number;
   /** The first few orphan keys, for the note. */
   examples: string[];
+  foreignExamples: string[];
 }
 
 export async function importGoAuthRedis(
@@ -51,20 +64,37 @@ export async function importGoAuthRedis(
 ): Promise<GoAuthReport> {
   const report = newReport();
   const common = await readCommon(source, report);
-  const mapped = redisCommonRules(common);
-  report.problems.push(...mapped.problems);
-  await applyCommon(devices, mapped.rules, opts, report);
+  try {
+    const mapped = redisCommonRules(common);
+    report.problems.push(...mapped.problems);
+    await applyCommon(devices, mapped.rules, opts, report);
+  } catch (err) {
+    if (!(err instanceof TooManyRules)) throw err;
+    report.problems.push({
+      where: 'common:*',
+      message: `${err.message}: common rules not imported`,
+    });
+  }
 
   const writer = new DeviceWriter(devices, opts, report);
-  const tally: Tally = { volatile: 0, foreign: 0, orphans: 0, examples: [] };
+  const tally: Tally = { volatile: 0, foreign: 0, orphans: 0, examples: [], foreignExamples: [] };
   opts.progress?.start(await source.dbsize());
   let scanned = 0;
   let cursor = '0';
   do {
-    const [next, keys] = await source.scan(cursor, 'COUNT', SCAN_COUNT);
-    cursor = next;
+    const [next, raw] = await source.scanBuffer(cursor, 'COUNT', SCAN_COUNT);
+    cursor = next.toString();
+    const keys: string[] = [];
+    for (const k of raw) {
+      try {
+        keys.push(UTF8.decode(k));
+      } catch {
+        // go-auth could read such a key, but no name we store or export can say it.
+        report.problems.push({ where: bytesShown(k), message: 'key name is not UTF-8: skipped' });
+      }
+    }
     await importBatch(source, keys, common, writer, report, tally, opts);
-    scanned += keys.length;
+    scanned += raw.length;
     opts.progress?.update(scanned);
   } while (cursor !== '0');
   await writer.drain();
@@ -72,7 +102,7 @@ export async function importGoAuthRedis(
 
   if (tally.orphans) {
     report.notes.push(
-      `${tally.orphans} key(s) of users with no password key were not imported (go-auth could not log them in either): ${tally.examples.join(', ')}`,
+      `${tally.orphans} key(s) of users with no password key were not imported (go-auth could not log them in either): ${tally.examples.map((k) => quoted(k)).join(', ')}`,
     );
   }
   if (tally.volatile) {
@@ -80,7 +110,11 @@ export async function importGoAuthRedis(
       `${tally.volatile} string key(s) with a TTL were skipped (go-auth cache entries or other volatile keys, never user keys)`,
     );
   }
-  if (tally.foreign) report.notes.push(`${tally.foreign} key(s) of other types were skipped`);
+  if (tally.foreign) {
+    report.notes.push(
+      `${tally.foreign} key(s) of other types (not a user's password string) were skipped: ${tally.foreignExamples.map((k) => quoted(k)).join(', ')}`,
+    );
+  }
   return report;
 }
 
@@ -109,6 +143,7 @@ async function importBatch(
   });
   const per = 4 + SET_NAMES.length;
   for (let i = 0; i < users.length; i++) {
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldNow();
     const u = users[i] as string;
     const r = replies.slice(owners.length + i * per, owners.length + (i + 1) * per);
     const [type, ttl, value, su] = r.map((x) => x[1]) as [
@@ -118,7 +153,7 @@ async function importBatch(
       string | null,
     ];
     if (type !== 'string') {
-      if (type !== 'none') tally.foreign++;
+      if (type !== 'none' && tally.foreign++ < 10) tally.foreignExamples.push(u);
       continue;
     }
     if (ttl >= 0) {
@@ -135,13 +170,27 @@ async function importBatch(
       report.problems.push({ where: u, message: `${checked.problem}: skipped` });
       continue;
     }
+    const suError = (r[3] as Reply)[0];
+    if (suError) {
+      report.problems.push({
+        where: `${u}:su`,
+        message: `not a string (${suError.message.split(' ')[0]}): superuser not granted, as in go-auth`,
+      });
+    }
     const own = setsFrom(r.slice(4), (n) => `${u}:${n}`, report);
-    const mapped = redisUserRules(u, own, common);
+    let mapped: ReturnType<typeof redisUserRules>;
+    try {
+      mapped = redisUserRules(u, own, common);
+    } catch (err) {
+      if (!(err instanceof TooManyRules)) throw err;
+      report.problems.push({ where: u, message: `${err.message}: skipped` });
+      continue;
+    }
     report.problems.push(...mapped.problems);
-    if (mapped.rules.length > 1000) {
+    if (mapped.rules.length > MAX_DEVICE_RULES) {
       report.problems.push({
         where: u,
-        message: `${mapped.rules.length} rules after mapping (at most 1000): skipped`,
+        message: `${mapped.rules.length} rules after mapping (at most ${MAX_DEVICE_RULES}): skipped`,
       });
       continue;
     }

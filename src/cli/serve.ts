@@ -27,7 +27,12 @@ export async function serve(): Promise<void> {
   }
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    const hard = setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS + 5000);
+    // stop() closes every connection at SHUTDOWN_TIMEOUT_MS; whatever still runs then (slow-lane
+    // hashes in the thread pool, an export flush) does not hold the process past this.
+    const hard = setTimeout(() => {
+      log.error({ signal }, 'shutdown took longer than SHUTDOWN_TIMEOUT_MS + 500 ms; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS + 500);
     hard.unref();
     service.stop().then(
       () => process.exit(0),

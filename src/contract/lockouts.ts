@@ -15,6 +15,18 @@ export const lockoutsQuery = z
   })
   .strict();
 
+// A lockout of any name, even one a path cannot carry ("..", "%2e", "a/b": anyone can create
+// one by failing logins with it), is cleared with the name in the query string.
+export const clearLockoutQuery = z
+  .object({
+    username: z.string().min(1).max(65536).optional(),
+    clientid: z.string().min(1).max(65536).optional(),
+  })
+  .strict()
+  .refine((q) => (q.username === undefined) !== (q.clientid === undefined), {
+    message: 'give exactly one of username or clientid',
+  });
+
 export const lockout = lockState.extend({
   kind: lockoutKind,
   name: z.string().describe('The user name or client id (its first 256 characters when truncated)'),

@@ -13,8 +13,10 @@
 // Receiving a message needs both a subscription and a delivery grant. So in the Redis mapping
 // a `read` rule is the meet of a subscribe rule and a read rule (every topic both match): a
 // device may subscribe a filter only inside a sacls entry and receive only what its racls allow.
-import { covers, levels } from './topic';
-import { isValidRulePattern, type AclRule } from './acl';
+import { AppError } from '../errors';
+import { isValidRulePattern, ruleLimitProblem, type AclRule } from './acl';
+import { pruneCovered } from './filter-set';
+import { quoted } from './printable';
 
 export interface GoAuthSets {
   racls: string[];
@@ -36,12 +38,15 @@ const MAX_PATTERN = 1024;
 /** Why go-auth's pattern cannot become one of our rules as it is, or null. */
 export function patternProblem(pattern: string, scope: 'own' | 'common'): string | null {
   if (pattern.length > MAX_PATTERN || !isValidRulePattern(pattern)) {
-    return `"${pattern}" is not a valid topic filter here`;
+    return `${quoted(pattern)} is not a valid topic filter here`;
   }
   if (scope === 'own' && PLACEHOLDER.test(pattern)) {
-    return `"${pattern}": go-auth matches a user's own rule literally (it substitutes %u/%c only in common rules), mqtt-authd would substitute it`;
+    return `${quoted(pattern)}: go-auth matches a user's own rule literally (it substitutes %u/%c only in common rules), mqtt-authd would substitute it`;
   }
-  return null;
+  // The same limits as every new rule (API, import-passwd): its acl_file line must load in
+  // Mosquitto 2.1, which quits on a filter over 200 levels or 65,535 bytes.
+  const limit = ruleLimitProblem(pattern);
+  return limit ? `${quoted(pattern)}: ${limit}` : null;
 }
 
 /**
@@ -80,22 +85,35 @@ export function meetFilters(a: string, b: string, username?: string, widen = fal
   }
 }
 
-/** read + write grants → rules, a pattern in both becoming readwrite; covered ones dropped. */
+/**
+ * read + write grants → rules, a pattern in both becoming readwrite; covered ones dropped (a
+ * meet of many pairs repeats itself a lot). Linear in the number of patterns (filter-set.ts).
+ */
 function toRules(read: Iterable<string>, write: Iterable<string>): AclRule[] {
-  const reads = prune([...new Set(read)]);
-  const writes = prune([...new Set(write)]);
+  const reads = pruneCovered(read);
+  const writes = pruneCovered(write);
+  const [readSet, writeSet] = [new Set(reads), new Set(writes)];
   const rules: AclRule[] = [];
-  for (const p of reads)
-    rules.push({ pattern: p, access: writes.includes(p) ? 'readwrite' : 'read' });
-  for (const p of writes) if (!reads.includes(p)) rules.push({ pattern: p, access: 'write' });
+  for (const p of reads) rules.push({ pattern: p, access: writeSet.has(p) ? 'readwrite' : 'read' });
+  for (const p of writes) if (!readSet.has(p)) rules.push({ pattern: p, access: 'write' });
   return rules;
 }
 
-/** Drops patterns another one covers (a meet of many pairs repeats itself a lot). */
-function prune(patterns: string[]): string[] {
-  return patterns.filter(
-    (p, i) => !patterns.some((q, j) => j !== i && covers(levels(q), levels(p))),
-  );
+/** The most rules one device may have (the API's bound). */
+export const MAX_DEVICE_RULES = 1000;
+/**
+ * Subscribe × read pairs one mapping may meet. Past this the mapping is refused before any
+ * work: the meets of two sets grow as their product (two 100 000-entry sets: 10^10).
+ */
+export const MAX_MEET_PAIRS = 250_000;
+/** Distinct meets past which a mapping stops: pruning could not bring them to a device's bound. */
+export const MAX_MEETS = MAX_DEVICE_RULES * 10;
+
+/** Raised when a user's sets are too large to map; the importer reports it and skips the user. */
+export class TooManyRules extends AppError {
+  constructor(message: string) {
+    super('too_many_rules', message);
+  }
 }
 
 function valid(
@@ -115,10 +133,33 @@ function valid(
   return out;
 }
 
-const pairs = (subs: string[], reads: string[], username?: string) =>
-  subs.flatMap((s) =>
-    reads.map((r) => meetFilters(s, r, username)).filter((m): m is string => m !== null),
-  );
+function pairs(subs: string[], reads: string[], username?: string): string[] {
+  if (subs.length * reads.length > MAX_MEET_PAIRS) {
+    throw new TooManyRules(
+      `${subs.length} subscribe × ${reads.length} read patterns are more than ${MAX_MEET_PAIRS} combinations to map`,
+    );
+  }
+  const out = new Set<string>();
+  for (const s of subs) {
+    for (const r of reads) {
+      const m = meetFilters(s, r, username);
+      if (m !== null && out.add(m).size > MAX_MEETS) {
+        throw new TooManyRules(
+          `more than ${MAX_MEETS} distinct subscribe × read grants (at most ${MAX_DEVICE_RULES} rules a device)`,
+        );
+      }
+    }
+  }
+  return [...out];
+}
+
+/** Refuses, before any mapping work, sets whose writes alone exceed the device rule bound. */
+function checkWrites(sets: GoAuthSets): void {
+  const writes = new Set([...sets.wacls, ...sets.rwacls]).size;
+  // Pruning could shrink them, but a set of more distinct writes than this is not a device's.
+  if (writes > MAX_DEVICE_RULES * 10)
+    throw new TooManyRules(`${writes} write patterns (at most ${MAX_DEVICE_RULES} rules a device)`);
+}
 
 /** The common rules of a go-auth Redis backend (`common:*` sets). */
 export function redisCommonRules(common: GoAuthSets): {
@@ -127,6 +168,7 @@ export function redisCommonRules(common: GoAuthSets): {
 } {
   const problems: RuleProblem[] = [];
   const c = valid(common, 'common', (n) => `common:${n}`, problems);
+  checkWrites(c);
   const read = pairs(c.sacls, [...c.racls, ...c.rwacls]);
   return { rules: toRules(read, [...c.wacls, ...c.rwacls]), problems };
 }
@@ -143,6 +185,7 @@ export function redisUserRules(
   const problems: RuleProblem[] = [];
   const o = valid(own, 'own', (n) => `${username}:${n}`, problems);
   const c = valid(common, 'common', () => '', []);
+  checkWrites(o);
   const ownReads = [...o.racls, ...o.rwacls];
   const read = [
     ...pairs(o.sacls, [...ownReads, ...c.racls, ...c.rwacls], username),
@@ -176,8 +219,17 @@ const sysFirst = (p: string) => p.startsWith('$');
  */
 function sysDenies(denies: AclRule[], grants: AclRule[], username?: string): AclRule[] {
   const out: AclRule[] = [];
-  for (const d of denies.filter((r) => wildFirst(r.pattern))) {
-    for (const g of grants.filter((r) => sysFirst(r.pattern))) {
+  const [wild, sys] = [
+    denies.filter((r) => wildFirst(r.pattern)),
+    grants.filter((r) => sysFirst(r.pattern)),
+  ];
+  if (wild.length * sys.length > MAX_MEET_PAIRS) {
+    throw new TooManyRules(
+      `${wild.length} wildcard denies × ${sys.length} $-topic grants are more than ${MAX_MEET_PAIRS} combinations to map`,
+    );
+  }
+  for (const d of wild) {
+    for (const g of sys) {
       const m = meetFilters(d.pattern, g.pattern, username, true);
       if (m !== null) out.push({ pattern: m, access: 'deny' });
     }

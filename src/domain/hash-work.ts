@@ -1,7 +1,8 @@
 // The bound on hashing work per broker check, in one place. Work is counted in PBKDF2-SHA512
-// iterations (`$6$` counts as 1); imported formats (go-auth PBKDF2, bcrypt, argon2id) map their
-// cost into the same unit in legacyWork(). A stored hash above PASSWD_MAX_ITERATIONS is never
-// derived: it is "unusable".
+// iterations of one 64-byte block (`$6$` counts as 1; PBKDF2 counts every block of its key,
+// src/domain/hash-limits.ts); imported formats (go-auth PBKDF2, bcrypt, argon2id) map their
+// cost into the same unit in legacyWork(). A stored hash above PASSWD_MAX_ITERATIONS, or with a
+// salt or key above the size caps, is never derived: it is "unusable".
 import { pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { OverloadedError } from '../errors';
@@ -12,7 +13,16 @@ import {
   verifyLegacy,
   type LegacyHash,
 } from './legacy-hash';
-import { derive, parseHash, type ParsedHash, type VerifyResult } from './passwd-hash';
+import {
+  derive,
+  nativeTooCostly,
+  parseHash,
+  workOf,
+  type ParsedHash,
+  type VerifyResult,
+} from './passwd-hash';
+
+export { workOf };
 
 const pbkdf2Async = promisify(pbkdf2);
 const DUMMY_SALT = randomBytes(12);
@@ -22,30 +32,54 @@ export interface HashWorkLimits {
   maxIterations: number;
   /** PASSWD_ITERATIONS: what an unknown user costs; cheaper hashes are padded up to it. */
   padTo: number;
+  /** PASSWD_SLOW_LANE_WIDTH: slow-lane hashes derived at once (of libuv's hashing threads). */
+  slowLaneWidth?: number;
+  /**
+   * PASSWD_SLOW_LANE_MAX_WAIT_MS: a slow-lane login is queued only when it is expected to be
+   * answered within this (below go-auth's HTTP timeout, 5 s); otherwise "overloaded" (503).
+   */
+  slowLaneMaxWaitMs?: number;
+  /** PASSWD_SLOW_LANE_QUEUE: at most this many waiting, whatever the estimate. */
+  slowLaneQueue?: number;
 }
 
-/** Work of verifying against `h`, in PBKDF2-SHA512 iterations. */
-export const workOf = (h: ParsedHash): number => (h.kind === 6 ? 1 : h.iterations);
-
-/** Hashes dearer than this many times `padTo` verify one at a time (the slow lane). */
+/** Hashes dearer than this many times `padTo` verify in the slow lane. */
 export const HEAVY_FACTOR = 10;
-/** Slow-lane derivations allowed to wait; more answer "overloaded" (503, go-auth retries). */
-export const HEAVY_QUEUE = 16;
+export const SLOW_LANE_DEFAULTS = { width: 1, maxWaitMs: 3000, queue: 10_000 } as const;
 
 export type BoundedResult = VerifyResult | 'unusable';
 
+interface Waiting {
+  work: number;
+  start: () => void;
+}
+
 /**
- * Verifies passwords within the limits. libuv runs PBKDF2 on 4 threads: the slow lane lets
- * hashes far above the configured cost take one of them at most, so a few such devices
- * cannot starve everyone else's logins.
+ * Verifies passwords within the limits. libuv runs PBKDF2 on 4 threads (UV_THREADPOOL_SIZE):
+ * the slow lane lets hashes far above the configured cost take `slowLaneWidth` of them at
+ * most, so a few such devices cannot starve everyone else's logins. Its queue is bounded by
+ * time, not count: the work waiting ahead, at the measured speed, must be done within
+ * `slowLaneMaxWaitMs`, so a login that waits is answered before go-auth gives up on it, and
+ * one that could not be is refused at once (go-auth retries) rather than answered too late.
  */
 export class HashWork {
-  private heavyBusy = false;
-  private readonly heavyWaiting: (() => void)[] = [];
+  private running = 0;
+  private readonly waiting: Waiting[] = [];
+  private waitingWork = 0;
+  /** Measured milliseconds per unit of work (one PBKDF2-SHA512 iteration), moving average. */
+  private msPerUnit: number | null = null;
+  private readonly width: number;
+  private readonly maxWaitMs: number;
+  private readonly queueMax: number;
 
-  constructor(readonly limits: HashWorkLimits) {}
+  constructor(readonly limits: HashWorkLimits) {
+    this.width = limits.slowLaneWidth ?? SLOW_LANE_DEFAULTS.width;
+    this.maxWaitMs = limits.slowLaneMaxWaitMs ?? SLOW_LANE_DEFAULTS.maxWaitMs;
+    this.queueMax = limits.slowLaneQueue ?? SLOW_LANE_DEFAULTS.queue;
+  }
 
-  async verify(password: string, stored: string): Promise<BoundedResult> {
+  /** `signal`: the asker went away (go-auth's timeout): a login still waiting is dropped. */
+  async verify(password: string, stored: string, signal?: AbortSignal): Promise<BoundedResult> {
     const parsed = parseHash(stored);
     const legacy = parsed ? null : parseLegacyHash(stored);
     if (!parsed && !legacy) {
@@ -53,14 +87,24 @@ export class HashWork {
       return 'malformed';
     }
     const work = parsed ? workOf(parsed) : legacyWork(legacy as LegacyHash);
-    if (work > this.limits.maxIterations || (legacy && legacyTooCostly(legacy, Infinity))) {
+    if (tooCostly(parsed, legacy, this.limits.maxIterations)) {
       await this.dummy(password);
       return 'unusable';
     }
     const check = parsed
       ? async () => timingSafeEqual(await derive(password, parsed), parsed.key)
       : () => verifyLegacy(password, stored, legacy as LegacyHash);
-    const ok = work > this.limits.padTo * HEAVY_FACTOR ? await this.heavy(check) : await check();
+    let ok: boolean;
+    try {
+      ok =
+        work > this.limits.padTo * HEAVY_FACTOR
+          ? await this.heavy(work, check, signal)
+          : await check();
+    } catch (err) {
+      // A verifier that cannot decode what the parser let through: a deny, never a 5xx.
+      if (err instanceof OverloadedError) throw err;
+      return 'malformed';
+    }
     // Cheaper hashes ($6$, low counts) cost what an unknown user costs: timing tells nothing.
     if (work < this.limits.padTo) await this.burn(password, this.limits.padTo - work);
     return ok ? 'match' : 'mismatch';
@@ -71,31 +115,92 @@ export class HashWork {
     return this.burn(password, this.limits.padTo);
   }
 
-  private async burn(password: string, iterations: number): Promise<void> {
-    await pbkdf2Async(password, DUMMY_SALT, iterations, 64, 'sha512');
+  /** Slow-lane state, for metrics and tests. */
+  slowLane(): { running: number; waiting: number; expectedWaitMs: number | null } {
+    return {
+      running: this.running,
+      waiting: this.waiting.length,
+      expectedWaitMs: this.msPerUnit === null ? null : this.expectedWait(0),
+    };
   }
 
-  private async heavy<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.heavyBusy) {
-      if (this.heavyWaiting.length >= HEAVY_QUEUE)
-        throw new OverloadedError('too many slow password hashes waiting');
-      await new Promise<void>((resolve) => this.heavyWaiting.push(resolve));
+  private async burn(password: string, iterations: number): Promise<void> {
+    const t0 = performance.now();
+    await pbkdf2Async(password, DUMMY_SALT, iterations, 64, 'sha512');
+    // Calibrates the slow lane's estimate before its first hash (a dummy runs at startup-ish:
+    // the first unknown or cheap login).
+    if (this.msPerUnit === null && iterations >= 1000) {
+      this.msPerUnit = (performance.now() - t0) / iterations;
     }
-    this.heavyBusy = true;
+  }
+
+  /** Milliseconds until `extra` more work queued now would be done. */
+  private expectedWait(extra: number): number {
+    const ahead = this.waitingWork + extra + this.runningWork;
+    return ((this.msPerUnit ?? 0) * ahead) / this.width;
+  }
+
+  private runningWork = 0;
+  private measured = false;
+
+  private async heavy<T>(work: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.running >= this.width) {
+      if (
+        this.waiting.length >= this.queueMax ||
+        (this.msPerUnit !== null && this.expectedWait(work) > this.maxWaitMs)
+      ) {
+        throw new OverloadedError('too many slow password hashes waiting');
+      }
+      this.waitingWork += work;
+      // The slot is handed over by the hash that finishes (running stays counted), so no
+      // newcomer can take it in between. A login whose asker gave up leaves the queue: on
+      // migration day go-auth retries after its timeout, and the abandoned wait would cost a
+      // hash nobody reads.
+      const started = await new Promise<boolean>((resolve) => {
+        const entry: Waiting = { work, start: () => resolve(true) };
+        this.waiting.push(entry);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            const at = this.waiting.indexOf(entry);
+            if (at === -1) return;
+            this.waiting.splice(at, 1);
+            resolve(false);
+          },
+          { once: true },
+        );
+      });
+      this.waitingWork -= work;
+      if (!started) throw new OverloadedError('the asker went away while waiting');
+    } else {
+      this.running++;
+    }
+    this.runningWork += work;
+    const t0 = performance.now();
     try {
       return await fn();
     } finally {
-      const next = this.heavyWaiting.shift();
-      if (next) next();
-      else this.heavyBusy = false;
+      const ms = (performance.now() - t0) / work;
+      // A slowdown (a loaded machine) counts at once, a speed-up only on average: the estimate
+      // errs towards refusing early (a retry) rather than answering after the plugin gave up.
+      const avg = this.msPerUnit;
+      this.msPerUnit = this.measured && avg !== null && ms < avg ? avg * 0.8 + ms * 0.2 : ms;
+      this.measured = true;
+      this.runningWork -= work;
+      const next = this.waiting.shift();
+      if (next) next.start();
+      else this.running--;
     }
   }
+}
+
+function tooCostly(parsed: ParsedHash | null, legacy: LegacyHash | null, max: number): boolean {
+  if (parsed) return nativeTooCostly(parsed, max) !== null;
+  return legacy !== null && legacyTooCostly(legacy, max) !== null;
 }
 
 /** Whether a stored hash (as text) is over the bound; cheap, for exports and imports. */
 export function overWorkBound(stored: string, maxIterations: number): boolean {
   const parsed = parseHash(stored);
-  if (parsed) return workOf(parsed) > maxIterations;
-  const legacy = parseLegacyHash(stored);
-  return legacy !== null && legacyTooCostly(legacy, maxIterations) !== null;
+  return tooCostly(parsed, parsed ? null : parseLegacyHash(stored), maxIterations);
 }

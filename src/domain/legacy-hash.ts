@@ -11,6 +11,7 @@ import { pbkdf2, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { verify as argon2Verify } from '@node-rs/argon2';
 import { verify as bcryptVerify } from '@node-rs/bcrypt';
+import { pbkdf2Work, sizeProblem } from './hash-limits';
 
 const pbkdf2Async = promisify(pbkdf2);
 const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -35,7 +36,14 @@ export type LegacyHash =
       key: Buffer;
     }
   | { kind: 'bcrypt'; cost: number }
-  | { kind: 'argon2id'; memoryKiB: number; time: number; parallelism: number };
+  | {
+      kind: 'argon2id';
+      memoryKiB: number;
+      time: number;
+      parallelism: number;
+      saltBytes: number;
+      keyBytes: number;
+    };
 
 function b64(text: string, padded: boolean): Buffer | null {
   if (!(padded ? B64 : B64_UNPADDED).test(text)) return null;
@@ -69,7 +77,7 @@ function goAuthPbkdf2(fields: string[]): LegacyHash | null {
 
 const BCRYPT = /^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$/;
 const ARGON2ID =
-  /^\$argon2id\$v=(16|19)\$m=([1-9][0-9]{0,9}),t=([1-9][0-9]{0,9}),p=([1-9][0-9]{0,2})\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,}$/;
+  /^\$argon2id\$v=(16|19)\$m=([1-9][0-9]{0,9}),t=([1-9][0-9]{0,9}),p=([1-9][0-9]{0,2})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{16,})$/;
 
 /** Parses a legacy hash as stored (the base64 spelling), or null. Pure; no work done. */
 export function parseLegacyHash(stored: string): LegacyHash | null {
@@ -80,7 +88,19 @@ export function parseLegacyHash(stored: string): LegacyHash | null {
     const [memoryKiB, time, parallelism] = [Number(a[2]), Number(a[3]), Number(a[4])];
     // argon2 needs at least 8 KiB per lane.
     if (memoryKiB < 8 * parallelism || parallelism > ARGON2_MAX_PARALLELISM) return null;
-    return { kind: 'argon2id', memoryKiB, time, parallelism };
+    // The PHC string's salt and hash are unpadded base64 that the verifier decodes strictly
+    // ("Decoding failed" otherwise): one that does not decode is not a hash, here and at import.
+    const salt = b64(a[5] as string, false);
+    const key = b64(a[6] as string, false);
+    if (!salt || !key) return null;
+    return {
+      kind: 'argon2id',
+      memoryKiB,
+      time,
+      parallelism,
+      saltBytes: salt.length,
+      keyBytes: key.length,
+    };
   }
   // go-auth splits on '$' dropping empty fields (strings.FieldsFunc): a leading '$' is allowed.
   return goAuthPbkdf2(stored.replace(/^\$/, '').split('$'));
@@ -108,17 +128,24 @@ export function toStoredLegacy(hash: string, saltEncoding: SaltEncoding): string
 /**
  * Work of one verification in PBKDF2-SHA512 iterations, the unit of PASSWD_MAX_ITERATIONS.
  * Measured on the build machine: 100 000 PBKDF2-SHA512 iterations ≈ bcrypt cost 10 ≈ argon2id
- * with m×t ≈ 400 000 KiB (see docs/migrating-from-go-auth.md). SHA-256 iterations count as
- * SHA-512 ones (they are cheaper: the bound stays conservative).
+ * with m×t ≈ 400 000 KiB (see docs/migrating-from-go-auth.md). PBKDF2 counts every block of
+ * its key (src/domain/hash-limits.ts).
  */
 export function legacyWork(h: LegacyHash): number {
-  if (h.kind === 'goauth-pbkdf2') return h.iterations;
+  if (h.kind === 'goauth-pbkdf2') return pbkdf2Work(h.iterations, h.key.length, h.digest);
   if (h.kind === 'bcrypt') return 96 * 2 ** h.cost;
   return Math.ceil((h.memoryKiB * h.time) / 4);
 }
 
 /** Why a legacy hash may not be verified under `maxIterations`, or null when it may. */
 export function legacyTooCostly(h: LegacyHash, maxIterations: number): string | null {
+  const size =
+    h.kind === 'goauth-pbkdf2'
+      ? sizeProblem(h.salt.length, h.key.length)
+      : h.kind === 'argon2id'
+        ? sizeProblem(h.saltBytes, h.keyBytes)
+        : null;
+  if (size) return size;
   if (h.kind === 'argon2id' && h.memoryKiB > ARGON2_MAX_MEMORY_KIB) {
     return `argon2 memory ${h.memoryKiB} KiB is above ${ARGON2_MAX_MEMORY_KIB} KiB`;
   }
@@ -135,7 +162,8 @@ export function legacySchemeName(h: LegacyHash): string {
 }
 
 /**
- * Verifies against a parsed legacy hash. Every format runs in libuv's thread pool (node:crypto
+ * Verifies against a parsed legacy hash. A verifier that throws (a hash it cannot decode that
+ * the parser let through) rejects: the caller turns that into a deny, never a 5xx. Every format runs in libuv's thread pool (node:crypto
  * PBKDF2, and the N-API async tasks of @node-rs/bcrypt and @node-rs/argon2), never on the
  * event loop; the work bound is the caller's (legacyTooCostly) and is checked first.
  */

@@ -3,9 +3,8 @@
 import { isValidRulePattern, ruleLimitProblem, type AclRule, type Access } from './acl';
 import { MAX_PATTERN_LENGTH } from './device-schemas';
 import { usernameProblem } from './names';
-import { workOf } from './hash-work';
 import { legacyTooCostly, parseLegacyHash } from './legacy-hash';
-import { parseHash } from './passwd-hash';
+import { nativeTooCostly, parseHash } from './passwd-hash';
 
 export interface LineProblem {
   line: number;
@@ -37,8 +36,7 @@ export function parsePasswdLine(
   if (!parsed && legacy?.kind !== 'argon2id')
     return { line, message: `user "${username}": hash is not a valid $7$, $6$ or argon2id hash` };
   const tooCostly = parsed
-    ? workOf(parsed) > maxIterations &&
-      `it needs ${workOf(parsed)} iterations, above PASSWD_MAX_ITERATIONS (${maxIterations})`
+    ? nativeTooCostly(parsed, maxIterations)
     : legacyTooCostly(legacy!, maxIterations);
   if (tooCostly)
     return { line, message: `user "${username}": hash refused: ${tooCostly}; not imported` };

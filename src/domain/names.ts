@@ -12,5 +12,9 @@ export function usernameProblem(name: string): string | null {
   if (/\s/u.test(name)) return 'must not contain whitespace';
   if (/[+#/]/.test(name)) return 'must not contain "+", "#" or "/" (they would widen %u rules)';
   if (name.startsWith('$')) return 'must not start with "$"';
+  // A browser, curl and most HTTP clients normalise `.` and `..` path segments (RFC 3986
+  // §5.2.4), also spelled `%2e`: /devices/.. would reach /devices. Such a name could never be
+  // addressed in a path (the console's buttons would call other routes).
+  if (/^(\.|%2e){1,2}$/i.test(name)) return 'must not be "." or ".." (paths cannot address it)';
   return null;
 }

@@ -2,6 +2,7 @@
 // (salted SHA-512, Mosquitto 1.x; verified on import, never written).
 import { createHash, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { pbkdf2Work, sizeProblem } from './hash-limits';
 import { SALT_BYTES } from './mosquitto-rules';
 import { legacySchemeName, parseLegacyHash } from './legacy-hash';
 
@@ -43,6 +44,20 @@ export function parseHash(stored: string): ParsedHash | null {
     return { kind: 6, iterations: 1, salt: s, key: k };
   }
   return null;
+}
+
+/** Work of verifying against `h`, in PBKDF2-SHA512 iterations (`$6$` counts as 1). */
+export const workOf = (h: ParsedHash): number =>
+  h.kind === 6 ? 1 : pbkdf2Work(h.iterations, h.key.length, 'sha512');
+
+/** Why a `$7$`/`$6$` hash may not be verified under `maxIterations`, or null when it may. */
+export function nativeTooCostly(h: ParsedHash, maxIterations: number): string | null {
+  const size = sizeProblem(h.salt.length, h.key.length);
+  if (size) return size;
+  const work = workOf(h);
+  return work > maxIterations
+    ? `it needs ${work} iterations, above PASSWD_MAX_ITERATIONS (${maxIterations})`
+    : null;
 }
 
 export async function derive(

@@ -92,6 +92,8 @@ it('lockout calls answer what the contract says', async () => {
   expect((await call('get', '/lockouts/username/ct-locked')).body.locked).toBe(true);
   expect((await call('get', '/lockouts/nonsense/ct-locked')).status).toBe(400);
   expect((await call('delete', '/lockouts/username/ct-locked')).status).toBe(204);
+  expect((await call('delete', '/lockouts?clientid=ct-client')).status).toBe(204);
+  expect((await call('delete', '/lockouts')).status).toBe(400);
   expect((await call('delete', '/devices/ct-1')).status).toBe(204);
 });
 

@@ -15,7 +15,7 @@ const ALLOWED: Record<string, string[]> = {
   export: ['domain', 'store', 'contract', 'ops/metrics', ...FOUNDATION],
   errors: [],
   redact: [],
-  logger: ['redact'],
+  logger: ['redact', 'errors'],
   config: ['domain', 'redact'],
 };
 /** Packages only some layers may import (the go-auth importer reads a foreign Redis). */

@@ -185,6 +185,17 @@ describe('Redis backend mapping', () => {
     ]);
     expect(mine.problems[0]!.message).toMatch(/literally/);
   });
+
+  it('reports rules a Mosquitto 2.1 broker would refuse once exported (depth, %u length)', () => {
+    const deep = 'a/'.repeat(201) + 'a';
+    const long = '%u'.repeat(300);
+    expect(patternProblem(deep, 'common')).toMatch(/202 levels/);
+    expect(patternProblem(long, 'common')).toMatch(/65535/);
+    expect(patternProblem('a/'.repeat(199) + 'a', 'common')).toBeNull();
+    const mine = redisUserRules(U, { ...empty, wacls: [deep, 'ok/x'] }, empty);
+    expect(mine.rules.map((r) => r.pattern)).toEqual(['ok/x']);
+    expect(mine.problems.map((p) => p.where)).toEqual(['alice:wacls']);
+  });
 });
 
 describe('files backend mapping', () => {

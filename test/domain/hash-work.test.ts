@@ -1,7 +1,9 @@
 // The hashing-work bound: hashes above PASSWD_MAX_ITERATIONS are never derived, cheaper ones
 // are padded to the cost of an unknown user, and dear ones verify one at a time.
 import { randomBytes } from 'node:crypto';
-import { HashWork, HEAVY_QUEUE, overWorkBound, workOf } from '../../src/domain/hash-work';
+import { HashWork, overWorkBound, workOf } from '../../src/domain/hash-work';
+
+const HEAVY_QUEUE = 16;
 import { parsePasswdLine } from '../../src/domain/mosquitto-files';
 import { hashPassword, parseHash } from '../../src/domain/passwd-hash';
 import { OverloadedError } from '../../src/errors';
@@ -33,7 +35,12 @@ it('counts $6$ as one iteration and $7$ by its count', () => {
 });
 
 it(`runs dear hashes one at a time and refuses more than ${HEAVY_QUEUE} waiting`, async () => {
-  const lane = new HashWork({ maxIterations: 1_000_000, padTo: 10 });
+  const lane = new HashWork({
+    maxIterations: 1_000_000,
+    padTo: 10,
+    slowLaneQueue: HEAVY_QUEUE,
+    slowLaneMaxWaitMs: 600_000,
+  });
   const dear = await hashPassword('dear-password', { iterations: 2000, saltBytes: 12 });
   const results = await Promise.allSettled(
     Array.from({ length: HEAVY_QUEUE + 2 }, () => lane.verify('dear-password', dear)),
@@ -46,6 +53,31 @@ it(`runs dear hashes one at a time and refuses more than ${HEAVY_QUEUE} waiting`
   );
   // The lane is free again afterwards.
   await expect(lane.verify('dear-password', dear)).resolves.toBe('match');
+});
+
+it('refuses a slow-lane login at once when the work ahead would not be done within the wait bound', async () => {
+  const lane = new HashWork({ maxIterations: 1_000_000, padTo: 10, slowLaneMaxWaitMs: 1 });
+  const dear = await hashPassword('dear-password', { iterations: 20_000, saltBytes: 12 });
+  await expect(lane.verify('dear-password', dear)).resolves.toBe('match'); // measures the speed
+  const results = await Promise.allSettled(
+    Array.from({ length: 5 }, () => lane.verify('dear-password', dear)),
+  );
+  // one runs; the others would wait more than 1 ms
+  expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  expect(lane.slowLane()).toMatchObject({ running: 0, waiting: 0 });
+});
+
+it('drops a slow-lane login from the queue when its asker goes away', async () => {
+  const lane = new HashWork({ maxIterations: 1_000_000, padTo: 10, slowLaneMaxWaitMs: 600_000 });
+  const dear = await hashPassword('dear-password', { iterations: 200_000, saltBytes: 12 });
+  const first = lane.verify('dear-password', dear);
+  const gone = new AbortController();
+  const second = lane.verify('dear-password', dear, gone.signal);
+  expect(lane.slowLane().waiting).toBe(1);
+  gone.abort();
+  await expect(second).rejects.toBeInstanceOf(OverloadedError);
+  expect(lane.slowLane().waiting).toBe(0);
+  await expect(first).resolves.toBe('match');
 });
 
 it('an import reports a hash above the bound with its line, and does not import it', () => {

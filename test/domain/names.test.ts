@@ -34,6 +34,11 @@ describe('usernameProblem rejects', () => {
     ['leading slash', '/a', /"\/"/],
     ['leading $', '$SYS', /"\$"/],
     ['lone $', '$', /"\$"/],
+    ['dot', '.', /"\."/],
+    ['dot dot', '..', /"\."/],
+    ['encoded dot', '%2e', /"\."/],
+    ['encoded dot dot', '%2E%2e', /"\."/],
+    ['half-encoded dot dot', '.%2e', /"\."/],
   ])('%s', (_, name, message) => {
     const problem = usernameProblem(name);
     expect(problem).not.toBeNull();
@@ -53,6 +58,9 @@ describe('usernameProblem accepts', () => {
     ['датчик-1'],
     ['温度计'],
     ['a$b'],
+    ['...'],
+    ['.hidden'],
+    ['a..b'],
     ['user@example.com'],
     ['a'.repeat(MAX_NAME_LENGTH)],
   ])('%j', (name) => {

@@ -267,6 +267,8 @@ export function expectedCheck(kind: string, sent: Record<string, unknown>): bool
     topic: '',
     acc: 0,
   };
+  // go-auth's body is flat: a nested object or array anywhere is refused before parsing.
+  if (Object.values(sent).some((v) => typeof v === 'object' && v !== null)) return null;
   for (const k of STRING_FIELDS) {
     const v = sent[k];
     if (v === undefined || v === null) continue;

@@ -1,5 +1,5 @@
 // Slow clients (slowloris): connections that send their headers, or their body, a few bytes
-// at a time. The server must cut them off (headersTimeout 10 s, requestTimeout 30 s in
+// at a time. The server must cut them off (headersTimeout CHECK_HEADERS_TIMEOUT_MS 5 s, requestTimeout 30 s in
 // src/server.ts) and keep answering everyone else meanwhile.
 import net from 'node:net';
 

@@ -17,7 +17,8 @@ export function LockoutsPage() {
   const clear = async (l: Lockout) => {
     setError(null);
     try {
-      await call('DELETE', `/lockouts/${l.kind}/${enc(l.name)}`);
+      // The name goes in the query: a path would normalise away names such as "..".
+      await call('DELETE', `/lockouts?${l.kind}=${enc(l.name)}`);
       setStatus(
         `Lockout of ${l.kind === 'username' ? 'user name' : 'client id'} ${l.name} cleared.`,
       );
