@@ -19,6 +19,7 @@ import {
   primaryStatus,
   topologyOf,
   waitReady,
+  type RedisClient,
 } from './redis-client';
 import { RedisCredentialStore } from './redis-credential-store';
 import type { StoreHealth } from './store-health';
@@ -64,26 +65,20 @@ export function createRedisStores(
     retryForMs: Math.max(0, config.MANAGEMENT_TIMEOUT_MS - config.REDIS_WAIT_TIMEOUT_MS - 500),
   };
   const onDamaged = damageLogger(logger.child({ name: 'authd:store' }));
-  const common = config.COMMON_ACL_DEFAULT;
-  const audit = config.AUDIT_MAX_ENTRIES;
-  const credentials = new RedisCredentialStore(
-    redis,
-    keys,
-    common,
-    onDamaged,
-    durability,
-    redisBulk,
-    audit,
-  );
-  const bulkCredentials = new RedisCredentialStore(
-    redisBulk,
-    keys,
-    common,
-    onDamaged,
-    durability,
-    redisBulk,
-    audit,
-  );
+  // Reads on `reader` (checks: the short timeout; exports: the bulk one); writes through the
+  // script writer (bulk first, then a pool for concurrent WAITs), never queued behind checks.
+  const credentialStore = (reader: RedisClient) =>
+    new RedisCredentialStore(
+      reader,
+      keys,
+      config.COMMON_ACL_DEFAULT,
+      onDamaged,
+      durability,
+      redisBulk,
+      config.AUDIT_MAX_ENTRIES,
+    );
+  const credentials = credentialStore(redis);
+  const bulkCredentials = credentialStore(redisBulk);
   const lockouts = new RedisLockoutStore(redis, keys, {
     limit: config.AUTH_FAIL_LIMIT,
     windowS: config.AUTH_FAIL_WINDOW_S,
