@@ -1,7 +1,7 @@
 // Every store on Redis, built from config: the clients (checks, bulk, subscriber), the
 // credential stores on them, the change feed, lockout counters, audit streams, idempotency
-// records and the health view. The
-// only place that creates Redis clients for the service; the app context gets stores.
+// records and the health view. The only place that creates Redis clients for the service; the
+// app context gets stores.
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { ChangeFeed } from './change-feed';
