@@ -12,7 +12,7 @@
 //   BENCH_CPU_PROF=dir     `node --cpu-prof` profiles of mqtt-authd
 //   BENCH_CLUSTER=0, BENCH_FAILOVER=0   skip the 3+3 Cluster checks, the failover figures
 //   REDIS_URL              the Redis to measure against (redis://127.0.0.1:6379)
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
@@ -26,6 +26,7 @@ import { sleep } from '../test/support/http';
 import { measureChecks, peakRun, type Target } from './checks';
 import { measureCluster, renderCluster } from './cluster';
 import { measureFailover, renderFailover } from './failover';
+import { findPluginSection } from './plugin-section';
 import { peakLoad, type MeasureContext, type RunResult } from './load';
 import { renderReport, type Report, type SizeRow } from './report';
 import * as w from './workloads';
@@ -265,7 +266,10 @@ async function main(): Promise<void> {
       console.log('\nfailover (Sentinel and Cluster tests under load)');
       failoverMd = renderFailover(await measureFailover());
     }
-    const md = [renderReport(report), clusterMd, failoverMd].filter(Boolean).join('\n\n') + '\n';
+    // bench/plugin.ts's section (npm run bench:plugin) stays as it was
+    const pluginMd = findPluginSection(await readFile(RESULTS, 'utf8').catch(() => ''));
+    const md =
+      [renderReport(report), clusterMd, failoverMd, pluginMd].filter(Boolean).join('\n\n') + '\n';
     await writeFile(RESULTS, md);
     console.log(`\n${md}\n(written to ${path.relative(process.cwd(), RESULTS)})`);
   } finally {

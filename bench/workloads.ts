@@ -111,7 +111,7 @@ export interface Shape {
 const PER_CONNECTION = 4096;
 
 /** mulberry32: small, seeded, good enough to pick devices and cases. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes this machine able to run and test mqtt-authd: installs Redis, Mosquitto and Chromium
-# (Debian packages) when missing, and the tools the go-auth migration tests take hashes from
+# (Debian packages) when missing, what the Mosquitto plugin builds with (compiler, headers,
+# valgrind), and the tools the go-auth migration tests take hashes from
 # (`htpasswd` from apache2-utils for bcrypt, the `argon2` CLI), and starts Redis on
 # 127.0.0.1:6379 when nothing answers there.
 # Idempotent: a machine that has both running is left as it is. Needs root (or sudo) only
@@ -21,6 +22,15 @@ command -v htpasswd >/dev/null || missing+=(apache2-utils)
 command -v argon2 >/dev/null || missing+=(argon2)
 # The console's browser tests drive Debian's Chromium (playwright-core downloads no browser).
 command -v chromium >/dev/null || missing+=(chromium)
+# The Mosquitto plugin (mosquitto/plugin, built by `npm test`): a C compiler, the broker's plugin
+# headers, libcurl and libcrypto headers; its tests run the broker under valgrind.
+command -v cc >/dev/null && command -v make >/dev/null || missing+=(build-essential)
+[ -f /usr/include/mosquitto_broker.h ] || missing+=(mosquitto-dev)
+[ -f /usr/include/mosquitto.h ] || missing+=(libmosquitto-dev)
+[ -n "$(find /usr/include -path '*/curl/curl.h' -print -quit 2>/dev/null)" ] ||
+  missing+=(libcurl4-openssl-dev) # /usr/include/<arch>/curl on Debian
+[ -f /usr/include/openssl/hmac.h ] || missing+=(libssl-dev)
+command -v valgrind >/dev/null || missing+=(valgrind)
 # Only used to validate docker-compose.yml in the tests; optional.
 command -v docker-compose >/dev/null || optional+=(docker-compose)
 

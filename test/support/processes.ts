@@ -14,7 +14,8 @@
 //       `--cluster-enabled yes`, `--appendonly yes`); `sentinel: true` adds `--sentinel`.
 //       → RedisProcess: port, url, dir, pid, logs, stop, kill(sig), restart, pause (SIGSTOP),
 //       resume (SIGCONT), cli(...args) (redis-cli against it).
-//   startMosquitto({ config, dir, dropPrivileges }) → MosquittoProcess (reload = SIGHUP)
+//   startMosquitto({ config, dir, dropPrivileges, wrapper }) → MosquittoProcess (reload = SIGHUP;
+//       `wrapper`: run under valgrind)
 //   mosquittoPasswd(file, user, password)
 //   startService({ env, nodeArgs, readyPath }) the built service (`node dist/src/cli.js serve`)
 //   startNode([flags, script, args], env)   a node script of ours (bench children)

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runCommand, startProcess, type Proc } from './core';
+import { runCommand, startProcess, type Exit, type Proc } from './core';
 import { sleep } from '../http';
 import { canConnect, onFreePort } from './ports';
 
@@ -28,6 +28,8 @@ export interface MosquittoProcess {
   isRunning(): boolean;
   /** SIGTERM (then SIGKILL); idempotent. Removes the temp dir unless `dir` was given. */
   stop(): Promise<void>;
+  /** Resolves with the exit code when it has exited (a valgrind wrapper's verdict). */
+  exited: Promise<Exit>;
 }
 
 export interface StartMosquittoOptions {
@@ -38,6 +40,8 @@ export interface StartMosquittoOptions {
   /** Run as the `mosquitto` user, as a packaged broker does (the temp dir is made 0755). */
   dropPrivileges?: boolean;
   timeoutMs?: number;
+  /** A command the broker runs under (`['valgrind', '--error-exitcode=99', …]`). */
+  wrapper?: string[];
 }
 
 export async function startMosquitto(opts: StartMosquittoOptions): Promise<MosquittoProcess> {
@@ -65,7 +69,8 @@ export async function startMosquitto(opts: StartMosquittoOptions): Promise<Mosqu
       '',
     ].join('\n');
     await writeFile(confFile, conf);
-    return startProcess(MOSQUITTO, ['-c', confFile], { cwd: dir });
+    const [cmd, ...pre] = [...(opts.wrapper ?? []), MOSQUITTO, '-c', confFile];
+    return startProcess(cmd as string, pre, { cwd: dir });
   };
   let started: { port: number; proc: Proc };
   try {
@@ -105,8 +110,9 @@ export async function startMosquitto(opts: StartMosquittoOptions): Promise<Mosqu
       await waitForLog(/Reloading config\./, 5000, from);
     },
     isRunning: proc.isRunning,
+    exited: proc.exited,
     async stop() {
-      await proc.stop(3000);
+      await proc.stop(opts.wrapper ? 60_000 : 3000); // valgrind's leak check takes a while
       if (ownDir) await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,144 @@
+#include "checks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include "buf.h"
+#include "json.h"
+
+struct checks {
+	CURL *curl;
+	struct curl_slist *headers;
+	struct buf url_user, url_superuser, url_acl;
+	struct buf body;
+	char error[CURL_ERROR_SIZE + 32]; /* why the last request failed */
+};
+
+static size_t discard(char *data, size_t size, size_t n, void *user)
+{
+	(void)data;
+	(void)user;
+	return size * n;
+}
+
+/* ?response=status: the answer is the status whatever CHECK_RESPONSE_MODE go-auth uses. */
+static bool endpoint(struct buf *b, const char *url, const char *path)
+{
+	return buf_add_str(b, url) && buf_add_str(b, path) && buf_add_str(b, "?response=status");
+}
+
+struct checks *checks_new(const char *url, long timeout_ms)
+{
+	struct checks *c = calloc(1, sizeof *c);
+	if(!c) return NULL;
+	if(!endpoint(&c->url_user, url, "/mqtt/user")
+			|| !endpoint(&c->url_superuser, url, "/mqtt/superuser")
+			|| !endpoint(&c->url_acl, url, "/mqtt/acl")
+			|| !(c->curl = curl_easy_init())){
+		checks_free(c);
+		return NULL;
+	}
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *h2 = h ? curl_slist_append(h, "Expect:") : NULL; /* no 100-continue */
+	if(!h2){
+		curl_slist_free_all(h);
+		checks_free(c);
+		return NULL;
+	}
+	c->headers = h2;
+	CURL *e = c->curl;
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "mqtt-authd-plugin/1");
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->error);
+	return c;
+}
+
+void checks_free(struct checks *c)
+{
+	if(!c) return;
+	if(c->curl) curl_easy_cleanup(c->curl);
+	curl_slist_free_all(c->headers);
+	buf_free(&c->url_user);
+	buf_free(&c->url_superuser);
+	buf_free(&c->url_acl);
+	if(c->body.data) memset(c->body.data, 0, c->body.cap); /* it held a password */
+	buf_free(&c->body);
+	free(c);
+}
+
+static enum answer post(struct checks *c, const struct buf *url)
+{
+	long status = 0;
+	c->error[0] = '\0';
+	curl_easy_setopt(c->curl, CURLOPT_URL, url->data);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, c->body.data);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)c->body.len);
+	CURLcode rc = curl_easy_perform(c->curl);
+	memset(c->body.data, 0, c->body.len);
+	if(rc != CURLE_OK){
+		if(!c->error[0]) snprintf(c->error, sizeof c->error, "%s", curl_easy_strerror(rc));
+		return ANSWER_ERROR;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	if(status >= 200 && status < 300) return ANSWER_ALLOW;
+	if(status >= 400 && status < 500) return ANSWER_DENY;
+	/* 5xx: the service cannot decide; never an allow, never cached */
+	snprintf(c->error, sizeof c->error, "HTTP %ld from %s", status, url->data);
+	return ANSWER_ERROR;
+}
+
+const char *checks_error(const struct checks *c)
+{
+	return c->error[0] ? c->error : "out of memory";
+}
+
+/* Appends `"name":<string>` with a comma before it unless first. */
+static bool field(struct buf *b, const char *name, const char *value, bool first)
+{
+	return (first || buf_add_char(b, ','))
+		&& json_add_string(b, name) && buf_add_char(b, ':') && json_add_string(b, value);
+}
+
+enum answer checks_user(struct checks *c, const char *username, const char *password,
+		const char *clientid)
+{
+	buf_reset(&c->body);
+	if(!buf_add_char(&c->body, '{') || !field(&c->body, "username", username, true)
+			|| !field(&c->body, "password", password, false)
+			|| !field(&c->body, "clientid", clientid, false) || !buf_add_char(&c->body, '}')){
+		if(c->body.data) memset(c->body.data, 0, c->body.len);
+		return ANSWER_ERROR;
+	}
+	return post(c, &c->url_user);
+}
+
+enum answer checks_superuser(struct checks *c, const char *username)
+{
+	buf_reset(&c->body);
+	if(!buf_add_char(&c->body, '{') || !field(&c->body, "username", username, true)
+			|| !buf_add_char(&c->body, '}')) return ANSWER_ERROR;
+	return post(c, &c->url_superuser);
+}
+
+enum answer checks_acl(struct checks *c, const char *username, const char *clientid,
+		const char *topic, int acc)
+{
+	char accs[16];
+	snprintf(accs, sizeof accs, ",\"acc\":%d}", acc);
+	buf_reset(&c->body);
+	if(!buf_add_char(&c->body, '{') || !field(&c->body, "username", username, true)
+			|| !field(&c->body, "clientid", clientid, false)
+			|| !field(&c->body, "topic", topic, false) || !buf_add_str(&c->body, accs)){
+		return ANSWER_ERROR;
+	}
+	return post(c, &c->url_acl);
+}

@@ -1,0 +1,22 @@
+/* The service's check endpoints (/mqtt/user, /mqtt/superuser, /mqtt/acl; json bodies as
+ * go-auth sends them, status answers), over one kept-alive libcurl connection with a bounded
+ * timeout. Broker thread only: it waits for the answer, as with go-auth, but only on a miss. */
+#ifndef AUTHD_CHECKS_H
+#define AUTHD_CHECKS_H
+
+enum answer { ANSWER_ALLOW, ANSWER_DENY, ANSWER_ERROR };
+
+struct checks;
+
+struct checks *checks_new(const char *url, long timeout_ms);
+void checks_free(struct checks *c);
+
+enum answer checks_user(struct checks *c, const char *username, const char *password,
+		const char *clientid);
+enum answer checks_superuser(struct checks *c, const char *username);
+/* Why the last check was ANSWER_ERROR. */
+const char *checks_error(const struct checks *c);
+enum answer checks_acl(struct checks *c, const char *username, const char *clientid,
+		const char *topic, int acc);
+
+#endif

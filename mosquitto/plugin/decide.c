@@ -1,0 +1,87 @@
+/* Where an answer comes from: the cache, trusted only while the event stream is up and
+ * nothing is waiting in the queue; otherwise the service, whose answer is cached unless an
+ * event arrived while it was asked (the read raced a change). */
+#include <stdlib.h>
+#include <string.h>
+#include "plugin.h"
+
+bool cache_usable(struct plugin *p)
+{
+	return p->trusted && events_up(p->events) && atomic_load(&p->queue.pending) == 0;
+}
+
+enum answer decide(struct plugin *p, enum cache_kind kind, enum answer (*ask)(void *), void *ctx)
+{
+	const char *key = p->key.data;
+	size_t keylen = p->key.len;
+	int64_t stored = 0;
+	bool allow = false;
+	bool cached = cache_get(p->cache, key, keylen, &allow, &stored);
+	if(cached && cache_usable(p)) return allow ? ANSWER_ALLOW : ANSWER_DENY;
+	int64_t age = mono_ms() - stored;
+
+	unsigned long seen = atomic_load(&p->queue.pushed);
+	enum answer a = ask(ctx);
+	if((a == ANSWER_ERROR) != p->failing){
+		p->failing = a == ANSWER_ERROR;
+		if(p->failing){
+			mosquitto_log_printf(MOSQ_LOG_WARNING, "mqtt-authd: the service did not answer a check "
+					"(%s); denying until it does", checks_error(p->checks));
+		}else{
+			mosquitto_log_printf(MOSQ_LOG_INFO, "mqtt-authd: the service answers checks again");
+		}
+	}
+	if(a == ANSWER_ERROR){
+		/* plugin_opt_stale_grace_ms: a recent answer rather than none (0: never). */
+		if(cached && p->opts.stale_grace_ms > 0 && age <= p->opts.stale_grace_ms){
+			return allow ? ANSWER_ALLOW : ANSWER_DENY;
+		}
+		return ANSWER_ERROR;
+	}
+	/* A refused password is never cached: the service counts failed logins (lockouts). */
+	bool keep = !(kind == KIND_USER && a == ANSWER_DENY);
+	if(keep && atomic_load(&p->queue.pushed) == seen){
+		/* the ask may have taken a while: key is p->key, unchanged (ask builds no key) */
+		cache_put(p->cache, key, keylen, a == ANSWER_ALLOW, mono_ms());
+	}
+	return a;
+}
+
+void apply_events(struct plugin *p)
+{
+	if(atomic_load(&p->queue.pending) == 0) return;
+	bool overflowed = false;
+	struct event *e = queue_take(&p->queue, &overflowed);
+	while(e){
+		struct event *next = e->next;
+		switch(e->type){
+			case EV_HELLO:
+				cache_clear(p->cache);
+				p->trusted = true;
+				mosquitto_log_printf(MOSQ_LOG_INFO, "mqtt-authd: event stream up; cache trusted");
+				break;
+			case EV_DOWN:
+				p->trusted = false;
+				mosquitto_log_printf(MOSQ_LOG_WARNING,
+						"mqtt-authd: event stream down (%s); every check asks the service", e->text);
+				break;
+			case EV_USER:
+				cache_drop_user(p->cache, e->text);
+				if(e->revoke) mosquitto_kick_client_by_username(e->text, false);
+				break;
+			case EV_COMMON:
+				cache_drop_kind(p->cache, KIND_ACL);
+				break;
+			case EV_RESET:
+				cache_clear(p->cache);
+				break;
+		}
+		free(e);
+		e = next;
+	}
+	if(overflowed){
+		cache_clear(p->cache);
+		mosquitto_log_printf(MOSQ_LOG_WARNING,
+				"mqtt-authd: event queue overflowed; cache emptied (kicks of dropped events lost)");
+	}
+}

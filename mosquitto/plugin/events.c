@@ -1,0 +1,225 @@
+#include "events.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <curl/curl.h>
+#include "buf.h"
+#include "json.h"
+#include "sse.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+
+struct events {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop;              /* under lock */
+	atomic_bool stopping;   /* the same, for the curl callbacks */
+	atomic_bool up;
+	bool hello;
+	bool broken;            /* a protocol error: drop this connection */
+	bool said_down;         /* the broker was told the stream is down */
+	int64_t last_byte_ms;
+	long timeout_ms;
+	struct buf url;
+	struct queue *q;
+	struct sse sse;
+	struct buf name;
+};
+
+int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_event(void *user, const char *event, const char *data, size_t n)
+{
+	struct events *ev = user;
+	const char *v, *vend;
+	if(strcmp(event, "hello") == 0){
+		ev->hello = true;
+		ev->said_down = false;
+		queue_push(ev->q, EV_HELLO, false, NULL, 0);
+		atomic_store(&ev->up, true);
+		return;
+	}
+	if(!ev->hello) return; /* nothing counts before hello */
+	if(strcmp(event, "user") == 0){
+		buf_reset(&ev->name);
+		if(json_member(data, n, "username", &v, &vend) && json_string(v, vend, &ev->name)){
+			bool revoke = json_member(data, n, "revoke", &v, &vend) && json_true(v, vend);
+			queue_push(ev->q, EV_USER, revoke, ev->name.data, ev->name.len);
+		}else{
+			queue_push(ev->q, EV_RESET, false, NULL, 0); /* unreadable: anything may have changed */
+		}
+	}else if(strcmp(event, "common") == 0){
+		queue_push(ev->q, EV_COMMON, false, NULL, 0);
+	}else if(strcmp(event, "reset") == 0){
+		queue_push(ev->q, EV_RESET, false, NULL, 0);
+	}
+	/* unknown events: ignored (forward compatibility) */
+}
+
+static size_t on_bytes(char *data, size_t size, size_t count, void *user)
+{
+	struct events *ev = user;
+	size_t n = size * count;
+	ev->last_byte_ms = mono_ms();
+	if(atomic_load(&ev->stopping)) return 0;
+	if(!sse_feed(&ev->sse, data, n)){
+		ev->broken = true;
+		return 0;
+	}
+	return n;
+}
+
+/* Called by libcurl about once a second when idle: ends a silent or unwanted stream. */
+static int on_progress(void *user, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	struct events *ev = user;
+	(void)a; (void)b; (void)c; (void)d;
+	if(atomic_load(&ev->stopping)) return 1;
+	return mono_ms() - ev->last_byte_ms > ev->timeout_ms;
+}
+
+static void hold_stream(struct events *ev, CURL *curl)
+{
+	char err[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
+	sse_reset(&ev->sse);
+	ev->hello = false;
+	ev->broken = false;
+	ev->last_byte_ms = mono_ms();
+	CURLcode rc = curl_easy_perform(curl);
+	bool was_up = ev->hello;
+	atomic_store(&ev->up, false);
+	if(atomic_load(&ev->stopping)) return;
+	char why[CURL_ERROR_SIZE + 64];
+	if(ev->broken){
+		snprintf(why, sizeof why, "protocol error (line too long or out of memory)");
+	}else if(rc == CURLE_ABORTED_BY_CALLBACK){
+		snprintf(why, sizeof why, "no byte for %ld ms", ev->timeout_ms);
+	}else if(rc == CURLE_OK){
+		snprintf(why, sizeof why, "the service ended the stream");
+	}else{
+		snprintf(why, sizeof why, "%s", err[0] ? err : curl_easy_strerror(rc));
+	}
+	if(was_up || !ev->said_down){
+		queue_push(ev->q, EV_DOWN, false, why, strlen(why));
+		ev->said_down = true;
+	}
+}
+
+static void *run(void *arg)
+{
+	struct events *ev = arg;
+	CURL *curl = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL, "Accept: text/event-stream");
+	long backoff = BACKOFF_MIN_MS;
+	if(curl && h){
+		curl_easy_setopt(curl, CURLOPT_URL, ev->url.data);
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(curl, CURLOPT_USERAGENT, "mqtt-authd-plugin/1");
+		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+		curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+		curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, ev->timeout_ms);
+		curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_bytes);
+		curl_easy_setopt(curl, CURLOPT_WRITEDATA, ev);
+		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, ev);
+	}else{
+		const char *why = "cannot start libcurl (out of memory)";
+		queue_push(ev->q, EV_DOWN, false, why, strlen(why));
+	}
+	pthread_mutex_lock(&ev->lock);
+	while(!ev->stop){
+		pthread_mutex_unlock(&ev->lock);
+		if(curl && h){
+			hold_stream(ev, curl);
+			backoff = ev->hello ? BACKOFF_MIN_MS
+				: (backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2);
+		}else{
+			backoff = BACKOFF_MAX_MS;
+		}
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += backoff / 1000;
+		until.tv_nsec += (backoff % 1000) * 1000000L;
+		if(until.tv_nsec >= 1000000000L){
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&ev->lock);
+		while(!ev->stop && pthread_cond_timedwait(&ev->wake, &ev->lock, &until) == 0){
+		}
+	}
+	pthread_mutex_unlock(&ev->lock);
+	curl_slist_free_all(h);
+	if(curl) curl_easy_cleanup(curl);
+	return NULL;
+}
+
+struct events *events_start(const char *url, long stream_timeout_ms, struct queue *q)
+{
+	struct events *ev = calloc(1, sizeof *ev);
+	if(!ev) return NULL;
+	ev->q = q;
+	ev->timeout_ms = stream_timeout_ms;
+	atomic_init(&ev->up, false);
+	atomic_init(&ev->stopping, false);
+	sse_init(&ev->sse, on_event, ev);
+	pthread_condattr_t attr;
+	bool ok = buf_add_str(&ev->url, url) && buf_add_str(&ev->url, "/mqtt/events");
+	ok = ok && pthread_condattr_init(&attr) == 0;
+	if(ok){
+		ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0
+			&& pthread_cond_init(&ev->wake, &attr) == 0;
+		pthread_condattr_destroy(&attr);
+	}
+	if(ok && pthread_mutex_init(&ev->lock, NULL) != 0){
+		pthread_cond_destroy(&ev->wake);
+		ok = false;
+	}
+	if(ok && pthread_create(&ev->thread, NULL, run, ev) != 0){
+		pthread_cond_destroy(&ev->wake);
+		pthread_mutex_destroy(&ev->lock);
+		ok = false;
+	}
+	if(!ok){
+		buf_free(&ev->url);
+		free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
+void events_stop(struct events *ev)
+{
+	if(!ev) return;
+	atomic_store(&ev->stopping, true);
+	pthread_mutex_lock(&ev->lock);
+	ev->stop = true;
+	pthread_cond_signal(&ev->wake);
+	pthread_mutex_unlock(&ev->lock);
+	pthread_join(ev->thread, NULL);
+	pthread_cond_destroy(&ev->wake);
+	pthread_mutex_destroy(&ev->lock);
+	sse_free(&ev->sse);
+	buf_free(&ev->name);
+	buf_free(&ev->url);
+	free(ev);
+}
+
+bool events_up(struct events *ev)
+{
+	return ev && atomic_load(&ev->up);
+}

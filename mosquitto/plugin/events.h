@@ -1,0 +1,19 @@
+/* The background thread holding GET <url>/mqtt/events (docs: events-protocol, v1). It never
+ * calls a broker function: it only pushes events onto the queue, and says through an atomic
+ * flag whether the stream is up (hello seen, bytes arriving within the stream timeout). */
+#ifndef AUTHD_EVENTS_H
+#define AUTHD_EVENTS_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "queue.h"
+
+struct events;
+
+struct events *events_start(const char *url, long stream_timeout_ms, struct queue *q);
+/* Stops and joins the thread (within about a second), frees everything. */
+void events_stop(struct events *ev);
+bool events_up(struct events *ev);
+
+int64_t mono_ms(void);
+
+#endif

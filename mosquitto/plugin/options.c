@@ -1,0 +1,82 @@
+#include "options.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct range {
+	const char *name;
+	long *field;
+	long min, max;
+	const char *why;
+};
+
+static int read_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if(errno || end == s || *end != '\0' || v < min || v > max) return -1;
+	*out = v;
+	return 0;
+}
+
+int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
+		const char **bad, const char **why)
+{
+	memset(o, 0, sizeof *o);
+	o->cache_size = 100000;
+	o->cache_mb = 64;
+	o->request_timeout_ms = 2000;
+	o->stream_timeout_ms = 6000;
+	o->stale_grace_ms = 0;
+	const struct range ranges[] = {
+		{"cache_size", &o->cache_size, 0, 100000000, "an integer 0..100000000"},
+		{"cache_mb", &o->cache_mb, 1, 1048576, "an integer 1..1048576"},
+		{"request_timeout_ms", &o->request_timeout_ms, 10, 60000, "an integer 10..60000"},
+		{"stream_timeout_ms", &o->stream_timeout_ms, 200, 600000, "an integer 200..600000"},
+		{"stale_grace_ms", &o->stale_grace_ms, 0, 86400000, "an integer 0..86400000"},
+	};
+	for(int i = 0; i < count; i++){
+		const char *key = opts[i].key, *value = opts[i].value ? opts[i].value : "";
+		*bad = key;
+		if(strcmp(key, "url") == 0){
+			if(strncasecmp(value, "http://", 7) != 0 && strncasecmp(value, "https://", 8) != 0){
+				*why = "must start with http:// or https://";
+				return -1;
+			}
+			free(o->url);
+			if(!(o->url = strdup(value))){
+				*why = "out of memory";
+				return -1;
+			}
+			size_t n = strlen(o->url);
+			while(n > 0 && o->url[n - 1] == '/') o->url[--n] = '\0';
+			continue;
+		}
+		size_t r = 0;
+		while(r < sizeof ranges / sizeof ranges[0] && strcmp(key, ranges[r].name) != 0) r++;
+		if(r == sizeof ranges / sizeof ranges[0]){
+			*why = "is not an option of this plugin (url, cache_size, cache_mb, "
+				"request_timeout_ms, stream_timeout_ms, stale_grace_ms)";
+			return -1;
+		}
+		if(read_long(value, ranges[r].min, ranges[r].max, ranges[r].field) != 0){
+			*why = ranges[r].why;
+			return -1;
+		}
+	}
+	if(!o->url){
+		*bad = "url";
+		*why = "is required (e.g. plugin_opt_url http://127.0.0.1:8080)";
+		return -1;
+	}
+	return 0;
+}
+
+void options_free(struct options *o)
+{
+	free(o->url);
+	o->url = NULL;
+}

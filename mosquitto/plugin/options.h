@@ -1,0 +1,23 @@
+/* plugin_opt_* lines, read once at init (docs/plugin.md lists them). */
+#ifndef AUTHD_OPTIONS_H
+#define AUTHD_OPTIONS_H
+#include <stddef.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+
+struct options {
+	char *url;               /* the service, without a trailing slash */
+	long cache_size;         /* decisions kept; 0 turns the cache off */
+	long cache_mb;           /* and at most this many MiB of them */
+	long request_timeout_ms; /* one check request, connect included */
+	long stream_timeout_ms;  /* the event stream is dead after this long without a byte */
+	long stale_grace_ms;     /* answer from an untrusted entry this young when the service
+	                          * cannot answer; 0 never */
+};
+
+/* 0 on success; otherwise the bad option's name in *bad and a message in *why. */
+int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
+		const char **bad, const char **why);
+void options_free(struct options *o);
+
+#endif

@@ -1,0 +1,209 @@
+/* mqtt-authd as a Mosquitto 2.0 plugin (interface v5): CONNECT, superuser and ACL decisions
+ * from an in-plugin cache kept exact by the service's event stream, the service's check
+ * endpoints on a miss; revoked devices kicked. Layout as Mosquitto's own plugins
+ * (plugins/dynamic-security): version, init registering callbacks, cleanup undoing it. */
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include "plugin.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* key = kind, username, NUL, then the rest of the question */
+static bool key_start(struct plugin *p, enum cache_kind kind, const char *username)
+{
+	buf_reset(&p->key);
+	return buf_add_char(&p->key, (char)kind) && buf_add_str(&p->key, username)
+		&& buf_add_char(&p->key, '\0');
+}
+
+struct question {
+	struct plugin *p;
+	const char *username, *password, *clientid, *topic;
+	int acc;
+};
+
+static enum answer ask_user(void *ctx)
+{
+	struct question *q = ctx;
+	return checks_user(q->p->checks, q->username, q->password, q->clientid);
+}
+
+static enum answer ask_superuser(void *ctx)
+{
+	struct question *q = ctx;
+	return checks_superuser(q->p->checks, q->username);
+}
+
+static enum answer ask_acl(void *ctx)
+{
+	struct question *q = ctx;
+	return checks_acl(q->p->checks, q->username, q->clientid, q->topic, q->acc);
+}
+
+static int on_basic_auth(int event, void *data, void *userdata)
+{
+	struct mosquitto_evt_basic_auth *ed = data;
+	struct plugin *p = userdata;
+	(void)event;
+	if(!ed->username) return MOSQ_ERR_AUTH; /* anonymous: refused, as with go-auth */
+	struct question q = {p, ed->username, or_empty(ed->password),
+		or_empty(mosquitto_client_id(ed->client)), NULL, 0};
+	unsigned char mac[KEYHASH_LEN];
+	if(!keyhash_of(&p->keyhash, q.password, strlen(q.password), mac)
+			|| !key_start(p, KIND_USER, q.username) || !buf_add_str(&p->key, q.clientid)
+			|| !buf_add_char(&p->key, '\0') || !buf_add(&p->key, mac, sizeof mac)){
+		return MOSQ_ERR_UNKNOWN;
+	}
+	switch(decide(p, KIND_USER, ask_user, &q)){
+		case ANSWER_ALLOW: return MOSQ_ERR_SUCCESS;
+		case ANSWER_DENY: return MOSQ_ERR_AUTH;
+		default: return MOSQ_ERR_UNKNOWN; /* no CONNACK: the client retries later */
+	}
+}
+
+static int on_acl_check(int event, void *data, void *userdata)
+{
+	struct mosquitto_evt_acl_check *ed = data;
+	struct plugin *p = userdata;
+	(void)event;
+	if(ed->access == MOSQ_ACL_UNSUBSCRIBE) return MOSQ_ERR_SUCCESS; /* as go-auth */
+	const char *username = mosquitto_client_username(ed->client);
+	if(!username || !ed->topic) return MOSQ_ERR_ACL_DENIED;
+	struct question q = {p, username, NULL, or_empty(mosquitto_client_id(ed->client)),
+		ed->topic, ed->access};
+	bool acl_key = key_start(p, KIND_ACL, username) && buf_add_char(&p->key, (char)('0' + ed->access))
+		&& buf_add_str(&p->key, q.clientid) && buf_add_char(&p->key, '\0')
+		&& buf_add_str(&p->key, ed->topic);
+	if(!acl_key) return MOSQ_ERR_ACL_DENIED;
+	/* The hot path: a cached grant is the answer whatever the superuser check would say. */
+	bool allow = false;
+	int64_t stored;
+	if(cache_usable(p) && cache_get(p->cache, p->key.data, p->key.len, &allow, &stored) && allow){
+		return MOSQ_ERR_SUCCESS;
+	}
+	/* Otherwise the superuser question first, as go-auth asks it: a superuser may do anything.
+	 * decide() reads p->key: the superuser key goes in a second buffer, the ACL key stays. */
+	struct buf acl = p->key;
+	p->key = p->su_key;
+	bool su_key = key_start(p, KIND_SUPERUSER, username);
+	enum answer su = su_key ? decide(p, KIND_SUPERUSER, ask_superuser, &q) : ANSWER_ERROR;
+	p->su_key = p->key;
+	p->key = acl;
+	if(su == ANSWER_ALLOW) return MOSQ_ERR_SUCCESS;
+	if(su == ANSWER_ERROR) return MOSQ_ERR_ACL_DENIED;
+	return decide(p, KIND_ACL, ask_acl, &q) == ANSWER_ALLOW ? MOSQ_ERR_SUCCESS
+		: MOSQ_ERR_ACL_DENIED;
+}
+
+static int on_tick(int event, void *data, void *userdata)
+{
+	(void)event;
+	(void)data;
+	apply_events(userdata);
+	return MOSQ_ERR_SUCCESS;
+}
+
+EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
+{
+	for(int i = 0; i < supported_version_count; i++){
+		if(supported_versions[i] == 5) return 5;
+	}
+	return -1;
+}
+
+static void plugin_free(struct plugin *p)
+{
+	events_stop(p->events); /* first: the thread pushes onto the queue */
+	if(p->queue_ready) queue_destroy(&p->queue);
+	checks_free(p->checks);
+	cache_free(p->cache);
+	keyhash_wipe(&p->keyhash);
+	buf_free(&p->key);
+	buf_free(&p->su_key);
+	options_free(&p->opts);
+	free(p);
+	curl_global_cleanup();
+}
+
+static const struct {
+	int event;
+	MOSQ_FUNC_generic_callback cb;
+} CALLBACKS[] = {
+	{MOSQ_EVT_BASIC_AUTH, on_basic_auth},
+	{MOSQ_EVT_ACL_CHECK, on_acl_check},
+	{MOSQ_EVT_TICK, on_tick},
+};
+#define N_CALLBACKS (sizeof CALLBACKS / sizeof CALLBACKS[0])
+
+EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
+		struct mosquitto_opt *options, int option_count)
+{
+	const char *bad = "", *why = "";
+	uint64_t seed = 0;
+	if(curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: libcurl failed to initialise");
+		return MOSQ_ERR_UNKNOWN;
+	}
+	struct plugin *p = calloc(1, sizeof *p);
+	if(!p){
+		curl_global_cleanup();
+		return MOSQ_ERR_NOMEM;
+	}
+	p->id = identifier;
+	if(options_read(&p->opts, options, option_count, &bad, &why) != 0){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: plugin_opt_%s %s", bad, why);
+		plugin_free(p);
+		return MOSQ_ERR_INVAL;
+	}
+	if(!keyhash_init(&p->keyhash, &seed)
+			|| !(p->cache = cache_new((size_t)p->opts.cache_size,
+					(size_t)p->opts.cache_mb * 1024 * 1024, seed))
+			|| !(p->checks = checks_new(p->opts.url, p->opts.request_timeout_ms))
+			|| queue_init(&p->queue) != 0 || !(p->queue_ready = true)
+			|| !(p->events = events_start(p->opts.url, p->opts.stream_timeout_ms, &p->queue))){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start (out of memory or threads)");
+		plugin_free(p);
+		return MOSQ_ERR_NOMEM;
+	}
+	for(size_t i = 0; i < N_CALLBACKS; i++){
+		int rc = mosquitto_callback_register(identifier, CALLBACKS[i].event, CALLBACKS[i].cb,
+				NULL, p);
+		if(rc != MOSQ_ERR_SUCCESS){
+			for(size_t j = 0; j < i; j++){
+				mosquitto_callback_unregister(identifier, CALLBACKS[j].event, CALLBACKS[j].cb, NULL);
+			}
+			mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot register callbacks (%d)", rc);
+			plugin_free(p);
+			return rc;
+		}
+	}
+	*userdata = p;
+	mosquitto_log_printf(MOSQ_LOG_INFO,
+			"mqtt-authd: checks at %s, cache %ld, cache_mb %ld, request timeout %ld ms, stream timeout %ld ms, "
+			"stale grace %ld ms", p->opts.url, p->opts.cache_size, p->opts.cache_mb, p->opts.request_timeout_ms,
+			p->opts.stream_timeout_ms, p->opts.stale_grace_ms);
+	return MOSQ_ERR_SUCCESS;
+}
+
+EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options,
+		int option_count)
+{
+	struct plugin *p = userdata;
+	(void)options;
+	(void)option_count;
+	if(!p) return MOSQ_ERR_SUCCESS;
+	for(size_t i = 0; i < N_CALLBACKS; i++){
+		mosquitto_callback_unregister(p->id, CALLBACKS[i].event, CALLBACKS[i].cb, NULL);
+	}
+	plugin_free(p);
+	return MOSQ_ERR_SUCCESS;
+}

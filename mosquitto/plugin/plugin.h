@@ -1,0 +1,38 @@
+/* The plugin's state, owned by the broker's thread (the event thread owns only `events` and
+ * talks through `queue`). */
+#ifndef AUTHD_PLUGIN_H
+#define AUTHD_PLUGIN_H
+#include <stdbool.h>
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include "buf.h"
+#include "cache.h"
+#include "checks.h"
+#include "events.h"
+#include "keyhash.h"
+#include "options.h"
+#include "queue.h"
+
+struct plugin {
+	mosquitto_plugin_id_t *id;
+	struct options opts;
+	struct keyhash keyhash;
+	struct cache *cache;
+	struct checks *checks;
+	struct queue queue;
+	bool queue_ready;
+	struct events *events;
+	bool trusted;     /* hello applied and no down since */
+	bool failing;     /* the last check request failed (logged once per outage) */
+	struct buf key;   /* the cache key being built (reused) */
+	struct buf su_key; /* the superuser key, while `key` holds an ACL key */
+};
+
+/* decide.c: whether cached answers may be used now (stream up, hello applied, queue empty). */
+bool cache_usable(struct plugin *p);
+/* decide.c: a cached answer when the cache may be trusted, else the service's. */
+enum answer decide(struct plugin *p, enum cache_kind kind, enum answer (*ask)(void *), void *ctx);
+/* decide.c: applies queued events (MOSQ_EVT_TICK). */
+void apply_events(struct plugin *p);
+
+#endif

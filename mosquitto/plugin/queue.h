@@ -1,0 +1,47 @@
+/* Events handed from the stream thread to the broker's thread, under a mutex. Bounded: past
+ * QUEUE_MAX (or when memory runs out) further events are dropped and the taker is told to
+ * empty the whole cache instead, which covers them (their kicks are lost; the checks of a
+ * revoked device are denied by the service from then on). */
+#ifndef AUTHD_QUEUE_H
+#define AUTHD_QUEUE_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define QUEUE_MAX 100000
+
+enum event_type {
+	EV_HELLO,  /* the stream is up: empty the cache, trust it from now on */
+	EV_USER,   /* drop one user's answers; `revoke`: also disconnect its clients */
+	EV_COMMON, /* drop every ACL answer */
+	EV_RESET,  /* drop every answer */
+	EV_DOWN,   /* the stream is gone: stop trusting the cache (`text` says why) */
+};
+
+struct event {
+	struct event *next;
+	enum event_type type;
+	bool revoke;
+	char text[]; /* username (EV_USER) or reason (EV_DOWN), NUL-terminated */
+};
+
+struct queue {
+	pthread_mutex_t lock;
+	struct event *head, *tail;
+	size_t count;
+	bool overflowed;
+	atomic_size_t pending;  /* count, readable without the lock */
+	atomic_ulong pushed;    /* every push ever (dropped ones too): a change counter */
+};
+
+int queue_init(struct queue *q);
+void queue_destroy(struct queue *q);
+/* Stream thread. `text` may be NULL. */
+void queue_push(struct queue *q, enum event_type type, bool revoke, const char *text,
+		size_t textlen);
+/* Broker thread: takes every queued event (oldest first; free each with free()); *overflowed
+ * says some were dropped. */
+struct event *queue_take(struct queue *q, bool *overflowed);
+
+#endif

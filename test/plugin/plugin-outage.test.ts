@@ -1,0 +1,80 @@
+// The service stops: the plugin stops trusting its cache (the stream ended), new connections
+// are refused and connected clients' publishes are no longer allowed; it comes back on the same
+// address: the broker recovers by itself (checks at once, the stream within its backoff).
+// With plugin_opt_stale_grace_ms, recent answers carry a short outage instead.
+import type { MqttClient } from 'mqtt';
+import {
+  connectV5,
+  mustConnect,
+  publishCode,
+  startPluginStack,
+  type PluginStack,
+} from '../support/plugin';
+
+const clients: MqttClient[] = [];
+afterAll(() => {
+  for (const c of clients) c.end(true);
+});
+
+async function withDevice(s: PluginStack, id: string) {
+  expect((await s.api('POST', '/devices', { id, password: `pw-${id}-0123`, acl: [{ pattern: '%u/#', access: 'readwrite' }] })).status).toBe(201); // prettier-ignore
+  const client = await mustConnect(s.broker.port, id, `pw-${id}-0123`, `${id}-c`);
+  clients.push(client);
+  expect(await publishCode(client, `${id}/t`)).toBe(0);
+  expect(await publishCode(client, `${id}/t`)).toBe(0); // cached
+  return client;
+}
+
+describe('without a stale grace (the default)', () => {
+  let s: PluginStack;
+  beforeAll(async () => {
+    s = await startPluginStack({ name: 'plugin-outage' });
+  }, 60_000);
+  afterAll(() => s?.stop());
+
+  test('service down: connects refused, publishes denied; back on the same port: recovered', async () => {
+    const client = await withDevice(s, 'out-1');
+    const from = s.broker.logs().length;
+    await s.stopService();
+    await s.broker.waitForLog(/mqtt-authd: event stream down/, 10_000, from);
+    expect(await publishCode(client, 'out-1/t')).toBe(135);
+    expect((await connectV5(s.broker.port, 'out-1', 'pw-out-1-0123', 'out-1-d')).code).not.toBe(0);
+    expect(client.connected).toBe(true); // not kicked: it may publish again once we are back
+
+    const back = s.broker.logs().length;
+    await s.startServiceAgain();
+    // checks work as soon as the service answers; the stream follows within its backoff (≤ 2 s)
+    expect(await publishCode(client, 'out-1/t')).toBe(0);
+    await s.streamUp(back, 10_000);
+    expect(await publishCode(client, 'out-1/t')).toBe(0);
+    const again = await connectV5(s.broker.port, 'out-1', 'pw-out-1-0123', 'out-1-d');
+    if (again.client) clients.push(again.client);
+    expect(again.code).toBe(0);
+    // and push invalidation works again on the new stream
+    const gone = new Promise<void>((r) => client.once('close', () => r()));
+    expect((await s.api('DELETE', '/devices/out-1')).status).toBe(204);
+    await gone;
+  }, 60_000);
+});
+
+describe('with plugin_opt_stale_grace_ms 60000', () => {
+  let s: PluginStack;
+  beforeAll(async () => {
+    s = await startPluginStack({ name: 'plugin-stale', pluginOpts: { stale_grace_ms: 60000 } });
+  }, 60_000);
+  afterAll(() => s?.stop());
+
+  test('answers seen in the last minute carry an outage; anything new is denied', async () => {
+    const client = await withDevice(s, 'stale-1');
+    const from = s.broker.logs().length;
+    await s.stopService();
+    await s.broker.waitForLog(/mqtt-authd: event stream down/, 10_000, from);
+    expect(await publishCode(client, 'stale-1/t')).toBe(0); // seen before: stale answer
+    expect(await publishCode(client, 'stale-1/never-seen')).toBe(135);
+    const again = await connectV5(s.broker.port, 'stale-1', 'pw-stale-1-0123', 'stale-1-c');
+    if (again.client) clients.push(again.client);
+    expect(again.code).toBe(0); // the same login, verified a moment ago
+    expect((await connectV5(s.broker.port, 'stale-1', 'wrong-password', 'stale-1-c')).code).not.toBe(0); // prettier-ignore
+    await s.startServiceAgain();
+  }, 60_000);
+});
