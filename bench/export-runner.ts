@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { exportOnce } from '../src/cli/commands';
 import { readConfig } from '../src/config';
 import { createContext } from '../src/context';
-import { waitReady } from '../src/store/redis-client';
 
 export interface ExportFigures {
   ms: number;
@@ -30,7 +29,7 @@ function peakRssKiB(): number {
 export async function exportAndMeasure(): Promise<ExportFigures> {
   const ctx = createContext(readConfig(), { adminTokens: [] });
   try {
-    await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
+    await ctx.health.ready(5000);
     const started = performance.now();
     const status = await exportOnce(ctx);
     return {

@@ -14,7 +14,6 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { readConfig } from '../src/config';
 import { createContext } from '../src/context';
-import { waitReady } from '../src/store/redis-client';
 import { cleanPrefix, startService, testPrefix } from '../test/support/processes';
 import { percentile, send, sleep } from '../test/support/http';
 
@@ -46,7 +45,7 @@ async function importDevices(prefix: string, hashes: string[]): Promise<void> {
     readConfig({ REDIS_URL, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'silent' }),
   );
   try {
-    await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
+    await ctx.health.ready(5000);
     for (let from = 0; from < N; from += 200) {
       const batch = [];
       for (let i = from; i < Math.min(N, from + 200); i++)

@@ -4,16 +4,13 @@ import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { SingleBar, Presets } from 'cli-progress';
-import { ConfigError, readConfig } from './config';
+import { readConfig } from './config';
+import { EXIT_DENIED, exitCodeOf } from './cli/exit-codes';
 import { createContext, type AppContext } from './context';
 import { printable } from './domain/printable';
 import { redactSecrets } from './redact';
 import { attachAudit } from './main';
 import { readSecret } from './cli/read-secret';
-import { waitReady } from './store/redis-client';
-import { describeRedis } from './store/redis-client';
-import { migrateStore } from './store/migrate-store';
-import { RedisCredentialStore } from './store/redis-credential-store';
 import {
   decide,
   deviceAdd,
@@ -54,12 +51,11 @@ async function withContext<T>(
   const logger = createLogger(config.LOG_LEVEL, pino.destination({ dest: 2, sync: true }));
   const ctx = createContext(config, { adminTokens: [], logger, changeFeed: false });
   try {
-    await waitReady(ctx.redis, 5000).catch(() => {
+    await ctx.health.ready(5000).catch(() => {
       throw new Error(
-        `cannot reach Redis at ${describeRedis(config)} (set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)`,
+        `cannot reach Redis at ${ctx.health.where} (set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)`,
       );
     });
-    await waitReady(ctx.redisBulk, 5000);
     const audit = attachAudit(ctx);
     return await fn({ ...ctx, devices: ctx.devices.as(cliActor()) }, audit);
   } finally {
@@ -203,8 +199,7 @@ export function buildProgram(): Command {
     )
     .action(() =>
       withContext(async (ctx) => {
-        if (!(ctx.bulkStore instanceof RedisCredentialStore)) throw new Error('not a Redis store');
-        const r = await migrateStore(ctx.redisBulk, ctx.keys, ctx.bulkStore, migrateProgress());
+        const r = await ctx.health.migrate(migrateProgress());
         print(
           `migrated: ${r.copied} copied, ${r.kept} already in the new layout (kept), ` +
             `${r.dangling} dangling index entries dropped, common rules ${r.commonAcl}`,
@@ -323,7 +318,7 @@ export function buildProgram(): Command {
           const acc = parseAccArg(o.acc);
           const answer = await decide(ctx, { username, topic, acc, clientid: o.clientId });
           print(o.json ? answer : formatDecision(answer));
-          if (!answer.allow) process.exitCode = 3;
+          if (!answer.allow) process.exitCode = EXIT_DENIED;
         }),
     );
   program
@@ -362,7 +357,7 @@ if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch((err: unknown) => {
-      const code = err instanceof ConfigError ? 2 : 1;
+      const code = exitCodeOf(err);
       process.stderr.write(`mqtt-authd: ${redactSecrets((err as Error).message ?? String(err))}\n`);
       process.exit(code);
     });

@@ -1,50 +1,52 @@
-// One place builds everything from config: Redis clients, store, caches, services. Tests
-// build the same context with their own config (own key prefix, own Redis).
+// One place builds everything from config: the stores, caches, services. Tests build the
+// same context with their own config (own key prefix, own Redis) and may replace any part
+// (atproto's `AppContext.fromConfig(cfg, overrides)`).
 import { readAdminTokens, type AdminToken, type Config } from './config';
 import { CheckService } from './checks/check-service';
-import { LoginThrottle } from './checks/throttle';
+import { LockoutList } from './checks/lockout-list';
+import { LoginThrottle } from './checks/login-throttle';
 import { UserCache } from './checks/user-cache';
 import { DeviceService } from './devices/device-service';
+import { HashWork } from './domain/hash-work';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './ops/metrics';
-import { ChangeFeed } from './store/change-feed';
+import type { ChangeFeed } from './store/change-feed';
 import type { CredentialStore } from './store/credential-store';
-import { createKeys, type Keys } from './store/keys';
-import {
-  closeClient,
-  createRedisClient,
-  createSubscriberClient,
-  type RedisClient,
-} from './store/redis-client';
-import { RedisCredentialStore } from './store/redis-credential-store';
-import { HashWork } from './domain/hash-work';
-import { COMMON, describeDamage } from './store/records';
+import type { AuditStore } from './store/audit-store';
+import type { IdempotencyStore } from './store/idempotency-store';
+import type { LockoutStore } from './store/lockout-store';
+import { createRedisStores } from './store/redis-stores';
+import type { StoreHealth } from './store/store-health';
 
 export interface AppContext {
   config: Config;
   logger: Logger;
   metrics: Metrics;
-  keys: Keys;
-  redis: RedisClient;
-  /** Longer timeouts, for exports, imports, and writes with their WAIT for the replicas. */
-  redisBulk: RedisClient;
+  /** Reads and writes of the checks and the API (short command timeout). */
   store: CredentialStore;
+  /** Exports, imports, migrations (30 s command timeout). */
   bulkStore: CredentialStore;
   feed: ChangeFeed;
+  lockoutStore: LockoutStore;
+  health: StoreHealth;
+  /** The audit trail's streams (changes outside the credential store, and every read). */
+  auditStore: AuditStore;
+  /** Idempotency-Key records (the API's header, the CLI's --idempotency-key). */
+  idempotency: IdempotencyStore;
   cache: UserCache;
   checks: CheckService;
   throttle: LoginThrottle;
+  lockouts: LockoutList;
   devices: DeviceService;
   adminTokens: AdminToken[];
   close(): Promise<void>;
 }
 
-export interface ContextOverrides {
-  logger?: Logger;
-  adminTokens?: AdminToken[];
+/** Any part a test (or another entry point) builds itself; the rest is built from config. */
+export type ContextOverrides = Partial<Omit<AppContext, 'config' | 'close'>> & {
   /** false: no change-feed connection (a one-shot CLI command has no cache to invalidate). */
   changeFeed?: boolean;
-}
+};
 
 /** Upgrade at login, as the `system` actor; counted, and never fails the login it follows. */
 function rehasher(devices: DeviceService, metrics: Metrics, log: Logger) {
@@ -63,128 +65,82 @@ function rehasher(devices: DeviceService, metrics: Metrics, log: Logger) {
 }
 
 export function createContext(config: Config, overrides: ContextOverrides = {}): AppContext {
-  const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
-  const metrics = createMetrics();
-  const keys = createKeys(config.REDIS_KEY_PREFIX);
-  const redisLog = logger.child({ name: 'authd:redis' });
-  const opts = (name: string, commandTimeoutMs?: number, lazyConnect?: boolean) => ({
-    settings: config,
-    name,
-    commandTimeoutMs,
-    logger: redisLog,
-    lazyConnect,
-  });
-  const redis = createRedisClient(opts('main', Math.max(config.CHECK_TIMEOUT_MS, 1000)));
-  const redisBulk = createRedisClient(opts('bulk', 30000));
-  const redisSub = createSubscriberClient(
-    opts('events', undefined, overrides.changeFeed === false),
-  );
-  // A write's WAIT holds its connection: concurrent writes each take one more writer.
-  let writers = 0;
-  const durability = {
-    minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
-    waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
-    connect: () => createRedisClient(opts(`writer-${++writers}`, 30000)),
-    // A write refused by a cluster that is moving slots is sent again, within the deadline.
-    retryForMs: Math.max(0, config.MANAGEMENT_TIMEOUT_MS - config.REDIS_WAIT_TIMEOUT_MS - 500),
-  };
-  const storeLog = logger.child({ name: 'authd:store' });
-  // One error line per read of a record that does not decode (a cache miss, an export).
-  const onDamaged = (target: string, damage: readonly { field: string; reason: string }[]) =>
-    storeLog.error(
-      { username: target, fields: damage.map((d) => d.field) },
-      target === COMMON
-        ? `stored common rules do not decode (${describeDamage(damage)}); they grant nothing`
-        : `stored record of ${JSON.stringify(target)} does not decode (${describeDamage(damage)}); it is denied everything`,
-    );
-  const store = new RedisCredentialStore(
-    redis,
-    keys,
-    config.COMMON_ACL_DEFAULT,
-    onDamaged,
-    durability,
-    redisBulk,
-    config.AUDIT_MAX_ENTRIES,
-  );
-  const bulkStore = new RedisCredentialStore(
-    redisBulk,
-    keys,
-    config.COMMON_ACL_DEFAULT,
-    onDamaged,
-    durability,
-    redisBulk,
-    config.AUDIT_MAX_ENTRIES,
-  );
-  const feed = new ChangeFeed(redisSub, keys.events, redisLog);
+  const o = overrides;
+  const logger = o.logger ?? createLogger(config.LOG_LEVEL);
+  const metrics = o.metrics ?? createMetrics();
+  const stores = createRedisStores(config, logger, { changeFeed: o.changeFeed });
+  const store = o.store ?? stores.credentials;
+  const feed = o.feed ?? stores.feed;
+  const lockoutStore = o.lockoutStore ?? stores.lockouts;
   const [hit, miss] = [metrics.cacheLookups.labels('hit'), metrics.cacheLookups.labels('miss')];
-  const cache = new UserCache(
-    store,
-    {
-      ttlMs: config.CACHE_TTL_MS,
-      maxUsers: config.CACHE_MAX_USERS,
-      onLookup: (isHit) => (isHit ? hit : miss).inc(),
-      serveStaleMs: config.CACHE_SERVE_STALE_MS,
-    },
-    feed,
-  );
-  const base = {
+  const cache =
+    o.cache ??
+    new UserCache(
+      store,
+      {
+        ttlMs: config.CACHE_TTL_MS,
+        maxUsers: config.CACHE_MAX_USERS,
+        onLookup: (isHit) => (isHit ? hit : miss).inc(),
+        serveStaleMs: config.CACHE_SERVE_STALE_MS,
+      },
+      feed,
+    );
+  const limits = {
+    limit: config.AUTH_FAIL_LIMIT,
+    windowS: config.AUTH_FAIL_WINDOW_S,
+    lockS: config.AUTH_LOCK_S,
+  };
+  const throttle = o.throttle ?? new LoginThrottle(lockoutStore, limits);
+  throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
+  const devices =
+    o.devices ??
+    new DeviceService(store, {
+      iterations: config.PASSWD_ITERATIONS,
+      saltBytes: config.PASSWD_SALT_BYTES,
+    });
+  const checkLog = logger.child({ name: 'authd:checks' });
+  const checks =
+    o.checks ??
+    new CheckService({
+      cache,
+      load: (username) => cache.load(username),
+      hashing: new HashWork({
+        maxIterations: config.PASSWD_MAX_ITERATIONS,
+        padTo: config.PASSWD_ITERATIONS,
+        slowLaneWidth: config.PASSWD_SLOW_LANE_WIDTH,
+        slowLaneMaxWaitMs: config.PASSWD_SLOW_LANE_MAX_WAIT_MS,
+        slowLaneQueue: config.PASSWD_SLOW_LANE_QUEUE,
+      }),
+      timeoutMs: config.CHECK_TIMEOUT_MS,
+      logger: checkLog,
+      throttle,
+      onThrottled: () => metrics.throttled.inc(),
+      stale: (username) => {
+        const entry = cache.stale(username);
+        if (entry) metrics.staleAnswers.inc();
+        return entry;
+      },
+      legacy: {
+        upgrade: config.PASSWD_REHASH === 'on' ? rehasher(devices, metrics, checkLog) : undefined,
+      },
+    });
+  return {
     config,
     logger,
     metrics,
-    keys,
-    redis,
-    redisBulk,
     store,
-    bulkStore,
+    bulkStore: o.bulkStore ?? stores.bulkCredentials,
     feed,
+    lockoutStore,
+    health: o.health ?? stores.health,
+    auditStore: o.auditStore ?? stores.audit,
+    idempotency: o.idempotency ?? stores.idempotency,
     cache,
-    adminTokens: overrides.adminTokens ?? readAdminTokens(),
-  };
-  const throttle = new LoginThrottle(
-    redis,
-    keys.rateLimit,
-    {
-      limit: config.AUTH_FAIL_LIMIT,
-      windowS: config.AUTH_FAIL_WINDOW_S,
-      lockS: config.AUTH_LOCK_S,
-    },
-    keys.lockouts,
-  );
-  throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
-  const devices = new DeviceService(store, {
-    iterations: config.PASSWD_ITERATIONS,
-    saltBytes: config.PASSWD_SALT_BYTES,
-  });
-  const checkLog = logger.child({ name: 'authd:checks' });
-  const checks = new CheckService(
-    cache,
-    (username) => cache.load(username),
-    new HashWork({
-      maxIterations: config.PASSWD_MAX_ITERATIONS,
-      padTo: config.PASSWD_ITERATIONS,
-      slowLaneWidth: config.PASSWD_SLOW_LANE_WIDTH,
-      slowLaneMaxWaitMs: config.PASSWD_SLOW_LANE_MAX_WAIT_MS,
-      slowLaneQueue: config.PASSWD_SLOW_LANE_QUEUE,
-    }),
-    config.CHECK_TIMEOUT_MS,
-    checkLog,
-    throttle,
-    () => metrics.throttled.inc(),
-    (username) => {
-      const entry = cache.stale(username);
-      if (entry) metrics.staleAnswers.inc();
-      return entry;
-    },
-    { upgrade: config.PASSWD_REHASH === 'on' ? rehasher(devices, metrics, checkLog) : undefined },
-  );
-  return {
-    ...base,
     checks,
     throttle,
+    lockouts: o.lockouts ?? new LockoutList(lockoutStore, throttle),
     devices,
-    async close() {
-      await Promise.all([store.close(), bulkStore.close()]);
-      await Promise.all([redis, redisBulk, redisSub].map(closeClient));
-    },
+    adminTokens: o.adminTokens ?? readAdminTokens(),
+    close: () => stores.close(),
   };
 }

@@ -8,7 +8,10 @@ import { Exporter } from './export/exporter';
 import { createReloader } from './export/reload';
 import { AuditLog } from './ops/audit';
 import { createService, type Service } from './server';
-import { waitReady } from './store/redis-client';
+
+const OLD_LAYOUT =
+  'the store holds devices in the layout of an earlier version: run ' +
+  '`mqtt-authd migrate-store` once (with the same REDIS_* settings), then start again';
 
 export interface FullService extends Service {
   exporter: Exporter;
@@ -27,12 +30,7 @@ export function createExporter(ctx: AppContext): Exporter {
 
 /** The audit trail, told of every change made through `ctx.devices` (API, CLI, imports). */
 export function attachAudit(ctx: AppContext): AuditLog {
-  const audit = new AuditLog(
-    ctx.redis,
-    ctx.keys,
-    ctx.config.AUDIT_MAX_ENTRIES,
-    ctx.logger.child({ name: 'authd:audit' }),
-  );
+  const audit = new AuditLog(ctx.auditStore, ctx.logger.child({ name: 'authd:audit' }));
   ctx.devices.onChange((change) => audit.record(change));
   return audit;
 }
@@ -58,7 +56,7 @@ export async function buildService(
     api: createApiRouter(ctx, {
       exporter,
       audit,
-      extra: [createLockoutsRouter(ctx.throttle, audit)],
+      extra: [createLockoutsRouter(ctx.throttle, ctx.lockouts, audit)],
     }),
     readiness: {
       exportHealthy: () => exporter.healthy,
@@ -74,10 +72,16 @@ export async function buildService(
     audit,
     async start() {
       // Give Redis a moment so the first requests are not 503s; listen regardless (the
-      // client logs one line and keeps retrying; checks answer 503 until it is back).
-      await Promise.all([waitReady(ctx.redis, 3000), waitReady(ctx.redisBulk, 3000)]).catch(
-        () => undefined,
+      // client logs one line and keeps retrying; checks answer 503 until it is back). No
+      // service answers from half a layout: an earlier one left in Redis stops the start.
+      const legacy = await ctx.health.ready(3000).then(
+        () => ctx.health.legacyLayout(),
+        () => false, // unknown now; checks answer 503 until Redis is back
       );
+      if (legacy) {
+        await ctx.close();
+        throw new Error(OLD_LAYOUT);
+      }
       const addr = await start();
       void exporter.run(true); // the export also runs at startup; failures retry by themselves
       return addr;

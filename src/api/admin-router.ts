@@ -1,58 +1,13 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { DeviceService } from '../devices/device-service';
 import type { Exporter } from '../export/exporter';
 import type { AuditLog } from '../ops/audit';
 import { exportFailed, exportNotConfigured } from '../errors';
-import { aclBody, aclRules, auditQuery, errorBody } from './schemas';
+import { auditEntries, auditQuery, type AuditPage } from '../contract/audit';
+import { aclBody, aclRules } from '../contract/devices';
+import { errorBody } from '../contract/errors';
+import { exportStatus, type ExportStatus } from '../contract/export';
 import { actorOf, route } from './routes';
-
-const exportStatus = z.object({
-  enabled: z.boolean(),
-  pending: z.boolean(),
-  running: z.boolean(),
-  lastSuccessAt: z.string().nullable(),
-  lastErrorAt: z.string().nullable(),
-  lastError: z.string().nullable(),
-  lastDurationMs: z.number().nullable(),
-  lastRevision: z.number().nullable(),
-  users: z.number().nullable(),
-  skipped: z.record(z.string(), z.number()),
-  damaged: z
-    .array(z.object({ username: z.string(), reason: z.string() }))
-    .describe('Records left out because what Redis holds does not decode (first 100)'),
-  unloadable: z
-    .array(z.object({ username: z.string(), reason: z.string() }))
-    .describe(
-      'Hashes and rule lines Mosquitto 2.1 would refuse (it quits on them), left out; a deny becomes deny-everything (first 100; "common rules" for common ones)',
-    ),
-  rulesLeftOut: z.number(),
-  consecutiveFailures: z.number(),
-  reload: z
-    .object({
-      state: z.enum(['off', 'none-yet', 'checking', 'ok', 'no-broker', 'broker-died', 'failed']),
-      at: z.string().nullable(),
-      pid: z.number().nullable(),
-      message: z.string().nullable(),
-    })
-    .describe(
-      'What the last MOSQUITTO_RELOAD did. no-broker (none at the pid file yet) is not a failure; broker-died (it quit after SIGHUP) makes /readyz 503',
-    ),
-});
-const auditEntries = z.object({
-  entries: z.array(
-    z.object({
-      id: z.string(),
-      at: z.string(),
-      actor: z.string(),
-      action: z.string(),
-      target: z.string(),
-      before: z.unknown(),
-      after: z.unknown(),
-    }),
-  ),
-  next: z.string().nullable(),
-});
 
 export function createAdminRouter(
   devices: DeviceService,
@@ -95,7 +50,7 @@ export function createAdminRouter(
       summary: 'State of the passwd/acl_file export: last success, last error, pending changes',
       responses: { 200: { description: 'Status', schema: exportStatus } },
     },
-    async () => ({ status: 200, body: exporter.status }),
+    async () => ({ status: 200, body: exporter.status satisfies ExportStatus }),
   );
   route(
     r,
@@ -120,7 +75,7 @@ export function createAdminRouter(
       // A success resets the count: non-zero after our run means our run failed.
       if (exporter.status.enabled && exporter.status.consecutiveFailures > 0)
         throw exportFailed(exporter.status.lastError ?? 'unknown error');
-      return { status: 200, body: exporter.status };
+      return { status: 200, body: exporter.status satisfies ExportStatus };
     },
   );
   route(
@@ -137,7 +92,10 @@ export function createAdminRouter(
       const last = entries[entries.length - 1];
       return {
         status: 200,
-        body: { entries, next: entries.length === query.limit && last ? last.id : null },
+        body: {
+          entries,
+          next: entries.length === query.limit && last ? last.id : null,
+        } satisfies AuditPage,
       };
     },
   );

@@ -10,7 +10,6 @@ import { requireAdmin } from './auth';
 import { deadline } from './deadline';
 import { createDevicesRouter } from './devices-router';
 import { idempotency } from './idempotency';
-import { IdempotencyStore } from '../store/idempotency-store';
 import { buildOpenApi } from './openapi';
 import { ROUTES } from './routes';
 
@@ -59,7 +58,7 @@ export function createApiRouter(ctx: AppContext, deps: ApiDeps): Router {
   // After the token and the body: a key is scoped to its admin token and its request.
   api.use(
     idempotency({
-      records: new IdempotencyStore(ctx.redis, ctx.keys),
+      records: ctx.idempotency,
       store: ctx.store,
       durability: {
         minReplicasAck: ctx.config.REDIS_MIN_REPLICAS_ACK,

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router } from 'express';
 import helmet from 'helmet';
-import { AppError } from '../errors';
+import { consoleNotBuilt, notFound } from '../errors';
 
 /** dist/admin of the repository (or image) this module runs from, src/ or dist/src/. */
 export function consoleDir(): string {
@@ -41,10 +41,10 @@ export function createConsoleRouter(dir = consoleDir()): Router {
   r.use(express.static(dir, { index: 'index.html', fallthrough: true, maxAge: 0 }));
   r.use((req, _res, next) => {
     if (!existsSync(path.join(dir, 'index.html'))) {
-      next(new AppError(503, 'console_not_built', 'the console is not built: run `npm run build`'));
+      next(consoleNotBuilt('the console is not built: run `npm run build`'));
       return;
     }
-    next(new AppError(404, 'not_found', `no console file ${req.path}`));
+    next(notFound(`no console file ${req.path}`));
   });
   return r;
 }

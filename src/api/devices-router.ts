@@ -8,11 +8,14 @@ import {
   device,
   deviceList,
   deviceWithPassword,
-  errorBody,
   listQuery,
   patchDeviceBody,
   rotateBody,
-} from './schemas';
+  type Device,
+  type DeviceList,
+  type DeviceWithPassword,
+} from '../contract/devices';
+import { errorBody } from '../contract/errors';
 import { actorOf, route } from './routes';
 
 const E400 = { description: 'Invalid request; the message names the field', schema: errorBody };
@@ -63,7 +66,7 @@ export function createDevicesRouter(devices: DeviceService): Router {
     (req, { body }) =>
       answer(req, devices.as(actorOf(req)).create(body), ({ device: d, password }) => ({
         status: 201,
-        body: { ...d, password },
+        body: { ...d, password } satisfies DeviceWithPassword,
       })),
   );
 
@@ -76,7 +79,10 @@ export function createDevicesRouter(devices: DeviceService): Router {
       query: listQuery,
       responses: { 200: { description: 'A page', schema: deviceList }, 400: E400 },
     },
-    async (_req, { query }) => ({ status: 200, body: await devices.list(query) }),
+    async (_req, { query }) => ({
+      status: 200,
+      body: (await devices.list(query)) satisfies DeviceList,
+    }),
   );
 
   route(
@@ -90,7 +96,7 @@ export function createDevicesRouter(devices: DeviceService): Router {
     async (req) => {
       const d = await devices.get(id(req.params.id));
       if (!d) throw notFound(`device "${id(req.params.id)}" not found`);
-      return { status: 200, body: d };
+      return { status: 200, body: d satisfies Device };
     },
   );
 
@@ -144,7 +150,10 @@ export function createDevicesRouter(devices: DeviceService): Router {
       answer(
         req,
         devices.as(actorOf(req)).rotate(id(req.params.id), body.password),
-        ({ device: d, password }) => ({ status: 200, body: { ...d, password } }),
+        ({ device: d, password }) => ({
+          status: 200,
+          body: { ...d, password } satisfies DeviceWithPassword,
+        }),
       ),
   );
 

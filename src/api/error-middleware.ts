@@ -6,8 +6,10 @@ import {
   redisReplyText,
   storeUnavailable,
   StoreUnavailableError,
+  validationError,
 } from '../errors';
 import type { Logger } from '../logger';
+import { HTTP_STATUS, type KnownError } from './http-status';
 import { answerOf, trackerOf } from './idempotency';
 
 /** Last in the chain: known errors as {"error":{code,message}}, unknown ones as a bare 500. */
@@ -35,27 +37,31 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   };
 }
 
+const render = (e: AppError): KnownError => ({
+  status: HTTP_STATUS[e.code],
+  code: e.code,
+  message: e.message,
+  details: e.details,
+});
+
 /** The known error `err` is, or null (a bare 500). */
-function toKnown(err: unknown): AppError | null {
-  let known: AppError | null = err instanceof AppError ? err : null;
+function toKnown(err: unknown): KnownError | null {
+  let known: KnownError | null = err instanceof AppError ? render(err) : null;
   // Redis trouble of any kind (down, slow, OOM, READONLY, LOADING…) is a clean 503.
-  if (err instanceof StoreUnavailableError) known = storeUnavailable(err.reply ?? undefined);
-  else if (isRedisError(err)) known = storeUnavailable(redisReplyText(err) ?? undefined);
+  if (err instanceof StoreUnavailableError)
+    known = render(storeUnavailable(err.reply ?? undefined));
+  else if (isRedisError(err)) known = render(storeUnavailable(redisReplyText(err) ?? undefined));
   if (err instanceof ZodError) {
     const i = err.issues[0];
-    known = new AppError(
-      400,
-      'validation_failed',
-      `${i?.path.join('.') || 'value'}: ${i?.message ?? 'invalid'}`,
-    );
+    known = render(validationError(`${i?.path.join('.') || 'value'}: ${i?.message ?? 'invalid'}`));
   }
-  // body-parser errors carry a status and a type
+  // body-parser's errors are HTTP errors already: they carry a status and a type
   const e = err as { status?: number; type?: string; message?: string };
   if (!known && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     const code = e.type === 'entity.too.large' ? 'body_too_large' : 'bad_request';
     const message =
       e.type === 'entity.parse.failed' ? 'body is not valid JSON' : (e.message ?? 'bad request');
-    known = new AppError(e.status, code, message);
+    known = { status: e.status, code, message };
   }
   return known;
 }

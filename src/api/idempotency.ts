@@ -3,6 +3,7 @@
 // the request ended; a route whose write is applied but unconfirmed keeps its would-be answer.
 import type { RequestHandler, Response } from 'express';
 import type { AppError } from '../errors';
+import type { KnownError } from './http-status';
 import {
   IdempotencyGate,
   type Answer,
@@ -60,8 +61,8 @@ export function idempotency(deps: IdempotencyDeps): RequestHandler {
   };
 }
 
-/** An AppError's answer, as the error middleware renders it and the record keeps it. */
-export function answerOf(err: AppError): Answer {
+/** A known error's answer, as the error middleware renders it and the record keeps it. */
+export function answerOf(err: KnownError): Answer {
   const { code, message, details } = err;
   return {
     status: err.status,

@@ -1,47 +1,26 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import type { LockKind, LoginThrottle } from '../checks/throttle';
+import type { LockoutList } from '../checks/lockout-list';
+import type { LoginThrottle } from '../checks/login-throttle';
 import type { AuditLog } from '../ops/audit';
-import { errorBody } from './schemas';
+import { errorBody } from '../contract/errors';
+import {
+  clearLockoutQuery,
+  lockState,
+  lockoutKind,
+  lockoutList,
+  lockoutsQuery,
+  type LockKind,
+  type LockoutPage,
+} from '../contract/lockouts';
 import { actorOf, route } from './routes';
 
-const kind = z.enum(['username', 'clientid']);
-const lockState = z.object({ locked: z.boolean(), failures: z.number(), retryAfterS: z.number() });
+const parseKind = (v: unknown) => lockoutKind.parse(v);
 
-function parseKind(v: unknown): LockKind {
-  return kind.parse(v);
-}
-
-const lockoutsQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().max(2048).optional(),
-  })
-  .strict();
-// A lockout of any name, even one a path cannot carry ("..", "%2e", "a/b": anyone can create
-// one by failing logins with it), is cleared with the name in the query string.
-const clearQuery = z
-  .object({
-    username: z.string().min(1).max(65536).optional(),
-    clientid: z.string().min(1).max(65536).optional(),
-  })
-  .strict()
-  .refine((q) => (q.username === undefined) !== (q.clientid === undefined), {
-    message: 'give exactly one of username or clientid',
-  });
-const lockoutList = z.object({
-  lockouts: z.array(
-    lockState.extend({
-      kind,
-      name: z.string(),
-      truncated: z.boolean().describe('name holds only the first 256 characters'),
-      until: z.string(),
-    }),
-  ),
-  next: z.string().nullable(),
-});
-
-export function createLockoutsRouter(throttle: LoginThrottle, audit: AuditLog): Router {
+export function createLockoutsRouter(
+  throttle: LoginThrottle,
+  lockouts: LockoutList,
+  audit: AuditLog,
+): Router {
   const r = Router();
   const clear = async (actor: string, k: LockKind, name: string) => {
     const before = await throttle.state(k, name);
@@ -59,7 +38,7 @@ export function createLockoutsRouter(throttle: LoginThrottle, audit: AuditLog): 
       path: '/lockouts',
       summary:
         'Clear the failed-login count and lockout of ?username= or ?clientid= (any name, even one a path cannot carry such as "..")',
-      query: clearQuery,
+      query: clearLockoutQuery,
       responses: {
         204: { description: 'Cleared' },
         400: { description: 'Neither or both of username and clientid', schema: errorBody },
@@ -86,7 +65,7 @@ export function createLockoutsRouter(throttle: LoginThrottle, audit: AuditLog): 
     },
     async (_req, { query }) => ({
       status: 200,
-      body: await throttle.list(query.limit, query.cursor),
+      body: (await lockouts.list(query.limit, query.cursor)) satisfies LockoutPage,
     }),
   );
   route(

@@ -2,7 +2,7 @@
 // validation AND feeds the OpenAPI document.
 import type { Request, RequestHandler, Router } from 'express';
 import type { z } from 'zod';
-import { AppError, validationError } from '../errors';
+import { unsupportedMediaType, validationError } from '../errors';
 import { trackerOf } from './idempotency';
 
 export interface RouteSpec {
@@ -47,7 +47,7 @@ export function route<B = undefined, Q = undefined>(
   if (!ROUTES.some((r) => r.method === spec.method && r.path === spec.path)) ROUTES.push(spec);
   const h: RequestHandler = async (req, res) => {
     if (spec.body && req.body === undefined && hasBody(req)) {
-      throw new AppError(415, 'unsupported_media_type', 'Content-Type must be application/json');
+      throw unsupportedMediaType('Content-Type must be application/json');
     }
     const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : (undefined as B);
     const query = spec.query ? parse(spec.query, req.query, 'query') : (undefined as Q);

@@ -64,19 +64,46 @@ class RedisBudget {
   }
 }
 
+export interface CheckServiceOptions {
+  cache: UserCache;
+  /** A record from the store, cached (UserCache.load). */
+  load: (username: string) => Promise<CachedUser>;
+  hashing: HashWork;
+  /** CHECK_TIMEOUT_MS: what one check may wait on Redis, all steps together. */
+  timeoutMs: number;
+  logger: Logger;
+  /** Brute-force protection; none: failures are not counted. */
+  throttle?: Throttle;
+  /** Told of each login denied because of a lockout (a metric). */
+  onThrottled?: () => void;
+  /** CACHE_SERVE_STALE_MS: an entry to answer from while Redis cannot be asked, if any. */
+  stale?: (username: string) => CachedUser | undefined;
+  /** PASSWD_REHASH=on: what upgrades a legacy hash after a correct password. */
+  legacy?: LegacyOptions;
+}
+
 export class CheckService {
-  constructor(
-    private readonly cache: UserCache,
-    private readonly load: (username: string) => Promise<CachedUser>,
-    private readonly hashing: HashWork,
-    private readonly timeoutMs: number,
-    private readonly logger: Logger,
-    private readonly throttle?: Throttle,
-    private readonly onThrottled?: () => void,
-    /** CACHE_SERVE_STALE_MS: an entry to answer from while Redis cannot be asked, if any. */
-    private readonly stale?: (username: string) => CachedUser | undefined,
-    private readonly legacy: LegacyOptions = {},
-  ) {}
+  private readonly cache: UserCache;
+  private readonly load: (username: string) => Promise<CachedUser>;
+  private readonly hashing: HashWork;
+  private readonly timeoutMs: number;
+  private readonly logger: Logger;
+  private readonly throttle?: Throttle;
+  private readonly onThrottled?: () => void;
+  private readonly stale?: (username: string) => CachedUser | undefined;
+  private readonly legacy: LegacyOptions;
+
+  constructor(opts: CheckServiceOptions) {
+    this.cache = opts.cache;
+    this.load = opts.load;
+    this.hashing = opts.hashing;
+    this.timeoutMs = opts.timeoutMs;
+    this.logger = opts.logger;
+    this.throttle = opts.throttle;
+    this.onThrottled = opts.onThrottled;
+    this.stale = opts.stale;
+    this.legacy = opts.legacy ?? {};
+  }
 
   /** Upgrades under way, by username: a burst of logins upgrades once. */
   private readonly upgrading = new Map<string, Promise<unknown>>();

@@ -6,7 +6,7 @@ import type { Acc, AclRule, Access } from '../domain/acl';
 import type { CredentialStore } from '../store/credential-store';
 import type { DeviceRecord } from '../store/records';
 import { clientIdAllowed, isSuperuser, usableAcl } from './check-service';
-import type { LockState, LoginThrottle } from './throttle';
+import type { LockState, LoginThrottle } from './login-throttle';
 import { cachedUser } from './user-cache';
 
 export interface DecideInput {

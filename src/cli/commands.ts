@@ -15,7 +15,7 @@ import { explainDecision, type DecideAnswer, type DecideInput } from '../checks/
 import { SALT_BYTES } from '../domain/mosquitto-rules';
 import { hashPassword } from '../domain/passwd-hash';
 import { createExporter } from '../main';
-import { aclRuleInput } from '../api/schemas';
+import { aclRuleInput } from '../contract/devices';
 import { badRequest, brokerDied } from '../errors';
 
 /** `pattern=access` (e.g. `devices/%u/#=readwrite`) → a validated rule. */

@@ -3,7 +3,6 @@
 // password included) instead of a second device or a second rotation.
 import type { AppContext } from '../context';
 import { IdempotencyGate, runIdempotent } from '../devices/idempotency-gate';
-import { IdempotencyStore } from '../store/idempotency-store';
 
 /** The first run's output for `key` (or this run's); `parts` say what makes two runs the same. */
 export async function idempotentCli<T>(
@@ -14,7 +13,7 @@ export async function idempotentCli<T>(
   output: (v: T) => Record<string, unknown>,
 ): Promise<unknown> {
   const gate = new IdempotencyGate({
-    records: new IdempotencyStore(ctx.redis, ctx.keys),
+    records: ctx.idempotency,
     store: ctx.store,
     durability: {
       minReplicasAck: ctx.config.REDIS_MIN_REPLICAS_ACK,

@@ -20,7 +20,7 @@ import {
   newReport,
   type GoAuthImportOptions,
   type GoAuthReport,
-} from './goauth-import';
+} from './import-goauth-shared';
 
 const BOM = '\uFEFF';
 const BOM_NOTE = 'starts with a UTF-8 byte order mark (BOM); it was ignored';

@@ -21,7 +21,7 @@ import {
   newReport,
   type GoAuthImportOptions,
   type GoAuthReport,
-} from './goauth-import';
+} from './import-goauth-shared';
 
 const SCAN_COUNT = 500;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import type { AppContext } from '../context';
 import { SALT_ENCODINGS, type SaltEncoding } from '../domain/legacy-hash';
 import { badRequest } from '../errors';
-import type { GoAuthImportOptions, GoAuthReport } from './goauth-import';
+import type { GoAuthImportOptions, GoAuthReport } from './import-goauth-shared';
 import { importGoAuthFiles } from './import-goauth-files';
 import { importGoAuthRedis } from './import-goauth-redis';
 

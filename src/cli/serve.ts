@@ -3,8 +3,6 @@
 // never logged), and otherwise logs that the management API refuses every call.
 import { readAdminTokens, readConfig } from '../config';
 import { buildService } from '../main';
-import { waitReady } from '../store/redis-client';
-import { legacyLayoutPresent } from '../store/migrate-store';
 import { firstRunMessage, firstRunToken, NO_TOKEN_WARNING } from './admin-token';
 
 /** A person reads stderr and typed the command: not a service manager, a pipe or a container log. */
@@ -16,18 +14,6 @@ export async function serve(): Promise<void> {
   const firstRun = tokens.length === 0 && interactive() ? firstRunToken() : null;
   const service = await buildService(config, firstRun ? { adminTokens: [firstRun] } : {});
   const log = service.ctx.logger.child({ name: 'authd:main' });
-  const { redis, keys } = service.ctx;
-  const legacy = await waitReady(redis, 3000).then(
-    () => legacyLayoutPresent(redis, keys),
-    () => false, // unknown now; checks answer 503 until Redis is back
-  );
-  if (legacy) {
-    await service.ctx.close();
-    throw new Error(
-      'the store holds devices in the layout of an earlier version: run ' +
-        '`mqtt-authd migrate-store` once (with the same REDIS_* settings), then start again',
-    );
-  }
   const addr = await service.start();
   log.info(
     { host: addr.address, port: addr.port },

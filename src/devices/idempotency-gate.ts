@@ -17,6 +17,7 @@ import {
   idempotencyInFlight,
   idempotencyKeyInvalid,
   idempotencyKeyReused,
+  retryable,
   writeUnconfirmed,
   WriteUnconfirmedError,
 } from '../errors';
@@ -103,8 +104,9 @@ export class IdempotencyGate {
       failed: (err, a, kept) => {
         if (err instanceof WriteUnconfirmedError && err.applied !== undefined && kept)
           return sealed('applied', kept);
-        // Refused with a 4xx: that is the outcome. A 5xx: nothing applied, the retry runs again.
-        if (a.status < 500) return sealed('done', a);
+        // Refused (not found, conflict, invalid…): that is the outcome. The store or a replica
+        // unavailable: nothing applied, the retry runs again.
+        if (!retryable(err)) return sealed('done', a);
         return save({ state: 'pending', fp });
       },
     };
@@ -157,8 +159,8 @@ export async function runIdempotent<T>(
   } catch (err) {
     const applied = (err as WriteUnconfirmedError).applied;
     const kept = applied === undefined ? undefined : shape(applied as T);
-    const status = (err as { status?: number }).status ?? 500;
-    await begun.tracker.failed(err, { status }, kept && { ...kept, probe: probe(kept) });
+    // The CLI replays bodies only: a refusal keeps no answer of its own (the retry repeats it).
+    await begun.tracker.failed(err, { status: 0 }, kept && { ...kept, probe: probe(kept) });
     throw err;
   }
 }

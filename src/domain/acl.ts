@@ -1,6 +1,7 @@
 // ACL decisions for the go-auth `acl` check. Pure: rules in, decision out.
 import { MAX_TOPIC_BYTES, MAX_TOPIC_SEPARATORS } from './mosquitto-rules';
 import { MAX_NAME_LENGTH } from './names';
+import { utf8Length } from './utf8';
 import { covers, intersects, isValidFilter, isValidTopicName, levels } from './topic';
 
 export const ACCESS = ['read', 'write', 'readwrite', 'deny'] as const;
@@ -70,7 +71,7 @@ export function ruleLimitProblem(pattern: string): string | null {
   }
   if (separators > MAX_TOPIC_SEPARATORS)
     return `${separators + 1} levels: Mosquitto allows at most ${MAX_TOPIC_SEPARATORS + 1} (${MAX_TOPIC_SEPARATORS} "/")`;
-  const fixed = Buffer.byteLength(pattern) - 2 * (u + c);
+  const fixed = utf8Length(pattern) - 2 * (u + c);
   const worst = fixed + u * MAX_NAME_BYTES + c * MAX_CLIENT_ID_BYTES;
   if (worst > MAX_TOPIC_BYTES)
     return `could be ${worst} bytes once %u/%c are filled in (an id is up to ${MAX_NAME_BYTES} bytes, a client id up to ${MAX_CLIENT_ID_BYTES}); MQTT's limit is ${MAX_TOPIC_BYTES}`;

@@ -13,7 +13,7 @@
 // Receiving a message needs both a subscription and a delivery grant. So in the Redis mapping
 // a `read` rule is the meet of a subscribe rule and a read rule (every topic both match): a
 // device may subscribe a filter only inside a sacls entry and receive only what its racls allow.
-import { CodedError } from '../errors';
+import { AppError } from '../errors';
 import { isValidRulePattern, ruleLimitProblem, type AclRule } from './acl';
 import { pruneCovered } from './filter-set';
 import { quoted } from './printable';
@@ -110,7 +110,7 @@ export const MAX_MEET_PAIRS = 250_000;
 export const MAX_MEETS = MAX_DEVICE_RULES * 10;
 
 /** Raised when a user's sets are too large to map; the importer reports it and skips the user. */
-export class TooManyRules extends CodedError {
+export class TooManyRules extends AppError {
   constructor(message: string) {
     super('too_many_rules', message);
   }

@@ -5,6 +5,8 @@
 // Pure: text in, the reason a line would be refused (or null) out. The export writes only lines
 // these functions pass; the tests read every exported line back through them.
 
+import { base64Length, utf8Length } from './utf8';
+
 /** libcommon/topic_common.c:126 — a topic or filter is 1..65 535 bytes. */
 export const MAX_TOPIC_BYTES = 65535;
 /** config.h:93 TOPIC_HIERARCHY_LIMIT, checked at topic_common.c:129: at most 200 `/` (201 levels). */
@@ -35,7 +37,7 @@ export function filterProblem(filter: string): string | null {
     }
   }
   // The export checks every rule of every user: count bytes only when it could matter.
-  const bytes = n * 3 <= MAX_TOPIC_BYTES ? n : Buffer.byteLength(filter);
+  const bytes = n * 3 <= MAX_TOPIC_BYTES ? n : utf8Length(filter);
   if (bytes > MAX_TOPIC_BYTES) return `${bytes} bytes: Mosquitto's limit is ${MAX_TOPIC_BYTES}`;
   if (separators > MAX_TOPIC_SEPARATORS)
     return `${separators + 1} levels: Mosquitto's limit is ${MAX_TOPIC_SEPARATORS + 1} (${MAX_TOPIC_SEPARATORS} "/")`;
@@ -48,7 +50,7 @@ const HASH = 0x23;
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const b64Bytes = (s: string): number | null =>
-  s.length > 0 && s.length % 4 === 0 && B64.test(s) ? Buffer.from(s, 'base64').length : null;
+  s.length > 0 && s.length % 4 === 0 && B64.test(s) ? base64Length(s) : null;
 
 /** The common case in one regex (the export checks every user): `$7$`/`$6$`, 12- or 64-byte salt. */
 const LOADABLE_HASH =
@@ -116,7 +118,7 @@ function passwdLine(line: string, seen: Set<string>): string | null {
   const fields = line.split(':').filter((f) => f !== '');
   const name = trimC(fields[0] ?? '');
   if (name === '') return 'empty user name';
-  if (Buffer.byteLength(name) > 65535) return 'user name over 65535 bytes';
+  if (utf8Length(name) > 65535) return 'user name over 65535 bytes';
   if (seen.has(name)) return `user "${name}" listed twice`;
   seen.add(name);
   if (fields[1] === undefined) return 'no password hash after the name';

@@ -1,10 +1,10 @@
 // Mosquitto password hashes: `$7$` (PBKDF2-HMAC-SHA512, Mosquitto ≥ 2.0) and `$6$`
 // (salted SHA-512, Mosquitto 1.x; verified on import, never written).
-import { createHash, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { pbkdf2Work, sizeProblem } from './hash-limits';
 import { SALT_BYTES } from './mosquitto-rules';
-import { legacySchemeName, legacyTooCostly, parseLegacyHash, verifyLegacy } from './legacy-hash';
+import { legacySchemeName, parseLegacyHash } from './legacy-hash';
 
 const pbkdf2Async = promisify(pbkdf2);
 const KEY_BYTES = 64;
@@ -79,23 +79,6 @@ export async function hashPassword(password: string, opts: HashOptions): Promise
 /** `unusable`: a hash that needs more work than PASSWD_MAX_ITERATIONS (never derived). */
 export type VerifyResult = 'match' | 'mismatch' | 'malformed' | 'unusable';
 
-export async function verifyPassword(
-  password: string,
-  stored: string,
-  maxIterations = Number.MAX_SAFE_INTEGER,
-): Promise<VerifyResult> {
-  const parsed = parseHash(stored);
-  if (!parsed) {
-    const legacy = parseLegacyHash(stored);
-    if (!legacy) return 'malformed';
-    if (legacyTooCostly(legacy, maxIterations)) return 'unusable';
-    return (await verifyLegacy(password, stored, legacy)) ? 'match' : 'mismatch';
-  }
-  if (nativeTooCostly(parsed, maxIterations)) return 'unusable';
-  const key = await derive(password, parsed);
-  return timingSafeEqual(key, parsed.key) ? 'match' : 'mismatch';
-}
-
 /**
  * The scheme of a stored hash, shown instead of the hash: `$7$`, `$6$`, `go-auth-pbkdf2-sha512`,
  * `go-auth-pbkdf2-sha256`, `bcrypt`, `argon2id`, or `unknown`.
@@ -116,12 +99,3 @@ export function needsRehash(stored: string): boolean {
   if (!parsed) return parseLegacyHash(stored) !== null;
   return parsed.kind === 6 || !SALT_BYTES.includes(parsed.salt.length as 12 | 64);
 }
-
-/**
- * Burns the same work as verifying against a `$7$` hash with `iterations`, for unknown and
- * disabled users, so the answer time does not tell them apart from a wrong password.
- */
-export async function dummyVerify(password: string, iterations: number): Promise<void> {
-  await pbkdf2Async(password, DUMMY_SALT, iterations, KEY_BYTES, 'sha512');
-}
-const DUMMY_SALT = randomBytes(12);

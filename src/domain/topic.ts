@@ -5,12 +5,16 @@
 //   intersects(rule, x)  some topic is matched by both
 // where x is a concrete topic (publish, delivery) or a subscription filter (subscribe).
 
+import { utf8Length } from './utf8';
+
 const MAX_TOPIC_BYTES = 65535;
 
 /** A topic a client may publish to: non-empty, no wildcards, no NUL, ≤ 65535 bytes. */
 export function isValidTopicName(topic: string): boolean {
   return (
-    topic.length > 0 && Buffer.byteLength(topic) <= MAX_TOPIC_BYTES && !/[+#\u0000]/.test(topic)
+    topic.length > 0 &&
+    (topic.length <= MAX_UNITS_UNCOUNTED || utf8Length(topic) <= MAX_TOPIC_BYTES) &&
+    !/[+#\u0000]/.test(topic)
   );
 }
 
@@ -28,7 +32,7 @@ const HASH = 0x23;
 export function isValidFilter(filter: string): boolean {
   const n = filter.length;
   if (n === 0) return false;
-  if (n > MAX_UNITS_UNCOUNTED && Buffer.byteLength(filter) > MAX_TOPIC_BYTES) return false;
+  if (n > MAX_UNITS_UNCOUNTED && utf8Length(filter) > MAX_TOPIC_BYTES) return false;
   for (let i = 0; i < n; i++) {
     const c = filter.charCodeAt(i);
     if (c === 0) return false;

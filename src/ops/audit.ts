@@ -1,16 +1,13 @@
 // The audit trail: every management change (who, what, when, before/after without secrets).
 // Device and common-rule changes are appended by the store's scripts in the same atomic step
 // as the change, to the audit stream of their slot; this reads them all, merged newest-first.
-// Changes outside the store (lockouts) are appended here to the stream of earlier versions,
-// whose old entries are read as they are (not migrated).
+// Changes outside the store (lockouts) are appended through the audit store to the stream of
+// earlier versions, whose old entries are read as they are (not migrated).
 import type { Change } from '../devices/device-service';
 import { toPublic } from '../devices/device-service';
-import { StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
-import { APPEND_AUDIT, auditArgs, MISC_STREAM } from '../store/audit-script';
-import { BUCKETS, type Keys } from '../store/keys';
+import type { AuditStore } from '../store/audit-store';
 import { decodeRecord } from '../store/records';
-import type { RedisClient } from '../store/redis-client';
 
 export interface AuditEntry {
   id: string;
@@ -21,14 +18,6 @@ export interface AuditEntry {
   before: unknown;
   after: unknown;
 }
-
-type Row = [id: string, fields: string[]];
-
-/** Stream ids compared as numbers (both parts may exceed 2^53). */
-const idKey = (id: string) => {
-  const [ms, seq] = id.split('-');
-  return (BigInt(ms ?? 0) << 64n) + BigInt(seq ?? 0);
-};
 
 const parse = (s: string | undefined): unknown => {
   if (s === undefined) return null;
@@ -58,19 +47,9 @@ function decodeBefore(action: string, target: string, text: string): unknown {
 
 export class AuditLog {
   constructor(
-    private readonly redis: RedisClient,
-    private readonly keys: Keys,
-    private readonly maxEntries: number,
+    private readonly store: AuditStore,
     private readonly logger: Logger,
   ) {}
-
-  private get streams(): string[] {
-    return [
-      ...Array.from({ length: BUCKETS }, (_, b) => this.keys.auditBucket(b)),
-      this.keys.auditCommon,
-      this.keys.audit,
-    ];
-  }
 
   /**
    * Told of every change. Store changes carry their entry already (`audited`); others are
@@ -82,10 +61,9 @@ export class AuditLog {
     const actor = change.actor ?? 'system';
     if (!change.audited) {
       const note = { ...change, actor, before: `=${JSON.stringify(change.before ?? null)}` };
-      const args = auditArgs(note, this.maxEntries, MISC_STREAM);
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.redis.eval(APPEND_AUDIT, 1, this.keys.audit, ...args);
+          await this.store.append(note);
           break;
         } catch (err) {
           if (attempt < 3) {
@@ -96,7 +74,7 @@ export class AuditLog {
             { err: (err as Error).message, action: change.action },
             'audit append failed',
           );
-          if (opts.required) throw new StoreUnavailableError(err);
+          if (opts.required) throw err; // StoreUnavailableError: the call answers 503
           break;
         }
       }
@@ -106,18 +84,7 @@ export class AuditLog {
 
   /** Newest first over every stream; `before` is an entry id to page backwards from. */
   async read(limit: number, before?: string): Promise<AuditEntry[]> {
-    const from = before ? `(${before}` : '+';
-    const pages = await Promise.all(
-      this.streams.map((k) => this.redis.xrevrange(k, from, '-', 'COUNT', limit) as Promise<Row[]>),
-    );
-    const rows = pages.flat().sort((a, b) => {
-      const d = idKey(b[0]) - idKey(a[0]);
-      return d > 0n ? 1 : d < 0n ? -1 : 0;
-    });
-    return rows.slice(0, limit).map(([id, fields]) => {
-      const f: Record<string, string> = {};
-      for (let i = 0; i + 1 < fields.length; i += 2)
-        f[fields[i] as string] = fields[i + 1] as string;
+    return (await this.store.page(limit, before)).map(({ id, fields: f }) => {
       const action = f.action ?? '';
       const target = f.target ?? '';
       return {

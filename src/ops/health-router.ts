@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import type { AppContext } from '../context';
-import { primaryStatus, topologyOf } from '../store/redis-client';
 
 export interface ReadinessSource {
   /** Export health, when an exporter runs in this process. */
@@ -23,10 +22,7 @@ export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): 
   r.get('/readyz', async (_req, res) => {
     // Ready only while a primary is known and answers: a replica alone cannot take writes, and
     // reads from it may be stale.
-    const status = await primaryStatus(ctx.redis).catch(() => ({
-      topology: topologyOf(ctx.redis),
-      primaries: [] as string[],
-    }));
+    const status = await ctx.health.primaries();
     const redis = status.primaries.length > 0;
     const exportOk = src.exportHealthy ? src.exportHealthy() : true;
     // Writes to a slot that keep failing (each tried once more here): named, not averaged away.

@@ -19,7 +19,14 @@ const guard = <T>(p: Promise<T>) =>
     throw new StoreUnavailableError(err);
   });
 
-export class IdempotencyStore {
+export interface IdempotencyStore {
+  /** Claims `name` for a first attempt (null), or returns the record already there. */
+  claim(name: string, fp: string, pendingMs: number): Promise<IdempotencyRecord | null>;
+  save(name: string, rec: IdempotencyRecord, ttlMs: number): Promise<unknown>;
+  release(name: string): Promise<unknown>;
+}
+
+export class RedisIdempotencyStore implements IdempotencyStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,

@@ -49,8 +49,8 @@ beforeAll(async () => {
   // A username with a wildcard cannot be registered through the API; an imported or damaged
   // record can still carry one, so it is written to the store directly.
   // A damaged record (its acl field is not JSON): every check refuses it.
-  const ctx = t.service.ctx;
-  await ctx.redis.hset(ctx.keys.user('broken-1'), { hash: '', disabled: '0', acl: '[{oops' });
+  const { redis, keys } = t.raw();
+  await redis.hset(keys.user('broken-1'), { hash: '', disabled: '0', acl: '[{oops' });
   const now = new Date().toISOString();
   await t.service.ctx.store.createUser({
     username: '+',
@@ -335,7 +335,10 @@ describe('GET /api/v1/stats/checks', () => {
 describe('OpenAPI', () => {
   it('documents /decide and /lockouts', async () => {
     const doc = await api().get('/api/v1/openapi.json').expect(200);
-    expect(doc.body.paths['/api/v1/decide'].post.requestBody).toBeDefined();
+    const body = doc.body.paths['/api/v1/decide'].post.requestBody.content['application/json'];
+    expect(Object.keys(body.schema.properties)).toEqual(
+      expect.arrayContaining(['username', 'topic', 'acc']),
+    );
     expect(
       doc.body.paths['/api/v1/lockouts'].get.parameters.map((p: { name: string }) => p.name),
     ).toEqual(['limit', 'cursor']);

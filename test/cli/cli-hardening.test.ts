@@ -1,7 +1,7 @@
 // The CLI: passwords typed on a terminal are not echoed and Enter ends them; the API's length
 // rules; changes and imports are audited as `cli:<user>`; an import does not silently replace
 // the common rules; unknown access words are reported with FILE:LINE.
-import { existsSync } from 'node:fs';
+import { requireBuilt } from '../support/built';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -9,11 +9,11 @@ import Redis from 'ioredis';
 import { importPasswd } from '../../src/cli/import-passwd';
 import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
-import { verifyPassword } from '../../src/domain/passwd-hash';
+import { verifyPassword } from '../support/verify';
 import { createLogger } from '../../src/logger';
+import { RedisAuditStore } from '../../src/store/audit-store';
 import { AuditLog } from '../../src/ops/audit';
 import { createKeys } from '../../src/store/keys';
-import { waitReady } from '../../src/store/redis-client';
 import { eventually, sleep } from '../support/http';
 import {
   cleanPrefix,
@@ -40,7 +40,7 @@ let ctx: AppContext;
 beforeAll(async () => {
   dir = await mkdtemp(join(os.tmpdir(), 'authd-cli-hardening-'));
   ctx = createContext(readConfig(env), { logger: createLogger('silent'), adminTokens: [] });
-  await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
+  await ctx.health.ready(5000);
 });
 afterAll(async () => {
   await ctx.close();
@@ -68,16 +68,18 @@ async function onTerminal(args: string[], prompt: string, typed: string): Promis
 async function auditEntries(): Promise<{ actor: string; action: string; target: string }[]> {
   const redis = new Redis(TEST_REDIS_URL);
   try {
-    const log = new AuditLog(redis, createKeys(prefix), 1000, createLogger('silent'));
+    const log = new AuditLog(
+      new RedisAuditStore(redis, createKeys(prefix), 1000),
+      createLogger('silent'),
+    );
     return await log.read(100);
   } finally {
     redis.disconnect();
   }
 }
 
-const d = existsSync(BIN) ? describe : describe.skip;
-
-d('the real binary (run `npm run build` first)', () => {
+describe('the real binary (run `npm run build` first)', () => {
+  beforeAll(() => requireBuilt(BIN));
   it('hash on a terminal: nothing echoed, Enter ends the password', async () => {
     const out = await onTerminal(['hash', '--iterations', '101'], 'password: ', 'tty-password-1\r');
     expect(out).not.toContain('tty-password-1');

@@ -1,7 +1,7 @@
 // Every CLI command through the real binary: stdout is only the command's result (JSON ones
 // parse as exactly one document, so `| jq` works), log lines go to stderr, and nothing is said
 // that is not true (no "Redis unreachable" while it is up, no change-feed subscription).
-import { existsSync } from 'node:fs';
+import { requireBuilt } from '../support/built';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,8 @@ afterAll(async () => {
   await cleanTestPrefix(prefix);
 });
 
-(existsSync(CLI) ? describe : describe.skip)('the real binary (run `npm run build` first)', () => {
+describe('the real binary (run `npm run build` first)', () => {
+  beforeAll(() => requireBuilt(CLI));
   it('token prints one NAME:TOKEN line and nothing else, without Redis', async () => {
     const r = await runCommand(process.execPath, [CLI, 'token', 'alice'], {
       env: { PATH: process.env.PATH, REDIS_URL: 'redis://127.0.0.1:1' },

@@ -1,5 +1,5 @@
 // CLI commands as functions on the real Redis, plus one smoke test of the real binary.
-import { existsSync } from 'node:fs';
+import { requireBuilt } from '../support/built';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +17,7 @@ import { importPasswd } from '../../src/cli/import-passwd';
 import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
 import { createLogger } from '../../src/logger';
-import { verifyPassword } from '../../src/domain/passwd-hash';
-import { waitReady } from '../../src/store/redis-client';
+import { verifyPassword } from '../support/verify';
 import { cleanPrefix, mosquittoPasswd, runCommand, testPrefix } from '../support/processes';
 import { argon2Cli, goAuthPbkdf2 } from '../support/legacy-hashes';
 import { TEST_REDIS_URL } from '../support/service';
@@ -36,7 +35,7 @@ beforeAll(async () => {
     ACL_FILE: join(dir, 'acl'),
   });
   ctx = createContext(config, { logger: createLogger('silent'), adminTokens: [] });
-  await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
+  await ctx.health.ready(5000);
 });
 afterAll(async () => {
   await ctx.close();
@@ -177,7 +176,8 @@ describe('decide', () => {
 });
 
 const BIN = join(__dirname, '../../dist/src/cli.js');
-(existsSync(BIN) ? describe : describe.skip)('the real binary (run `npm run build` first)', () => {
+describe('the real binary (run `npm run build` first)', () => {
+  beforeAll(() => requireBuilt(BIN));
   it('hash reads stdin and prints a verifiable $7$ line; bad config exits 2 with the variable named', async () => {
     const hashed = await runCommand(
       process.execPath,

@@ -6,7 +6,6 @@ import { deviceAdd } from '../../src/cli/commands';
 import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
 import { createLogger } from '../../src/logger';
-import { waitReady } from '../../src/store/redis-client';
 import { cleanPrefix, testPrefix } from '../support/processes';
 import { TEST_REDIS_URL } from '../support/service';
 
@@ -16,7 +15,7 @@ let ctx: AppContext;
 beforeAll(async () => {
   const env = { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, PASSWD_ITERATIONS: '101' };
   ctx = createContext(readConfig(env), { logger: createLogger('silent'), adminTokens: [] });
-  await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
+  await ctx.health.ready(5000);
 });
 afterAll(async () => {
   await ctx.close();

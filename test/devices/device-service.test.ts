@@ -2,7 +2,7 @@
 // the exporter read these) and what it writes. No secret ever reaches a listener.
 import Redis from 'ioredis';
 import { DeviceService, type Change } from '../../src/devices/device-service';
-import { verifyPassword } from '../../src/domain/passwd-hash';
+import { verifyPassword } from '../support/verify';
 import { createKeys } from '../../src/store/keys';
 import { RedisCredentialStore } from '../../src/store/redis-credential-store';
 import { cleanPrefix, testPrefix } from '../support/processes';

@@ -36,7 +36,8 @@ beforeAll(async () => {
     },
     { log: log.stream },
   );
-  const { devices, redis, keys } = t.service.ctx;
+  const { devices } = t.service.ctx;
+  const { redis, keys } = t.raw();
   await devices.create({
     id: 'fine',
     password: 'fine-password',

@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { verifyPassword } from '../../src/domain/passwd-hash';
+import { verifyPassword } from '../support/verify';
 import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
 import { eventually } from '../support/http';
 
@@ -120,8 +120,13 @@ it('an export failure keeps the Redis write, shows in /export and recovers after
     expect(res.body.pending).toBe(true);
   }, 3000);
   expect(await t.service.ctx.devices.get('kept-1')).not.toBeNull();
+  // Not ready only after 3 failures in a row (the retries back off: 0.5 s, 1 s, 2 s, …).
+  await eventually(async () => {
+    const res = await api.get('/api/v1/export').set(auth).expect(200);
+    expect(res.body.consecutiveFailures).toBeGreaterThanOrEqual(3);
+  }, 15000);
   const ready = await api.get('/readyz');
-  expect([200, 503]).toContain(ready.status); // unhealthy only after 3 failures in a row
+  expect([ready.status, ready.body.checks?.export]).toEqual([503, 'failing']);
   await rm(blocked);
   await mkdir(blocked);
   await eventually(
@@ -133,6 +138,7 @@ it('an export failure keeps the Redis write, shows in /export and recovers after
     const res = await api.get('/api/v1/export').set(auth).expect(200);
     expect(res.body).toMatchObject({ lastError: null, pending: false, users: 1 });
   });
+  expect((await api.get('/readyz')).body.checks.export).toBe('ok');
 });
 
 it('runs the reload command after a change, and leaves no temp files', async () => {

@@ -6,7 +6,7 @@
 // password it was given (of two racing rotation chains: the one that committed last).
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { verifyPassword } from '../../src/domain/passwd-hash';
+import { verifyPassword } from '../support/verify';
 import { createKeys } from '../../src/store/keys';
 import type { RedisClient } from '../../src/store/redis-client';
 import { readExport } from '../support/export-files';

@@ -16,11 +16,12 @@ import { readFile, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readConfig } from '../../src/config';
 import { createContext, type AppContext } from '../../src/context';
-import { verifyPassword } from '../../src/domain/passwd-hash';
+import { verifyPassword } from '../support/verify';
 import { createLogger } from '../../src/logger';
-import { waitReady } from '../../src/store/redis-client';
 import { readExport, tempFiles } from '../support/export-files';
 import { allIndexed } from '../support/store-view';
+import { testRedisClient } from '../support/topology';
+import { createKeys } from '../../src/store/keys';
 import { Faults, report, round, sized, stage } from '../support/hostile';
 import { pool, sleep, waitFor } from '../support/http';
 import type { ServiceProcess } from '../support/processes';
@@ -63,13 +64,14 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
     adminTokens: [],
     logger: createLogger('silent'),
   });
+  const raw = testRedisClient(); // what is stored, read behind the service's back
   const figures: Record<string, number | string> = {};
   let svc: ServiceProcess | undefined;
   let watcher: FSWatcher | undefined;
   let writing = true;
   let writer: Promise<void> = Promise.resolve();
   try {
-    await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
+    await ctx.health.ready(5000);
     // Seeds (acknowledged before any kill), then a writer registering in name order: names
     // only grow, so a paginated export of any moment is a prefix of `expected`.
     const expected: string[] = Array.from({ length: S.seedUsers }, (_, i) => `d-0-${pad(i)}`);
@@ -238,7 +240,7 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
       await checkSnapshot('final kill');
     }
     if (!lockLeft) v.add('could not kill mid-export', 'no lock left after 20 tries');
-    const all = await allIndexed(ctx.redis, ctx.keys);
+    const all = await allIndexed(raw, createKeys(config.REDIS_KEY_PREFIX));
     const revision = await ctx.store.revision();
     const restartAt = Date.now();
     svc = await st.start();
@@ -293,6 +295,7 @@ async function lane(v: Faults): Promise<Record<string, number | string>> {
     watcher?.close();
     await svc?.kill('SIGKILL');
     await ctx.close();
+    raw.disconnect();
     await st.close();
   }
   return figures;

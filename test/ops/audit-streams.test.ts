@@ -2,6 +2,7 @@
 // newest-first with the common-rules stream and the single stream of earlier versions (read as
 // it is), paged by `before` without a skip or a repeat.
 import Redis from 'ioredis';
+import { RedisAuditStore } from '../../src/store/audit-store';
 import { AuditLog } from '../../src/ops/audit';
 import { DeviceService } from '../../src/devices/device-service';
 import { createLogger } from '../../src/logger';
@@ -17,7 +18,7 @@ const devices = new DeviceService(new RedisCredentialStore(redis, keys, []), {
   iterations: 101,
   saltBytes: 12,
 }).as('tester');
-const audit = new AuditLog(redis, keys, 1000, createLogger('silent'));
+const audit = new AuditLog(new RedisAuditStore(redis, keys, 1000), createLogger('silent'));
 
 afterAll(async () => {
   await cleanPrefix(TEST_REDIS_URL, prefix);

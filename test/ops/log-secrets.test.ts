@@ -97,7 +97,7 @@ it('a service run (unreachable Redis with credentials, logins, rotations, errors
     await login('a-guessed-password');
     await api.get('/api/v1/devices').set({ Authorization: 'Bearer wrong-token-0123456789' });
     // A damaged hash and a write that Redis refuses.
-    const { redis, keys } = t.service.ctx;
+    const { redis, keys } = t.raw();
     const stored = (await redis.hget(keys.user('leak-1'), 'hash')) as string;
     await redis.hset(keys.user('leak-1'), 'acl', '{');
     await api.get('/api/v1/devices/leak-1').set(ADMIN_AUTH).expect(200);

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { readConfig } from '../../src/config';
 import { createContext } from '../../src/context';
-import { waitReady } from '../../src/store/redis-client';
 import {
   CLI,
   cleanPrefix,
@@ -34,7 +33,7 @@ it('ends within SHUTDOWN_TIMEOUT_MS + 1 s while slow-lane hashes run and wait', 
   // Hashes that need the full derivation (a random key never matches): seconds each.
   const ctx = createContext(readConfig({ ...env, LOG_LEVEL: 'silent' }));
   try {
-    await Promise.all([waitReady(ctx.redis, 5000), waitReady(ctx.redisBulk, 5000)]);
+    await ctx.health.ready(5000);
     for (let i = 0; i < 8; i++) {
       const hash = `$7$500000$${randomBytes(12).toString('base64')}$${randomBytes(64).toString('base64')}`;
       await ctx.devices.importHash(`heavy-${i}`, hash);

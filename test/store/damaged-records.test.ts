@@ -44,10 +44,11 @@ describe.each(CASES)('a record with %s', (name, field, value) => {
 
   beforeAll(async () => {
     await t.service.ctx.devices.create({ id, password, superuser: true });
-    const key = t.service.ctx.keys.user(id);
+    const { redis, keys } = t.raw();
+    const key = keys.user(id);
     // Written behind the service's back (no change event): the cache has never seen it.
-    if (value === null) await t.service.ctx.redis.hdel(key, field);
-    else await t.service.ctx.redis.hset(key, field, value);
+    if (value === null) await redis.hdel(key, field);
+    else await redis.hset(key, field, value);
   });
 
   it('is denied by every check with 403, logged once naming user and field', async () => {
@@ -87,7 +88,7 @@ describe.each(CASES)('a record with %s', (name, field, value) => {
 
 describe('a user key of another Redis type (WRONGTYPE)', () => {
   beforeAll(async () => {
-    const { redis, keys } = t.service.ctx;
+    const { redis, keys } = t.raw();
     await redis.set(keys.user('d-string'), 'not a hash');
     await redis.zadd(keys.index(keys.bucketOf('d-string')), 0, 'd-string');
   });
@@ -139,7 +140,7 @@ describe('damaged common rules', () => {
     ['a rule with an unknown access word', '[{"pattern":"devices/%u/#","access":"all"}]'],
     ['a string of rules', '"devices/%u/#"'],
   ])('%s: grant nothing, own rules still apply, one error line', async (_name, stored) => {
-    const { redis, keys } = c.service.ctx;
+    const { redis, keys } = c.raw();
     await redis.set(keys.commonAcl, stored);
     c.service.ctx.cache.clear();
     const before = clog.lines.length;
@@ -153,7 +154,7 @@ describe('damaged common rules', () => {
   });
 
   it('a common-rules key of another type denies the same way, and PUT repairs it', async () => {
-    const { redis, keys } = c.service.ctx;
+    const { redis, keys } = c.raw();
     await redis.del(keys.commonAcl);
     await redis.rpush(keys.commonAcl, 'x');
     c.service.ctx.cache.clear();

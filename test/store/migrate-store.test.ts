@@ -7,7 +7,8 @@ import { legacyLayoutPresent, migrateStore } from '../../src/store/migrate-store
 import { RedisCredentialStore } from '../../src/store/redis-credential-store';
 import { CLI, freePort, startNode, testPrefix } from '../support/processes';
 import { cleanTestPrefix, testRedisClient, testRedisEnv } from '../support/topology';
-import { hashPassword, verifyPassword } from '../../src/domain/passwd-hash';
+import { hashPassword } from '../../src/domain/passwd-hash';
+import { verifyPassword } from '../support/verify';
 
 const prefix = testPrefix('migrate');
 const keys = createKeys(prefix);

@@ -148,7 +148,9 @@ it('kill -9 of the primary under load: 503s meanwhile, never an allow for a dele
 
 it('SENTINEL FAILOVER (graceful) moves the primary back; checks and writes carry on', async () => {
   await eventually(async () => {
-    const info = String(await t.service.ctx.redis.info('replication'));
+    const [primary] = (await readyz(t.port)).body.redis.primaries as string[];
+    const node = [set.primary, set.replica].find((r) => primary === `127.0.0.1:${r.port}`);
+    const info = (await node?.cli('info', 'replication'))?.stdout ?? '';
     expect(info).toMatch(/connected_slaves:1/);
   }, 20000);
   const load = startLoad({ ports: [t.port], devices: DEVICES, gone: 'gone' });

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { readConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { buildService } from '../../src/main';
+import { createKeys, type Keys } from '../../src/store/keys';
+import type { RedisClient } from '../../src/store/redis-client';
 import type { FullService as Service } from '../../src/main';
-import { waitReady } from '../../src/store/redis-client';
 import { sleep } from './http';
 import { commandSync, startMosquitto, testPrefix, type MosquittoProcess } from './processes';
-import { cleanTestPrefix, TEST_REDIS_URL, testRedisEnv } from './topology';
+import { cleanTestPrefix, TEST_REDIS_URL, testRedisClient, testRedisEnv } from './topology';
 
 export { TEST_REDIS_URL };
 export const ADMIN = { name: 'test-admin', token: 'test-admin-token-0123456789' };
@@ -20,6 +21,11 @@ export interface TestService {
   service: Service;
   port: number;
   config: Config;
+  /**
+   * A client of the test Redis and the service's key layout, for writing behind the service's
+   * back (damaged records) and reading what is stored. The service hands out no client.
+   */
+  raw(): { redis: RedisClient; keys: Keys };
   stop(): Promise<void>;
 }
 
@@ -58,13 +64,16 @@ export async function startTestService(
     adminTokens: [ADMIN],
   });
   const { port } = await service.start();
-  await waitReady(service.ctx.redis, 5000).catch(() => undefined);
+  await service.ctx.health.ready(5000).catch(() => undefined);
   await waitFeed(service);
+  let raw: { redis: RedisClient; keys: Keys } | undefined;
   return {
     service,
     port,
     config,
+    raw: () => (raw ??= { redis: testRedisClient(), keys: createKeys(config.REDIS_KEY_PREFIX) }),
     async stop() {
+      raw?.redis.disconnect();
       await service.stop();
       if (!env.REDIS_URL && !env.REDIS_SENTINELS && !env.REDIS_CLUSTER_NODES) {
         await cleanTestPrefix(config.REDIS_KEY_PREFIX);

@@ -113,25 +113,9 @@ async function send<T>(
 
 export const enc = encodeURIComponent;
 
-export interface AclRule {
-  pattern: string;
-  access: 'read' | 'write' | 'readwrite' | 'deny';
-}
-
-export interface Device {
-  id: string;
-  username: string;
-  superuser: boolean;
-  disabled: boolean;
-  acl: AclRule[];
-  clientIds: string[];
-  metadata: Record<string, unknown>;
-  createdAt: string;
-  updatedAt: string;
-  /** Present when a stored field does not decode: the device is refused until it is rewritten. */
-  damaged?: { field: string; reason: string }[];
-  /** Scheme of the stored password hash (never the hash), when the service reports it. */
-  hashScheme?: string;
-  /** Only in the answer of a create or a rotation. */
-  password?: string;
-}
+// The API's bodies, from the server's contract (type-only: nothing of src/ is bundled).
+export type { AclRule, Device, DeviceList, DeviceWithPassword } from '../../src/contract/devices';
+export type { AuditEntry, AuditPage } from '../../src/contract/audit';
+export type { CheckCounts, CheckStats, DecideAnswer } from '../../src/contract/decide';
+export type { ExportStatus } from '../../src/contract/export';
+export type { Lockout, LockoutPage } from '../../src/contract/lockouts';

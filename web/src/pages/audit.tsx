@@ -1,16 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call, enc } from '../api';
+import { call, enc, type AuditEntry as Entry, type AuditPage } from '../api';
 import { Empty, ErrorText, Page, Table, when } from '../ui';
-
-interface Entry {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  before: unknown;
-  after: unknown;
-}
 
 export function AuditPage() {
   const [entries, setEntries] = useState<Entry[] | null>(null);
@@ -19,7 +9,7 @@ export function AuditPage() {
   const load = async (before?: string) => {
     setError(null);
     try {
-      const page = await call<{ entries: Entry[]; next: string | null }>(
+      const page = await call<AuditPage>(
         'GET',
         `/audit?limit=50${before ? `&before=${enc(before)}` : ''}`,
       );

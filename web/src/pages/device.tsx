@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call, enc, type AclRule, type Device } from '../api';
+import { call, enc, type AclRule, type Device, type DeviceWithPassword } from '../api';
 import { go, href } from '../router';
 import { Badge, ErrorText, OneTimePassword, Page, useOutcome, when } from '../ui';
 import { AclEditor } from './acl-editor';
@@ -136,8 +136,8 @@ export function DevicePage({ id }: { id: string }) {
           type="button"
           onClick={() =>
             act(async () => {
-              const d = await call<Device>('POST', `${path}/password`, {});
-              setPassword(d.password ?? null);
+              const d = await call<DeviceWithPassword>('POST', `${path}/password`, {});
+              setPassword(d.password);
               return 'Password rotated: the old one is refused from now on.';
             })
           }

@@ -1,21 +1,20 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call, type Device } from '../api';
+import { call, type DeviceList, type DeviceWithPassword } from '../api';
 import { href } from '../router';
 import { Badge, Empty, ErrorText, OneTimePassword, Page, Table, useCursor, when } from '../ui';
 
-interface List {
-  devices: Device[];
-  next: string | null;
-}
-
-function NewDevice({ onCreated }: { onCreated: (d: Device) => void }) {
+function NewDevice({ onCreated }: { onCreated: (d: DeviceWithPassword) => void }) {
   const [id, setId] = useState('');
   const [error, setError] = useState<unknown>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
     try {
-      const d = await call<Device>('POST', '/devices', id.trim() ? { id: id.trim() } : {});
+      const d = await call<DeviceWithPassword>(
+        'POST',
+        '/devices',
+        id.trim() ? { id: id.trim() } : {},
+      );
       setId('');
       onCreated(d);
     } catch (err) {
@@ -44,9 +43,9 @@ function NewDevice({ onCreated }: { onCreated: (d: Device) => void }) {
 export function DevicesPage() {
   const [prefix, setPrefix] = useState('');
   const { cursor, reset, pager } = useCursor();
-  const [list, setList] = useState<List | null>(null);
+  const [list, setList] = useState<DeviceList | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [created, setCreated] = useState<Device | null>(null);
+  const [created, setCreated] = useState<DeviceWithPassword | null>(null);
   const [reload, setReload] = useState(0);
 
   useEffect(() => {
@@ -55,7 +54,7 @@ export function DevicesPage() {
     if (prefix) q.set('prefix', prefix);
     if (cursor) q.set('cursor', cursor);
     setError(null);
-    call<List>('GET', `/devices?${q}`).then(
+    call<DeviceList>('GET', `/devices?${q}`).then(
       (l) => live && setList(l),
       (err) => live && setError(err),
     );

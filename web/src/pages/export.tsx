@@ -1,35 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call } from '../api';
+import {
+  call,
+  type CheckCounts as Counts,
+  type CheckStats as Stats,
+  type ExportStatus,
+} from '../api';
 import { ErrorText, Page, when } from '../ui';
 
-interface ExportStatus {
-  enabled: boolean;
-  pending: boolean;
-  running: boolean;
-  lastSuccessAt: string | null;
-  lastErrorAt: string | null;
-  lastError: string | null;
-  lastDurationMs: number | null;
-  users: number | null;
-  /** Records left out of the files, counted by reason (a disabled device, a bound client id…). */
-  skipped?: Record<string, number>;
-  /** Records left out because what Redis holds does not decode (when the service reports them). */
-  damaged?: { username: string; reason: string }[];
-  /** Hashes and rule lines Mosquitto 2.1 would refuse (it quits on them), left out. */
-  unloadable?: { username: string; reason: string }[];
-  consecutiveFailures: number;
-  /** What the last MOSQUITTO_RELOAD did (no-broker, ok, broker-died…). */
-  reload?: { state: string; at: string | null; message: string | null };
-}
-interface Counts {
-  allow: number;
-  deny: number;
-  error: number;
-}
-interface Stats {
-  at: string;
-  total: Counts;
-}
 const RESULTS = ['allow', 'deny', 'error'] as const;
 const SAMPLES = 30;
 const EVERY_MS = 2000;

@@ -1,26 +1,18 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call, enc } from '../api';
+import { call, enc, type Lockout, type LockoutPage } from '../api';
 import { Empty, ErrorText, Page, Table, useCursor } from '../ui';
-
-interface Lockout {
-  kind: 'username' | 'clientid';
-  name: string;
-  truncated: boolean;
-  failures: number;
-  retryAfterS: number;
-}
 
 export function LockoutsPage() {
   const { cursor, pager } = useCursor();
-  const [page, setPage] = useState<{ lockouts: Lockout[]; next: string | null } | null>(null);
+  const [page, setPage] = useState<LockoutPage | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [status, setStatus] = useState('');
   const [reload, setReload] = useState(0);
   useEffect(() => {
-    call<{ lockouts: Lockout[]; next: string | null }>(
-      'GET',
-      `/lockouts?limit=50${cursor ? `&cursor=${enc(cursor)}` : ''}`,
-    ).then(setPage, setError);
+    call<LockoutPage>('GET', `/lockouts?limit=50${cursor ? `&cursor=${enc(cursor)}` : ''}`).then(
+      setPage,
+      setError,
+    );
   }, [cursor, reload]);
   const clear = async (l: Lockout) => {
     setError(null);

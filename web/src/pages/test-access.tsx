@@ -1,15 +1,14 @@
 // "Why was my device denied?": POST /decide, with the deciding rule highlighted in the lists.
 import { useState } from 'preact/hooks';
-import { ApiError, call, enc, type AclRule, type Device } from '../api';
+import {
+  ApiError,
+  call,
+  enc,
+  type AclRule,
+  type DecideAnswer as Answer,
+  type Device,
+} from '../api';
 import { Badge, ErrorText, Page } from '../ui';
-
-interface Answer {
-  allow: boolean;
-  reason: string;
-  rule: { index: number; pattern: string; access: string; resolved: string | null } | null;
-  source: 'own' | 'common' | 'superuser' | null;
-  connect: { allow: boolean; reason: string; exists: boolean };
-}
 
 const ACC = [
   ['2', 'write (publish)'],

@@ -1,5 +1,6 @@
-// Request and response schemas of the management API: they validate requests at the route
-// and they are the OpenAPI document (api/openapi.ts), so the two cannot drift.
+// The devices part of the management API's contract: request and response bodies as zod
+// schemas (the routes validate with them, the OpenAPI document is made from them, tests check
+// real responses against them) and their types (the console imports those, type-only).
 import { z } from 'zod';
 import {
   aclInputList,
@@ -10,6 +11,7 @@ import {
   passwordSchema as password,
 } from '../domain/device-schemas';
 import { usernameProblem, MAX_NAME_LENGTH } from '../domain/names';
+import type { AclRule } from '../domain/acl';
 
 export { aclRuleInput };
 
@@ -57,26 +59,6 @@ export const listQuery = z
   })
   .strict();
 
-const U64_MAX = 2n ** 64n - 1n;
-/** A stream id Redis accepts as an exclusive upper bound: both parts u64, not 0-0. */
-function isPagingId(id: string): boolean {
-  if (!/^\d+-\d+$/.test(id)) return true; // the regex reports it (zod runs both checks)
-  const [ms, seq] = id.split('-').map((p) => BigInt(p)) as [bigint, bigint];
-  return ms <= U64_MAX && seq <= U64_MAX && ms + seq > 0n;
-}
-
-export const auditQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-    before: z
-      .string()
-      .max(41)
-      .regex(/^\d+-\d+$/, 'must be an audit entry id such as 1700000000000-0')
-      .refine(isPagingId, 'must be an audit entry id above 0-0, each part below 2^64')
-      .optional(),
-  })
-  .strict();
-
 export const device = z.object({
   id: z.string(),
   username: z.string(),
@@ -104,7 +86,11 @@ export const deviceWithPassword = device.extend({
   password: z.string().describe('Shown this once; only its hash is stored.'),
 });
 export const deviceList = z.object({ devices: z.array(device), next: z.string().nullable() });
-export const errorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
 export const aclRules = z.object({ acl: aclList });
+
+export type { AclRule };
+export type Device = z.infer<typeof device>;
+export type DeviceWithPassword = z.infer<typeof deviceWithPassword>;
+export type DeviceList = z.infer<typeof deviceList>;
+export type CreateDeviceBody = z.input<typeof createDeviceBody>;
+export type PatchDeviceBody = z.input<typeof patchDeviceBody>;
