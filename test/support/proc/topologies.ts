@@ -81,6 +81,11 @@ export interface ClusterNodes {
   primaryPorts(): Promise<number[]>;
   /** Resolves once every live node reports cluster_state:ok. */
   waitOk(timeoutMs?: number): Promise<void>;
+  /**
+   * kill -9 of the first primary; resolves once a replica took its place and the cluster is ok
+   * again. `killedAt`/`promotedAt` are Date.now() values.
+   */
+  killPrimary(): Promise<{ victim: RedisProcess; killedAt: number; promotedAt: number }>;
   stop(): Promise<void>;
 }
 
@@ -120,6 +125,22 @@ export async function startCluster(): Promise<ClusterNodes> {
         if (Date.now() > until) throw new Error(`cluster not ok after ${timeoutMs} ms`);
         await sleep(100);
       }
+    },
+    async killPrimary() {
+      const before = await handle.primaryPorts();
+      const victim = nodes.find((n) => n.port === before[0])!;
+      const killedAt = Date.now();
+      await victim.kill('SIGKILL');
+      const until = killedAt + 30_000;
+      for (;;) {
+        const now = await handle.primaryPorts();
+        if (now.length === 3 && !now.includes(victim.port)) break;
+        if (Date.now() > until)
+          throw new Error(`no replica promoted 30 s after kill -9 of ${victim.port}`);
+        await sleep(100);
+      }
+      await handle.waitOk(30_000);
+      return { victim, killedAt, promotedAt: Date.now() };
     },
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()));
