@@ -71,7 +71,8 @@ it('ends within SHUTDOWN_TIMEOUT_MS + 1 s while slow-lane hashes run and wait', 
 it('a command-line import stops promptly on SIGTERM and SIGINT', async () => {
   const src = await startRedis();
   const goauth = new Redis(src.url);
-  const prefix = testPrefix('shutdown-import');
+  const prefixes: string[] = [];
+  const ours = new Redis(TEST_REDIS_URL);
   try {
     // 20 000 users with go-auth hashes and rule sets: a long import.
     for (let b = 0; b < 20; b++) {
@@ -87,12 +88,26 @@ it('a command-line import stops promptly on SIGTERM and SIGINT', async () => {
       await m.exec();
     }
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      // A prefix of its own for each run: a second import over the first one's devices would
+      // have less to do and could end before the signal.
+      const prefix = testPrefix(`shutdown-import-${sig}`);
+      prefixes.push(prefix);
       const p = startNode([CLI, 'import-goauth', '--redis', src.url], {
         REDIS_URL: TEST_REDIS_URL,
         REDIS_KEY_PREFIX: prefix,
         LOG_LEVEL: 'warn',
       });
-      await sleep(2500);
+      // Signalled in the middle of its work: once its first devices are written.
+      const written = async () => {
+        let cursor = '0';
+        do {
+          const [next, found] = await ours.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          if (found.length > 0) return true;
+          cursor = next;
+        } while (cursor !== '0');
+        return false;
+      };
+      for (let i = 0; i < 300 && !(await written()); i++) await sleep(50);
       expect(p.isRunning()).toBe(true);
       const t0 = Date.now();
       const exit = await p.kill(sig);
@@ -102,7 +117,8 @@ it('a command-line import stops promptly on SIGTERM and SIGINT', async () => {
     }
   } finally {
     goauth.disconnect();
+    ours.disconnect();
     await src.stop();
-    await cleanPrefix(TEST_REDIS_URL, prefix);
+    for (const prefix of prefixes) await cleanPrefix(TEST_REDIS_URL, prefix);
   }
 });
