@@ -4,7 +4,7 @@
 // (wrong layout, wrong prefix) would look very fast.
 import type Redis from 'ioredis';
 import type { Keys } from '../src/store/keys';
-import { sleep } from '../test/support/http';
+import { send, sleep } from '../test/support/http';
 import { measured, pacedLoad, peakLoad, type MeasureContext, type RunResult } from './load';
 import type { CheckRow, PacedRow } from './report';
 import * as w from './workloads';
@@ -41,8 +41,10 @@ export const pacedRun = (s: RunSettings, t: Target, what: string, rate: number, 
 async function sanityCheck(url: string, devices: number): Promise<void> {
   const wrong: string[] = [];
   for (const [what, r, want] of w.sanityCases(devices)) {
-    const res = await fetch(url + r.path, { method: 'POST', headers: r.headers, body: r.body });
-    await res.arrayBuffer();
+    // node:http, as the plugins send: Node's fetch adds `Sec-Fetch-Mode`, which the check
+    // listener refuses as a browser's request (403).
+    const port = Number(new URL(url).port);
+    const res = await send(port, r.path, { method: 'POST', headers: r.headers, body: r.body });
     if (res.status !== want) wrong.push(`${what}: got ${res.status}, want ${want}`);
   }
   if (wrong.length) throw new Error(`sanity check failed:\n  ${wrong.join('\n  ')}`);
