@@ -63,17 +63,20 @@ export class ReloadTracker {
 
   /** What the reloader said; a SIGHUP starts a watch of the pid (see `watching`). */
   record(outcome: ReloadOutcome): void {
-    const seq = ++this.seq;
     const { logger, metrics, checkMs } = this.deps;
     if (outcome.kind === 'no-broker') {
       metrics?.brokerReloads.labels('no-broker').inc();
-      // Still none since one died: keep saying so (a restart clears it, see recheck).
-      if (this.brokerDied) return;
+      // Still none since one died: keep saying so (a restart clears it, see recheck). And
+      // none while the last SIGHUP's watch runs: the broker we signalled is gone, which that
+      // watch reports as a death (a burst of exports must not turn it into "not started yet").
+      if (this.brokerDied || this.status.state === 'checking') return;
+      this.seq++;
       const message = `files written; reload failed (no broker at that pid file yet): ${outcome.message}`;
       this.set('no-broker', null, message);
       logger.warn({ reload: outcome.message }, message);
       return;
     }
+    const seq = ++this.seq;
     if (outcome.kind === 'ran' || checkMs === 0) {
       this.set('ok', outcome.kind === 'signalled' ? outcome.pid : null, outcome.message);
       metrics?.brokerReloads.labels('ok').inc();

@@ -5,6 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { ReloadTracker } from '../../src/export/reload-tracker';
+import { createLogger } from '../../src/logger';
 import { startProcess, type Proc } from '../support/processes';
 import { ADMIN_AUTH, captureLog, startTestService, type TestService } from '../support/service';
 
@@ -115,4 +117,23 @@ it('a reload that cannot be carried out is a failed export, said as such', async
   expect(status.body.reload.state).toBe('failed');
   expect(status.body.consecutiveFailures).toBeGreaterThan(0);
   (t as TestService).service.exporter.cancel();
+});
+
+it('a burst of exports: "no broker" found while the last SIGHUP is watched is that broker dying', async () => {
+  // Export A signals the broker, which quits; export B runs before A's watch has looked and
+  // finds no broker at the pid file. The watch of A must still report the death.
+  const broker = startProcess('sleep', ['600']);
+  procs.push(broker);
+  const tracker = new ReloadTracker({
+    reloader: null,
+    checkMs: 1500,
+    logger: createLogger('silent'),
+  });
+  tracker.record({ kind: 'signalled', pid: broker.pid, message: `SIGHUP to pid ${broker.pid}` });
+  expect(tracker.status.state).toBe('checking');
+  await broker.kill('SIGHUP');
+  tracker.record({ kind: 'no-broker', message: `pid ${broker.pid} is not running` });
+  await tracker.watching;
+  expect(tracker.status).toMatchObject({ state: 'broker-died', pid: broker.pid });
+  expect(tracker.brokerDied).toBe(true);
 });
