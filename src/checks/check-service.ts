@@ -125,8 +125,11 @@ export class CheckService {
     }
   }
 
-  /** `signal`: aborted when the asker has gone (a slow-lane wait is then dropped). */
-  async user(f: CheckFields, signal?: AbortSignal): Promise<Decision> {
+  /**
+   * `asker`: gives a signal aborted when the asker has gone (a slow-lane wait is then dropped);
+   * called only when the password is hashed.
+   */
+  async user(f: CheckFields, asker?: () => AbortSignal): Promise<Decision> {
     let budget: RedisBudget | undefined;
     let entry = this.cache.peek(f.username);
     if (!entry) entry = await this.fetch(f.username, (budget = new RedisBudget(this.timeoutMs)));
@@ -147,7 +150,7 @@ export class CheckService {
     if (!rec || rec.disabled) {
       await this.hashing.dummy(f.password);
     } else {
-      const result = await this.hashing.verify(f.password, rec.hash, signal);
+      const result = await this.hashing.verify(f.password, rec.hash, asker?.());
       if (result === 'malformed') {
         this.logger.error({ username: f.username }, 'stored password hash is malformed; denying');
       } else if (result === 'unusable') {

@@ -145,6 +145,8 @@ export class HashWork {
 
   private async heavy<T>(work: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.running >= this.width) {
+      // An asker already gone never waits (an abort before the listener below would be missed).
+      if (signal?.aborted) throw new OverloadedError('the asker went away before waiting');
       if (
         this.waiting.length >= this.queueMax ||
         (this.msPerUnit !== null && this.expectedWait(work) > this.maxWaitMs)

@@ -78,6 +78,13 @@ it('drops a slow-lane login from the queue when its asker goes away', async () =
   await expect(second).rejects.toBeInstanceOf(OverloadedError);
   expect(lane.slowLane().waiting).toBe(0);
   await expect(first).resolves.toBe('match');
+  // an asker gone before its login reached the queue does not wait at all
+  const busy = lane.verify('dear-password', dear);
+  await expect(lane.verify('dear-password', dear, AbortSignal.abort())).rejects.toBeInstanceOf(
+    OverloadedError,
+  );
+  expect(lane.slowLane().waiting).toBe(0);
+  await expect(busy).resolves.toBe('match');
 });
 
 it('an import reports a hash above the bound with its line, and does not import it', () => {
