@@ -99,12 +99,7 @@ export class RedisCredentialStore extends RedisReader implements CredentialStore
     const b = this.keys.bucketOf(username);
     const { reply, unconfirmed } = await this.script(
       'writeUser',
-      [
-        this.keys.user(username),
-        this.keys.index(b),
-        this.keys.revision(b),
-        this.keys.auditBucket(b),
-      ],
+      this.userKeys(username, b),
       [
         mode,
         this.keys.events,
@@ -117,6 +112,16 @@ export class RedisCredentialStore extends RedisReader implements CredentialStore
       { note, stream: b },
     );
     return this.outcome(reply, username, unconfirmed);
+  }
+
+  /** KEYS of WRITE_USER and DELETE_USER, in their headers' order: all in bucket `b`'s slot. */
+  private userKeys(username: string, b: number): string[] {
+    return [
+      this.keys.user(username),
+      this.keys.index(b),
+      this.keys.revision(b),
+      this.keys.auditBucket(b),
+    ];
   }
 
   private outcome(reply: ScriptReply, username: string, unconfirmed?: Error): WriteOutcome {
@@ -156,12 +161,7 @@ export class RedisCredentialStore extends RedisReader implements CredentialStore
     const b = this.keys.bucketOf(username);
     const { reply } = await this.script(
       'writeUser',
-      [
-        this.keys.user(username),
-        this.keys.index(b),
-        this.keys.revision(b),
-        this.keys.auditBucket(b),
-      ],
+      this.userKeys(username, b),
       // a copy creates: nothing to revoke
       ['create', this.keys.events, username, String(pairs.length / 2), '', ...pairs],
       { note: null, stream: b },
@@ -173,12 +173,7 @@ export class RedisCredentialStore extends RedisReader implements CredentialStore
     const b = this.keys.bucketOf(username);
     const { reply, unconfirmed } = await this.script(
       'deleteUser',
-      [
-        this.keys.user(username),
-        this.keys.index(b),
-        this.keys.revision(b),
-        this.keys.auditBucket(b),
-      ],
+      this.userKeys(username, b),
       [this.keys.events, username],
       { note: note ?? null, stream: b },
     );
