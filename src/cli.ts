@@ -106,7 +106,9 @@ const IDEMPOTENCY_HELP =
 export function buildProgram(): Command {
   const program = new Command('mqtt-authd')
     .description(
-      'Redis-backed authentication and ACL for Mosquitto (mosquitto-go-auth HTTP backend)',
+      'Redis-backed authentication and ACL service for Mosquitto: answers its own Mosquitto ' +
+        'plugin (cached answers, pushed revocation), the mosquitto-go-auth HTTP backend, and ' +
+        'exports passwd/acl files as a fallback; devices managed by API, console or this CLI',
     )
     .showHelpAfterError();
   program
@@ -274,10 +276,15 @@ export function buildProgram(): Command {
     );
   device
     .command('list')
-    .option('--limit <n>', 'at most this many', positiveInt, 1000)
-    .description('list devices (JSON)')
-    .action((o: { limit: number }) =>
-      withContext(async (ctx) => print(await deviceList(ctx, o.limit))),
+    .option('--limit <n>', 'at most this many on the page (1-1000)', positiveInt, 100)
+    .option('--cursor <next>', 'the `next` of the previous page: the page after it')
+    .option('--prefix <p>', 'only ids starting with this')
+    .description(
+      'list devices in id order, one page as JSON {devices, next} like GET /api/v1/devices; ' +
+        'next is null on the last page, else pass it to --cursor',
+    )
+    .action((o: { limit: number; cursor?: string; prefix?: string }) =>
+      withContext(async (ctx) => print(await deviceList(ctx, o))),
     );
   program
     .command('lockout-clear')

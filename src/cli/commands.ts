@@ -15,7 +15,7 @@ import { explainDecision, type DecideAnswer, type DecideInput } from '../checks/
 import { SALT_BYTES } from '../domain/mosquitto-rules';
 import { hashPassword } from '../domain/passwd-hash';
 import { createExporter } from '../main';
-import { aclRuleInput } from '../contract/devices';
+import { aclRuleInput, listQuery } from '../contract/devices';
 import { badRequest, brokerDied } from '../errors';
 
 /** `pattern=access` (e.g. `devices/%u/#=readwrite`) → a validated rule. */
@@ -35,15 +35,18 @@ export async function deviceAdd(ctx: AppContext, input: NewDevice) {
   return { ...device, password };
 }
 
-export async function deviceList(ctx: AppContext, limit: number) {
-  const out = [];
-  let cursor: string | undefined;
-  do {
-    const page = await ctx.devices.list({ cursor, limit: Math.min(1000, limit - out.length) });
-    out.push(...page.devices);
-    cursor = page.next ?? undefined;
-  } while (cursor && out.length < limit);
-  return out;
+/** One page of `GET /api/v1/devices`, in the API's shape: `{devices, next}`; pass `next` back as
+ * `cursor` for the following page (`next: null` on the last). */
+export async function deviceList(
+  ctx: AppContext,
+  opts: { limit: number; cursor?: string; prefix?: string },
+) {
+  const parsed = listQuery.safeParse(opts);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw badRequest(`--${String(issue?.path[0] ?? 'limit')}: ${issue?.message ?? 'invalid'}`);
+  }
+  return ctx.devices.list(parsed.data);
 }
 
 /** `export` has somewhere to write, or an error saying what to set (checked before connecting). */

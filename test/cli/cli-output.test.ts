@@ -65,9 +65,27 @@ describe('the real binary (run `npm run build` first)', () => {
     expect(add.stderr).not.toContain(device.password);
     noFalseAlarms(add);
 
+    const add2 = await cli(['device', 'add', '--id', 'out-2']);
+    expect(add2.code).toBe(0);
+    // The API's shape, {devices, next}, one page; `next` goes back in as --cursor.
+    type Page = { devices: { id: string }[]; next: string | null };
     const list = await cli(['device', 'list']);
-    expect(json<{ id: string }[]>(list).map((d) => d.id)).toEqual(['out-1']);
+    expect(Object.keys(json(list)).sort()).toEqual(['devices', 'next']);
+    expect(json<Page>(list).devices.map((d) => d.id)).toEqual(['out-1', 'out-2']);
+    expect(json<Page>(list).next).toBeNull();
     noFalseAlarms(list);
+    const first = json<Page>(await cli(['device', 'list', '--limit', '1']));
+    expect(first.devices.map((d) => d.id)).toEqual(['out-1']);
+    expect(typeof first.next).toBe('string');
+    const second = json<Page>(
+      await cli(['device', 'list', '--limit', '1', '--cursor', first.next as string]),
+    );
+    expect(second.devices.map((d) => d.id)).toEqual(['out-2']);
+    expect(json<Page>(await cli(['device', 'list', '--prefix', 'out-2'])).devices).toHaveLength(1);
+    const tooMany = await cli(['device', 'list', '--limit', '1001']);
+    expect(tooMany.code).not.toBe(0);
+    expect(tooMany.stderr).toMatch(/--limit/);
+    expect(await cli(['device', 'remove', 'out-2'])).toMatchObject({ code: 0 });
 
     const rotate = await cli(['device', 'rotate', 'out-1']);
     expect(Object.keys(json(rotate)).sort()).toEqual(['id', 'password']);

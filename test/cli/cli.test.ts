@@ -114,7 +114,9 @@ describe('device and export commands', () => {
   it('adds, lists and exports', async () => {
     const d = await deviceAdd(ctx, { id: 'cli-1', acl: [parseRuleArg('cli/%u/#=readwrite')] });
     expect(d.password.length).toBeGreaterThanOrEqual(22);
-    expect((await deviceList(ctx, 1000)).map((x) => x.id)).toContain('cli-1');
+    const page = await deviceList(ctx, { limit: 1000 });
+    expect(page.devices.map((x) => x.id)).toContain('cli-1');
+    expect(page.next).toBeNull();
     const status = await exportOnce(ctx);
     expect(status.lastError).toBeNull();
     expect(await readFile(join(dir, 'passwd'), 'utf8')).toMatch(/^cli-1:\$7\$/m);
