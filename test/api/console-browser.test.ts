@@ -18,6 +18,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(__dirname, '..', '..', 'test-output', 'console-browser');
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const DEV = 'console-dev-1';
+/** A token with a colon of its own: ADMIN_TOKENS=colon:with:colon-… holds the token `with:colon-…`. */
+const COLON = { name: 'colon', token: 'with:colon-0123456789abcdef' };
 
 let t: TestService;
 let exportDir: string;
@@ -64,12 +66,16 @@ beforeAll(async () => {
   }
   mkdirSync(SHOTS, { recursive: true });
   exportDir = mkdtempSync(path.join(tmpdir(), 'authd-console-'));
-  t = await startTestService('console', {
-    AUTH_FAIL_LIMIT: '2',
-    AUTH_LOCK_S: '600',
-    PASSWD_FILE: path.join(exportDir, 'passwd'),
-    ACL_FILE: path.join(exportDir, 'acl'),
-  });
+  t = await startTestService(
+    'console',
+    {
+      AUTH_FAIL_LIMIT: '2',
+      AUTH_LOCK_S: '600',
+      PASSWD_FILE: path.join(exportDir, 'passwd'),
+      ACL_FILE: path.join(exportDir, 'acl'),
+    },
+    { adminTokens: [ADMIN, COLON] },
+  );
   origin = `http://127.0.0.1:${t.port}`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -356,6 +362,36 @@ describe('the operator console', () => {
     await page.goto(`${origin}/admin/#/devices`);
     await page.reload();
     await page.getByText('The service refused the token (401). Sign in again.').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it('accepts a token pasted as ADMIN_TOKENS holds it (name:token), and says what to paste', async () => {
+    await expect(page.locator('#token-help').textContent()).resolves.toMatch(
+      /as name:token .*or only the token after the colon/,
+    );
+    const signIn = async (pasted: string) => {
+      await page.getByLabel('Admin token').fill(pasted);
+      await page.getByLabel('Admin token').press('Enter');
+      await heading().getByText('Devices').waitFor();
+      const kept = await page.evaluate(() => Object.values(sessionStorage));
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await heading().getByText('Sign in to mqtt-authd').waitFor();
+      return kept;
+    };
+    // The whole entry is refused as a token, then its part after the first colon is accepted.
+    expectedFailures.push('401 GET /api/v1/devices');
+    expect(await signIn(`${ADMIN.name}:${ADMIN.token}`)).toEqual([ADMIN.token]);
+    // A token that has a colon itself is used whole, not cut at its colon...
+    expect(await signIn(COLON.token)).toEqual([COLON.token]);
+    // ...and its entry is cut at the first colon only (the service reads names so).
+    expect(await signIn(`${COLON.name}:${COLON.token}`)).toEqual([COLON.token]);
+    // A name:token whose token part is wrong is refused, with words saying what to paste.
+    await page.getByLabel('Admin token').fill(`${ADMIN.name}:not-the-token-0123456789`);
+    await page.getByLabel('Admin token').press('Enter');
+    await page
+      .getByRole('alert')
+      .getByText(/refused.*Paste the part after the first colon of an entry of ADMIN_TOKENS/)
+      .waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   });
 });
