@@ -1,12 +1,31 @@
 #!/usr/bin/env bash
-# Makes this machine able to run and test mqtt-authd: installs Redis, Mosquitto and Chromium
-# (Debian packages) when missing, what the Mosquitto plugin builds with (compiler, headers,
-# valgrind), and the tools the go-auth migration tests take hashes from
-# (`htpasswd` from apache2-utils for bcrypt, the `argon2` CLI), and starts Redis on
+# Makes this machine able to run mqtt-authd: installs (Debian packages, when missing) Redis,
+# Mosquitto with its clients and mosquitto_passwd, and what the Mosquitto plugin builds with
+# (compiler, the broker's plugin headers, libcurl and libcrypto headers); starts Redis on
 # 127.0.0.1:6379 when nothing answers there.
-# Idempotent: a machine that has both running is left as it is. Needs root (or sudo) only
-# when something must be installed.
+#   scripts/setup.sh          what running the service and the plugin needs
+#   scripts/setup.sh --test   that, plus what only the test suite uses: Chromium (the console's
+#                             browser test), htpasswd (apache2-utils) and the argon2 CLI (hash
+#                             test vectors), valgrind (the plugin's leak checks), docker-compose
+#                             (optional: validates the compose files)
+# Idempotent: a machine that has everything is left as it is. Needs root (or sudo) only when
+# something must be installed.
 set -euo pipefail
+
+test_tools=false
+for arg in "$@"; do
+  case "$arg" in
+    --test) test_tools=true ;;
+    -h | --help)
+      sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "setup: unknown option $arg (only --test)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -17,22 +36,25 @@ command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v mosquitto >/dev/null || missing+=(mosquitto)
 command -v mosquitto_passwd >/dev/null || missing+=(mosquitto)
 command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
-# Test vectors for imported hashes come from the real tools (test/support/legacy-hashes.ts).
-command -v htpasswd >/dev/null || missing+=(apache2-utils)
-command -v argon2 >/dev/null || missing+=(argon2)
-# The console's browser tests drive Debian's Chromium (playwright-core downloads no browser).
-command -v chromium >/dev/null || missing+=(chromium)
-# The Mosquitto plugin (mosquitto/plugin, built by `npm test`): a C compiler, the broker's plugin
-# headers, libcurl and libcrypto headers; its tests run the broker under valgrind.
+# The Mosquitto plugin (mosquitto/plugin, built by `npm start` and `npm test`): a C compiler,
+# the broker's plugin headers, libcurl and libcrypto headers.
 command -v cc >/dev/null && command -v make >/dev/null || missing+=(build-essential)
 [ -f /usr/include/mosquitto_broker.h ] || missing+=(mosquitto-dev)
 [ -f /usr/include/mosquitto.h ] || missing+=(libmosquitto-dev)
 [ -n "$(find /usr/include -path '*/curl/curl.h' -print -quit 2>/dev/null)" ] ||
   missing+=(libcurl4-openssl-dev) # /usr/include/<arch>/curl on Debian
 [ -f /usr/include/openssl/hmac.h ] || missing+=(libssl-dev)
-command -v valgrind >/dev/null || missing+=(valgrind)
-# Only used to validate docker-compose.yml in the tests; optional.
-command -v docker-compose >/dev/null || optional+=(docker-compose)
+if $test_tools; then
+  # Test vectors for imported hashes come from the real tools (test/support/legacy-hashes.ts).
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  command -v argon2 >/dev/null || missing+=(argon2)
+  # The console's browser tests drive Debian's Chromium (playwright-core downloads no browser).
+  command -v chromium >/dev/null || missing+=(chromium)
+  # The plugin's tests run the broker under valgrind.
+  command -v valgrind >/dev/null || missing+=(valgrind)
+  # Only used to validate the compose files in the tests; optional.
+  command -v docker-compose >/dev/null || optional+=(docker-compose)
+fi
 
 if [ ${#missing[@]} -gt 0 ] || [ ${#optional[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
