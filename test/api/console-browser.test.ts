@@ -62,7 +62,9 @@ beforeAll(async () => {
     throw new Error(`the console is not built in ${consoleDir()}: run npm run build first`);
   }
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: run scripts/setup.sh (apt-get install chromium)`);
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: run scripts/setup.sh --test (apt-get install chromium)`,
+    );
   }
   mkdirSync(SHOTS, { recursive: true });
   exportDir = mkdtempSync(path.join(tmpdir(), 'authd-console-'));

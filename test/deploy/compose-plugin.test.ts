@@ -22,7 +22,7 @@ const confValues = (text: string, key: string) =>
     .map((l) => l.slice(key.length + 1).trim());
 
 const hasCompose = commandSync('docker-compose', ['version']).code !== null;
-const describeCompose = hasCompose ? describe : describe.skip; // setup.sh installs it
+const describeCompose = hasCompose ? describe : describe.skip; // setup.sh --test installs it
 
 describeCompose('docker-compose.plugin.yml', () => {
   const compose = (args: string[]) =>

@@ -1,6 +1,6 @@
 // Legacy hashes from the real tools: go-auth's own published PBKDF2 vectors, go-auth's format
 // from its documented parameters, `htpasswd -B` (apache2-utils) for bcrypt and the `argon2`
-// CLI for argon2id. scripts/setup.sh installs both tools: these tests never skip.
+// CLI for argon2id. scripts/setup.sh --test installs both tools: these tests never skip.
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import {
   legacyTooCostly,

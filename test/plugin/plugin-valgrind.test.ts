@@ -16,7 +16,7 @@ import {
 } from '../support/plugin';
 
 const haveValgrind = commandSync('valgrind', ['--version']).code === 0;
-const maybe = haveValgrind ? test : test.skip; // scripts/setup.sh installs valgrind
+const maybe = haveValgrind ? test : test.skip; // scripts/setup.sh --test installs valgrind
 
 let s: PluginStack | undefined;
 const clients: MqttClient[] = [];
