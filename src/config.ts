@@ -41,6 +41,7 @@ const schema = z.object({
   REDIS_DB: int(0, 1000).optional(),
   REDIS_MIN_REPLICAS_ACK: int(0, 100).optional(),
   REDIS_WAIT_TIMEOUT_MS: int(1, 60000).default(1000),
+  REDIS_FEED_PING_MS: int(0, 10000).default(500),
   CACHE_SERVE_STALE_MS: int(0, 86400000).default(0),
   REDIS_KEY_PREFIX: z
     .string()

@@ -38,13 +38,23 @@ export function parseChange(msg: string): { username: string | null; info: Chang
 
 export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   private subscribed = false;
+  private lastPong = Date.now();
+  private readonly watchdog: NodeJS.Timeout | undefined;
 
+  /**
+   * `pingMs`: the subscriber is PINGed this often; a subscription that has not answered for
+   * 3 × pingMs is silent (a hung Redis, a partition, a primary failed over behind a connection
+   * that stays open): the feed is down (caches stop answering) and the connection is made
+   * again, through Sentinel or the seed nodes, so the new primary's changes are heard. 0: off.
+   */
   constructor(
     private readonly sub: Redis,
     private readonly channel: string,
     private readonly logger: Logger,
+    private readonly pingMs = 0,
   ) {
     super();
+    if (pingMs > 0) this.watchdog = setInterval(() => this.probe(), pingMs).unref();
     sub.on('message', (_ch: string, msg: string) => {
       const c = parseChange(msg);
       this.emit('change', c.username, c.info);
@@ -58,6 +68,28 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
     return this.subscribed;
   }
 
+  /** Stops the watchdog (the subscriber connection is closed by its owner). */
+  close(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+  }
+
+  private probe(): void {
+    if (!this.subscribed || this.sub.status !== 'ready') return;
+    if (Date.now() - this.lastPong > 3 * this.pingMs) {
+      this.logger.warn(
+        { silentMs: Date.now() - this.lastPong },
+        'change feed silent: subscription dropped, reconnecting',
+      );
+      this.markDown();
+      this.sub.disconnect(true);
+      return;
+    }
+    this.sub.ping().then(
+      () => (this.lastPong = Date.now()),
+      () => undefined, // a lost connection is seen by its own events
+    );
+  }
+
   private markDown(): void {
     if (!this.subscribed) return;
     this.subscribed = false;
@@ -67,6 +99,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   private async resubscribe(): Promise<void> {
     try {
       await this.sub.subscribe(this.channel);
+      this.lastPong = Date.now();
       this.subscribed = true;
       // Whatever happened while we were not listening is unknown: everyone resyncs.
       this.emit('up');

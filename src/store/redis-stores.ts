@@ -85,6 +85,7 @@ export function createRedisStores(
     windowS: config.AUTH_FAIL_WINDOW_S,
     lockS: config.AUTH_LOCK_S,
   });
+  const feed = new ChangeFeed(redisSub, keys.events, redisLog, config.REDIS_FEED_PING_MS);
   const health: StoreHealth = {
     where: describeRedis(config),
     ready: async (ms) => {
@@ -98,12 +99,13 @@ export function createRedisStores(
   return {
     credentials,
     bulkCredentials,
-    feed: new ChangeFeed(redisSub, keys.events, redisLog),
+    feed,
     lockouts,
     health,
     audit: new RedisAuditStore(redis, keys, config.AUDIT_MAX_ENTRIES),
     idempotency: new RedisIdempotencyStore(redis, keys),
     async close() {
+      feed.close();
       await Promise.all([credentials.close(), bulkCredentials.close()]);
       await Promise.all([redis, redisBulk, redisSub].map(closeClient));
     },

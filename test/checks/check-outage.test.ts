@@ -55,6 +55,23 @@ it('answers 503 fast while Redis is stopped, and recovers when it is back', asyn
   );
 });
 
+it('stops answering from its cache within 2 s of a hung Redis (the subscriber PING)', async () => {
+  await eventually(async () => expect((await timed('/mqtt/user', BODY)).status).toBe(200), 5000);
+  expect((await timed('/mqtt/acl', ACL)).status).toBe(200); // both warm: answered from memory
+  redis.pause();
+  try {
+    // REDIS_FEED_PING_MS 500: silent for 1.5 s → the feed is down and the cache stops. Without
+    // the probe a warm device kept 200 until CACHE_TTL_MS (60 s) ran out. 4 s: room for CI load.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await timed('/mqtt/user', BODY)).status).toBe(503);
+    expect((await timed('/mqtt/acl', ACL)).status).toBe(503);
+    expect((await rawRequest(t.port, 'GET', '/readyz')).status).toBe(503);
+  } finally {
+    redis.resume();
+  }
+  await eventually(async () => expect((await timed('/mqtt/user', BODY)).status).toBe(200), 10000);
+});
+
 it('answers 503 within the bound while Redis hangs (SIGSTOP), and recovers on SIGCONT', async () => {
   await eventually(async () => expect((await timed('/mqtt/acl', ACL)).status).toBe(200), 5000);
   redis.pause();
