@@ -28,7 +28,27 @@ static bool endpoint(struct buf *b, const char *url, const char *path)
 	return buf_add_str(b, url) && buf_add_str(b, path) && buf_add_str(b, "?response=status");
 }
 
-struct checks *checks_new(const char *url, long timeout_ms)
+struct curl_slist *auth_header_append(struct curl_slist *h, const char *token)
+{
+	if(!token) return h;
+	struct buf line = {0};
+	struct curl_slist *out = NULL;
+	if(buf_add_str(&line, "Authorization: Bearer ") && buf_add_str(&line, token)){
+		out = curl_slist_append(h, line.data);
+	}
+	if(line.data) memset(line.data, 0, line.cap);
+	buf_free(&line);
+	if(!out) headers_free_wiped(h);
+	return out;
+}
+
+void headers_free_wiped(struct curl_slist *h)
+{
+	for(struct curl_slist *i = h; i; i = i->next) memset(i->data, 0, strlen(i->data));
+	curl_slist_free_all(h);
+}
+
+struct checks *checks_new(const char *url, long timeout_ms, const char *token)
 {
 	struct checks *c = calloc(1, sizeof *c);
 	if(!c) return NULL;
@@ -41,12 +61,13 @@ struct checks *checks_new(const char *url, long timeout_ms)
 	}
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
 	struct curl_slist *h2 = h ? curl_slist_append(h, "Expect:") : NULL; /* no 100-continue */
-	if(!h2){
-		curl_slist_free_all(h);
+	if(!h2) curl_slist_free_all(h);
+	struct curl_slist *h3 = h2 ? auth_header_append(h2, token) : NULL;
+	if(!h3){
 		checks_free(c);
 		return NULL;
 	}
-	c->headers = h2;
+	c->headers = h3;
 	CURL *e = c->curl;
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
@@ -66,7 +87,7 @@ void checks_free(struct checks *c)
 {
 	if(!c) return;
 	if(c->curl) curl_easy_cleanup(c->curl);
-	curl_slist_free_all(c->headers);
+	headers_free_wiped(c->headers);
 	buf_free(&c->url_user);
 	buf_free(&c->url_superuser);
 	buf_free(&c->url_acl);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <curl/curl.h>
 #include "buf.h"
+#include "checks.h"
 #include "json.h"
 #include "sse.h"
 
@@ -26,6 +27,7 @@ struct events {
 	int64_t last_byte_ms;
 	long timeout_ms;
 	struct buf url;
+	struct curl_slist *headers; /* Accept, and the credential when there is one */
 	struct queue *q;
 	struct sse sse;
 	struct buf name;
@@ -120,7 +122,7 @@ static void *run(void *arg)
 {
 	struct events *ev = arg;
 	CURL *curl = curl_easy_init();
-	struct curl_slist *h = curl_slist_append(NULL, "Accept: text/event-stream");
+	struct curl_slist *h = ev->headers;
 	long backoff = BACKOFF_MIN_MS;
 	if(curl && h){
 		curl_easy_setopt(curl, CURLOPT_URL, ev->url.data);
@@ -163,12 +165,12 @@ static void *run(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&ev->lock);
-	curl_slist_free_all(h);
 	if(curl) curl_easy_cleanup(curl);
 	return NULL;
 }
 
-struct events *events_start(const char *url, long stream_timeout_ms, struct queue *q)
+struct events *events_start(const char *url, long stream_timeout_ms, const char *token,
+		struct queue *q)
 {
 	struct events *ev = calloc(1, sizeof *ev);
 	if(!ev) return NULL;
@@ -179,6 +181,8 @@ struct events *events_start(const char *url, long stream_timeout_ms, struct queu
 	sse_init(&ev->sse, on_event, ev);
 	pthread_condattr_t attr;
 	bool ok = buf_add_str(&ev->url, url) && buf_add_str(&ev->url, "/mqtt/events");
+	struct curl_slist *h = ok ? curl_slist_append(NULL, "Accept: text/event-stream") : NULL;
+	ok = ok && h && (ev->headers = auth_header_append(h, token)) != NULL;
 	ok = ok && pthread_condattr_init(&attr) == 0;
 	if(ok){
 		ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0
@@ -195,6 +199,7 @@ struct events *events_start(const char *url, long stream_timeout_ms, struct queu
 		ok = false;
 	}
 	if(!ok){
+		headers_free_wiped(ev->headers);
 		buf_free(&ev->url);
 		free(ev);
 		return NULL;
@@ -216,6 +221,7 @@ void events_stop(struct events *ev)
 	sse_free(&ev->sse);
 	buf_free(&ev->name);
 	buf_free(&ev->url);
+	headers_free_wiped(ev->headers);
 	free(ev);
 }
 

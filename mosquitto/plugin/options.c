@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,6 +21,70 @@ static int read_long(const char *s, long min, long max, long *out)
 	if(errno || end == s || *end != '\0' || v < min || v > max) return -1;
 	*out = v;
 	return 0;
+}
+
+/* The whole file, its trailing line breaks and blanks dropped; only visible ASCII may remain
+ * (it goes into an HTTP header). NULL with *why on failure. */
+static char *read_token(const char *path, const char **why)
+{
+	FILE *f = fopen(path, "rb");
+	if(!f){
+		*why = "cannot be opened (missing or not readable by the broker)";
+		return NULL;
+	}
+	size_t cap = 256, len = 0;
+	char *t = malloc(cap);
+	while(t){
+		if(len + 1 >= cap){
+			char *bigger = cap > 65536 ? NULL : malloc(cap * 2);
+			if(!bigger){
+				*why = cap > 65536 ? "is larger than 64 KiB (it must hold only the token)"
+					: "out of memory";
+				break;
+			}
+			memcpy(bigger, t, len);
+			memset(t, 0, cap);
+			free(t);
+			t = bigger;
+			cap *= 2;
+		}
+		size_t n = fread(t + len, 1, cap - 1 - len, f);
+		len += n;
+		if(n == 0){
+			if(ferror(f)){
+				*why = "cannot be read";
+				break;
+			}
+			t[len] = '\0';
+			fclose(f);
+			while(len > 0 && (t[len - 1] == '\n' || t[len - 1] == '\r'
+					|| t[len - 1] == ' ' || t[len - 1] == '\t')) t[--len] = '\0';
+			if(len == 0){
+				*why = "is empty (it must hold the broker token the service's "
+					"BROKER_TOKEN_SHA256 verifies)";
+				free(t);
+				return NULL;
+			}
+			for(size_t i = 0; i < len; i++){
+				unsigned char c = (unsigned char)t[i];
+				if(c < 0x21 || c > 0x7e){
+					*why = "must hold one token of visible ASCII characters (no blank, "
+						"no line break inside)";
+					memset(t, 0, cap);
+					free(t);
+					return NULL;
+				}
+			}
+			return t;
+		}
+	}
+	if(!t) *why = "out of memory";
+	if(t){
+		memset(t, 0, cap);
+		free(t);
+	}
+	fclose(f);
+	return NULL;
 }
 
 int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
@@ -55,10 +120,18 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 			while(n > 0 && o->url[n - 1] == '/') o->url[--n] = '\0';
 			continue;
 		}
+		if(strcmp(key, "token_file") == 0){
+			if(o->token){
+				memset(o->token, 0, strlen(o->token));
+				free(o->token);
+			}
+			if(!(o->token = read_token(value, why))) return -1;
+			continue;
+		}
 		size_t r = 0;
 		while(r < sizeof ranges / sizeof ranges[0] && strcmp(key, ranges[r].name) != 0) r++;
 		if(r == sizeof ranges / sizeof ranges[0]){
-			*why = "is not an option of this plugin (url, cache_size, cache_mb, "
+			*why = "is not an option of this plugin (url, token_file, cache_size, cache_mb, "
 				"request_timeout_ms, stream_timeout_ms, stale_grace_ms)";
 			return -1;
 		}
@@ -79,4 +152,9 @@ void options_free(struct options *o)
 {
 	free(o->url);
 	o->url = NULL;
+	if(o->token){
+		memset(o->token, 0, strlen(o->token));
+		free(o->token);
+		o->token = NULL;
+	}
 }

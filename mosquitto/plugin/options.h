@@ -7,6 +7,8 @@
 
 struct options {
 	char *url;               /* the service, without a trailing slash */
+	char *token;             /* the broker credential (plugin_opt_token_file), or NULL; never
+	                          * logged, wiped at free */
 	long cache_size;         /* decisions kept; 0 turns the cache off */
 	long cache_mb;           /* and at most this many MiB of them */
 	long request_timeout_ms; /* one check request, connect included */
