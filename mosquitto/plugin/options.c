@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "buf.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +89,70 @@ static char *read_token(const char *path, const char **why)
 	return NULL;
 }
 
+/* "<why> (\"<url>\")" into o->message (freed with the options); *why points at it. */
+static void say_bad_url(struct options *o, const char *what, const char *u, size_t n,
+		const char **why)
+{
+	struct buf m = {0};
+	if(buf_add_str(&m, what) && buf_add_str(&m, " (bad entry \"") && buf_add(&m, u, n)
+			&& buf_add_str(&m, "\")") && buf_add_char(&m, '\0')){
+		free(o->message);
+		o->message = m.data;
+		*why = o->message;
+		return;
+	}
+	buf_free(&m);
+	*why = what;
+}
+
+/* A comma-separated list of service URLs, each http(s)://host[:port] (a trailing slash
+ * dropped, no path), normalized into o->url as "u1,u2,...". */
+static int read_urls(struct options *o, const char *value, const char **why)
+{
+	struct buf out = {0};
+	const char *p = value;
+	for(;;){
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		while(n > 0 && (*p == ' ' || *p == '\t')){ p++; n--; }
+		while(n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+		size_t scheme = n >= 7 && strncasecmp(p, "http://", 7) == 0 ? 7
+			: n >= 8 && strncasecmp(p, "https://", 8) == 0 ? 8 : 0;
+		if(scheme == 0){
+			say_bad_url(o, "must start with http:// or https://", p, n, why);
+			buf_free(&out);
+			return -1;
+		}
+		size_t m = n;
+		while(m > scheme && p[m - 1] == '/') m--;
+		bool ok = m > scheme;
+		for(size_t i = scheme; ok && i < m; i++){
+			if(p[i] == '/' || p[i] == '?' || p[i] == '#' || p[i] == ' ') ok = false;
+		}
+		if(!ok){
+			say_bad_url(o, "must be http(s)://host[:port] with no path, query or blank",
+					p, n, why);
+			buf_free(&out);
+			return -1;
+		}
+		if((out.len > 0 && !buf_add_char(&out, ',')) || !buf_add(&out, p, m)){
+			buf_free(&out);
+			*why = "out of memory";
+			return -1;
+		}
+		if(!end) break;
+		p = end + 1;
+	}
+	if(!buf_add_char(&out, '\0')){
+		buf_free(&out);
+		*why = "out of memory";
+		return -1;
+	}
+	free(o->url);
+	o->url = out.data;
+	return 0;
+}
+
 int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 		const char **bad, const char **why)
 {
@@ -107,17 +173,7 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 		const char *key = opts[i].key, *value = opts[i].value ? opts[i].value : "";
 		*bad = key;
 		if(strcmp(key, "url") == 0){
-			if(strncasecmp(value, "http://", 7) != 0 && strncasecmp(value, "https://", 8) != 0){
-				*why = "must start with http:// or https://";
-				return -1;
-			}
-			free(o->url);
-			if(!(o->url = strdup(value))){
-				*why = "out of memory";
-				return -1;
-			}
-			size_t n = strlen(o->url);
-			while(n > 0 && o->url[n - 1] == '/') o->url[--n] = '\0';
+			if(read_urls(o, value, why) != 0) return -1;
 			continue;
 		}
 		if(strcmp(key, "token_file") == 0){
@@ -152,6 +208,8 @@ void options_free(struct options *o)
 {
 	free(o->url);
 	o->url = NULL;
+	free(o->message);
+	o->message = NULL;
 	if(o->token){
 		memset(o->token, 0, strlen(o->token));
 		free(o->token);
