@@ -17,7 +17,13 @@ import {
   startPluginStack,
   type PluginStack,
 } from '../support/plugin';
-import { startMosquitto, type MosquittoProcess } from '../support/processes';
+import {
+  startMosquitto,
+  startService,
+  testPrefix,
+  type MosquittoProcess,
+} from '../support/processes';
+import { cleanTestPrefix, testRedisEnv } from '../support/topology';
 
 jest.setTimeout(60_000);
 
@@ -145,4 +151,25 @@ describe('token files the broker refuses to start with', () => {
     await writeFile(join(dir, 'two'), `${TOKEN}\nsecond\n`);
     await refuses(join(dir, 'two'), /plugin_opt_token_file must hold one token/);
   });
+});
+
+test('BROKER_TOKEN_SHA256 unset: the stream stays open (compatibility) and the start logs a warning', async () => {
+  const prefix = testPrefix('broker-token-unset');
+  const svc = await startService({
+    env: { ...testRedisEnv(), REDIS_KEY_PREFIX: prefix },
+    readyPath: '/readyz',
+  });
+  try {
+    const c = await openEvents(svc.port);
+    streams.push(c);
+    expect(c.status).toBe(200);
+    const line = svc
+      .logs()
+      .split('\n')
+      .find((l) => l.includes('BROKER_TOKEN_SHA256 is not set'));
+    expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 40 });
+  } finally {
+    await svc.stop();
+    await cleanTestPrefix(prefix);
+  }
 });
