@@ -60,6 +60,16 @@ const schema = z.object({
   // most so many streams at once (beyond: 503).
   EVENTS_HEARTBEAT_MS: int(100, 60000).default(2000),
   EVENTS_MAX_STREAMS: int(1, 100000).default(64),
+  // The brokers' credential for /mqtt/events: hex SHA-256 of the bearer token (a comma list, to
+  // rotate), never the token itself. Unset: the stream is open, with a warning at start.
+  BROKER_TOKEN_SHA256: z
+    .string()
+    .regex(
+      /^[0-9a-fA-F]{64}(,[0-9a-fA-F]{64})*$/,
+      'must be the hex SHA-256 of the token (64 hex digits), comma separated to rotate',
+    )
+    .transform((s) => s.split(',').map((h) => h.toLowerCase()))
+    .optional(),
   CACHE_TTL_MS: int(0, 86400000).default(60000),
   CACHE_MAX_USERS: int(0, 100000000).default(200000),
   PASSWD_ITERATIONS: int(1, 10000000).default(1000),
@@ -165,6 +175,9 @@ function topologyOf(picked: Record<string, string>): Topology {
   return topology;
 }
 
+/** Variables whose value a bad-value error never prints. */
+const NOT_SHOWN = new Set(['BROKER_TOKEN_SHA256']);
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const picked: Record<string, string> = {};
   for (const key of Object.keys(schema.shape)) {
@@ -175,6 +188,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const name = String(i.path[0] ?? '?');
+      // A token pasted where its digest belongs must not reach the log.
+      if (NOT_SHOWN.has(name)) return `  ${name} (value not shown): ${i.message}`;
       return `  ${name}=${JSON.stringify(redactUrlValue(picked[name] ?? ''))}: ${i.message}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

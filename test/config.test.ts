@@ -37,11 +37,24 @@ describe('readConfig', () => {
     [{ COMMON_ACL_DEFAULT: '[{"pattern":"a/#/b","access":"read"}]' }, /COMMON_ACL_DEFAULT/],
     [{ COMMON_ACL_DEFAULT: 'nope' }, /COMMON_ACL_DEFAULT.*JSON/],
     [{ REDIS_KEY_PREFIX: 'a b' }, /REDIS_KEY_PREFIX/],
+    [{ BROKER_TOKEN_SHA256: 'ab'.repeat(31) }, /BROKER_TOKEN_SHA256 .*64 hex digits/],
+    [{ BROKER_TOKEN_SHA256: `${'a'.repeat(64)},` }, /BROKER_TOKEN_SHA256 .*comma separated/],
   ];
   it.each(bad)('stops on %j with a message naming the variable', (env, message) => {
     expect(() => readConfig(env)).toThrow(ConfigError);
     expect(() => readConfig(env)).toThrow(message);
   });
+});
+
+test('BROKER_TOKEN_SHA256: digests read lower-case; a token pasted instead is not echoed', () => {
+  const d = 'AB'.repeat(32);
+  expect(readConfig({ BROKER_TOKEN_SHA256: `${d},${'c'.repeat(64)}` }).BROKER_TOKEN_SHA256).toEqual(
+    [d.toLowerCase(), 'c'.repeat(64)],
+  );
+  expect(readConfig({}).BROKER_TOKEN_SHA256).toBeUndefined();
+  expect(() => readConfig({ BROKER_TOKEN_SHA256: 'my-plaintext-broker-token' })).not.toThrow(
+    /my-plaintext/,
+  );
 });
 
 describe('readAdminTokens', () => {

@@ -5,12 +5,29 @@
 #include <string.h>
 #include <curl/curl.h>
 #include "buf.h"
+#include "events.h"
 #include "json.h"
+
+/* A down preferred URL is tried again after this long, doubling up to the max while it stays
+ * down (one probe per period: no flapping, and the broker's thread rarely pays for it). */
+#define RETRY_MIN_MS 1000
+#define RETRY_MAX_MS 30000
+
+enum which { W_USER, W_SUPERUSER, W_ACL };
+
+struct target {
+	struct buf url[3]; /* by enum which */
+};
 
 struct checks {
 	CURL *curl;
 	struct curl_slist *headers;
-	struct buf url_user, url_superuser, url_acl;
+	struct target *targets; /* plugin_opt_url's list, preferred first */
+	size_t n;
+	size_t cur;             /* the one that answered last */
+	int64_t retry_at;       /* when cur != 0: when to try targets[0] first again */
+	long retry_ms;
+	long timeout_ms;        /* the whole budget of one check, all URLs together */
 	struct buf body;
 	char error[CURL_ERROR_SIZE + 32]; /* why the last request failed */
 };
@@ -28,31 +45,72 @@ static bool endpoint(struct buf *b, const char *url, const char *path)
 	return buf_add_str(b, url) && buf_add_str(b, path) && buf_add_str(b, "?response=status");
 }
 
-struct checks *checks_new(const char *url, long timeout_ms)
+struct curl_slist *auth_header_append(struct curl_slist *h, const char *token)
+{
+	if(!token) return h;
+	struct buf line = {0};
+	struct curl_slist *out = NULL;
+	if(buf_add_str(&line, "Authorization: Bearer ") && buf_add_str(&line, token)){
+		out = curl_slist_append(h, line.data);
+	}
+	if(line.data) memset(line.data, 0, line.cap);
+	buf_free(&line);
+	if(!out) headers_free_wiped(h);
+	return out;
+}
+
+void headers_free_wiped(struct curl_slist *h)
+{
+	for(struct curl_slist *i = h; i; i = i->next) memset(i->data, 0, strlen(i->data));
+	curl_slist_free_all(h);
+}
+
+struct checks *checks_new(const char *url, long timeout_ms, const char *token)
 {
 	struct checks *c = calloc(1, sizeof *c);
 	if(!c) return NULL;
-	if(!endpoint(&c->url_user, url, "/mqtt/user")
-			|| !endpoint(&c->url_superuser, url, "/mqtt/superuser")
-			|| !endpoint(&c->url_acl, url, "/mqtt/acl")
-			|| !(c->curl = curl_easy_init())){
+	c->timeout_ms = timeout_ms;
+	c->retry_ms = RETRY_MIN_MS;
+	size_t n = 1;
+	for(const char *q = url; *q; q++) n += *q == ',';
+	if(!(c->targets = calloc(n, sizeof *c->targets))){
+		free(c);
+		return NULL;
+	}
+	c->n = n;
+	const char *p = url;
+	for(size_t i = 0; i < n; i++){
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		struct buf base = {0};
+		bool ok = buf_add(&base, p, len) && buf_add_char(&base, '\0')
+			&& endpoint(&c->targets[i].url[W_USER], base.data, "/mqtt/user")
+			&& endpoint(&c->targets[i].url[W_SUPERUSER], base.data, "/mqtt/superuser")
+			&& endpoint(&c->targets[i].url[W_ACL], base.data, "/mqtt/acl");
+		buf_free(&base);
+		if(!ok){
+			checks_free(c);
+			return NULL;
+		}
+		p = end ? end + 1 : p + len;
+	}
+	if(!(c->curl = curl_easy_init())){
 		checks_free(c);
 		return NULL;
 	}
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
 	struct curl_slist *h2 = h ? curl_slist_append(h, "Expect:") : NULL; /* no 100-continue */
-	if(!h2){
-		curl_slist_free_all(h);
+	if(!h2) curl_slist_free_all(h);
+	struct curl_slist *h3 = h2 ? auth_header_append(h2, token) : NULL;
+	if(!h3){
 		checks_free(c);
 		return NULL;
 	}
-	c->headers = h2;
+	c->headers = h3;
 	CURL *e = c->curl;
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "mqtt-authd-plugin/1");
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -66,24 +124,28 @@ void checks_free(struct checks *c)
 {
 	if(!c) return;
 	if(c->curl) curl_easy_cleanup(c->curl);
-	curl_slist_free_all(c->headers);
-	buf_free(&c->url_user);
-	buf_free(&c->url_superuser);
-	buf_free(&c->url_acl);
+	headers_free_wiped(c->headers);
+	for(size_t i = 0; c->targets && i < c->n; i++){
+		for(int w = 0; w < 3; w++) buf_free(&c->targets[i].url[w]);
+	}
+	free(c->targets);
 	if(c->body.data) memset(c->body.data, 0, c->body.cap); /* it held a password */
 	buf_free(&c->body);
 	free(c);
 }
 
-static enum answer post(struct checks *c, const struct buf *url)
+/* One request to one URL within `budget_ms`: ALLOW (2xx), DENY (4xx), or ERROR (no answer,
+ * or 5xx: that process cannot decide). */
+static enum answer post_one(struct checks *c, const struct buf *url, long budget_ms)
 {
 	long status = 0;
 	c->error[0] = '\0';
 	curl_easy_setopt(c->curl, CURLOPT_URL, url->data);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, budget_ms);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, budget_ms);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, c->body.data);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)c->body.len);
 	CURLcode rc = curl_easy_perform(c->curl);
-	memset(c->body.data, 0, c->body.len);
 	if(rc != CURLE_OK){
 		if(!c->error[0]) snprintf(c->error, sizeof c->error, "%s", curl_easy_strerror(rc));
 		return ANSWER_ERROR;
@@ -94,6 +156,39 @@ static enum answer post(struct checks *c, const struct buf *url)
 	/* 5xx: the service cannot decide; never an allow, never cached */
 	snprintf(c->error, sizeof c->error, "HTTP %ld from %s", status, url->data);
 	return ANSWER_ERROR;
+}
+
+/* The check against the URL that answered last (the preferred one first again once its
+ * retry time has come), then the others in order, all within request_timeout_ms: attempt k of
+ * the n gets an equal share of what is left, so a hanging URL cannot eat the whole budget. */
+static enum answer post(struct checks *c, enum which w)
+{
+	int64_t start = mono_ms(), deadline = start + c->timeout_ms;
+	size_t first = c->cur;
+	bool probing = c->cur != 0 && start >= c->retry_at;
+	if(probing) first = 0;
+	enum answer a = ANSWER_ERROR;
+	for(size_t k = 0; k < c->n; k++){
+		size_t i = k == 0 ? first : (k - 1 < first ? k - 1 : k);
+		long left = (long)(deadline - mono_ms());
+		if(left <= 0) break;
+		long slice = left / (long)(c->n - k);
+		a = post_one(c, &c->targets[i].url[w], slice > 0 ? slice : 1);
+		if(a != ANSWER_ERROR){
+			if(i == 0){
+				c->retry_ms = RETRY_MIN_MS;
+			}else if(c->cur == 0 || (probing && k > 0)){
+				/* moved off the preferred one, or its probe failed: next probe later */
+				c->retry_at = mono_ms() + c->retry_ms;
+				if(c->cur != 0) c->retry_ms = c->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS
+					: c->retry_ms * 2;
+			}
+			c->cur = i;
+			break;
+		}
+	}
+	memset(c->body.data, 0, c->body.len);
+	return a;
 }
 
 const char *checks_error(const struct checks *c)
@@ -118,7 +213,7 @@ enum answer checks_user(struct checks *c, const char *username, const char *pass
 		if(c->body.data) memset(c->body.data, 0, c->body.len);
 		return ANSWER_ERROR;
 	}
-	return post(c, &c->url_user);
+	return post(c, W_USER);
 }
 
 enum answer checks_superuser(struct checks *c, const char *username)
@@ -126,7 +221,7 @@ enum answer checks_superuser(struct checks *c, const char *username)
 	buf_reset(&c->body);
 	if(!buf_add_char(&c->body, '{') || !field(&c->body, "username", username, true)
 			|| !buf_add_char(&c->body, '}')) return ANSWER_ERROR;
-	return post(c, &c->url_superuser);
+	return post(c, W_SUPERUSER);
 }
 
 enum answer checks_acl(struct checks *c, const char *username, const char *clientid,
@@ -140,5 +235,5 @@ enum answer checks_acl(struct checks *c, const char *username, const char *clien
 			|| !field(&c->body, "topic", topic, false) || !buf_add_str(&c->body, accs)){
 		return ANSWER_ERROR;
 	}
-	return post(c, &c->url_acl);
+	return post(c, W_ACL);
 }

@@ -6,9 +6,17 @@
 
 enum answer { ANSWER_ALLOW, ANSWER_DENY, ANSWER_ERROR };
 
+#include <curl/curl.h>
+
 struct checks;
 
-struct checks *checks_new(const char *url, long timeout_ms);
+/* token: the broker credential sent as `Authorization: Bearer`, or NULL (copied). */
+struct checks *checks_new(const char *url, long timeout_ms, const char *token);
+/* Appends `Authorization: Bearer <token>` (nothing when token is NULL); NULL on out of memory,
+ * with h freed. */
+struct curl_slist *auth_header_append(struct curl_slist *h, const char *token);
+/* Frees a header list, wiping each header first (one holds the token). */
+void headers_free_wiped(struct curl_slist *h);
 void checks_free(struct checks *c);
 
 enum answer checks_user(struct checks *c, const char *username, const char *password,

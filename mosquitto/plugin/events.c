@@ -7,6 +7,7 @@
 #include <time.h>
 #include <curl/curl.h>
 #include "buf.h"
+#include "checks.h"
 #include "json.h"
 #include "sse.h"
 
@@ -25,7 +26,9 @@ struct events {
 	bool said_down;         /* the broker was told the stream is down */
 	int64_t last_byte_ms;
 	long timeout_ms;
-	struct buf url;
+	struct buf url;             /* "<u1>/mqtt/events\0<u2>/mqtt/events\0..." */
+	size_t n_urls;
+	struct curl_slist *headers; /* Accept, and the credential when there is one */
 	struct queue *q;
 	struct sse sse;
 	struct buf name;
@@ -120,10 +123,9 @@ static void *run(void *arg)
 {
 	struct events *ev = arg;
 	CURL *curl = curl_easy_init();
-	struct curl_slist *h = curl_slist_append(NULL, "Accept: text/event-stream");
+	struct curl_slist *h = ev->headers;
 	long backoff = BACKOFF_MIN_MS;
 	if(curl && h){
-		curl_easy_setopt(curl, CURLOPT_URL, ev->url.data);
 		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
 		curl_easy_setopt(curl, CURLOPT_USERAGENT, "mqtt-authd-plugin/1");
 		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -140,12 +142,20 @@ static void *run(void *arg)
 		const char *why = "cannot start libcurl (out of memory)";
 		queue_push(ev->q, EV_DOWN, false, why, strlen(why));
 	}
+	size_t idx = 0;
+	const char *url = ev->url.data;
 	pthread_mutex_lock(&ev->lock);
 	while(!ev->stop){
 		pthread_mutex_unlock(&ev->lock);
 		if(curl && h){
+			curl_easy_setopt(curl, CURLOPT_URL, url);
 			hold_stream(ev, curl);
-			backoff = ev->hello ? BACKOFF_MIN_MS
+			/* The next time: the next URL of the list (whichever service process answers
+			 * holds the same feed); the backoff grows only once every URL failed. */
+			bool wrapped = ++idx == ev->n_urls;
+			if(wrapped) idx = 0;
+			url = idx == 0 ? ev->url.data : url + strlen(url) + 1;
+			backoff = ev->hello || !wrapped ? BACKOFF_MIN_MS
 				: (backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2);
 		}else{
 			backoff = BACKOFF_MAX_MS;
@@ -163,12 +173,12 @@ static void *run(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&ev->lock);
-	curl_slist_free_all(h);
 	if(curl) curl_easy_cleanup(curl);
 	return NULL;
 }
 
-struct events *events_start(const char *url, long stream_timeout_ms, struct queue *q)
+struct events *events_start(const char *url, long stream_timeout_ms, const char *token,
+		struct queue *q)
 {
 	struct events *ev = calloc(1, sizeof *ev);
 	if(!ev) return NULL;
@@ -178,7 +188,18 @@ struct events *events_start(const char *url, long stream_timeout_ms, struct queu
 	atomic_init(&ev->stopping, false);
 	sse_init(&ev->sse, on_event, ev);
 	pthread_condattr_t attr;
-	bool ok = buf_add_str(&ev->url, url) && buf_add_str(&ev->url, "/mqtt/events");
+	bool ok = true;
+	for(const char *p = url; ok;){
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		ok = buf_add(&ev->url, p, len) && buf_add_str(&ev->url, "/mqtt/events")
+			&& buf_add_char(&ev->url, '\0');
+		ev->n_urls++;
+		if(!end) break;
+		p = end + 1;
+	}
+	struct curl_slist *h = ok ? curl_slist_append(NULL, "Accept: text/event-stream") : NULL;
+	ok = ok && h && (ev->headers = auth_header_append(h, token)) != NULL;
 	ok = ok && pthread_condattr_init(&attr) == 0;
 	if(ok){
 		ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0
@@ -195,6 +216,7 @@ struct events *events_start(const char *url, long stream_timeout_ms, struct queu
 		ok = false;
 	}
 	if(!ok){
+		headers_free_wiped(ev->headers);
 		buf_free(&ev->url);
 		free(ev);
 		return NULL;
@@ -216,6 +238,7 @@ void events_stop(struct events *ev)
 	sse_free(&ev->sse);
 	buf_free(&ev->name);
 	buf_free(&ev->url);
+	headers_free_wiped(ev->headers);
 	free(ev);
 }
 

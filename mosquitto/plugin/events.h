@@ -9,7 +9,9 @@
 
 struct events;
 
-struct events *events_start(const char *url, long stream_timeout_ms, struct queue *q);
+/* token: the broker credential (`Authorization: Bearer`), or NULL; copied into the headers. */
+struct events *events_start(const char *url, long stream_timeout_ms, const char *token,
+		struct queue *q);
 /* Stops and joins the thread (within about a second), frees everything. */
 void events_stop(struct events *ev);
 bool events_up(struct events *ev);

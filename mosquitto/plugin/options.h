@@ -6,7 +6,11 @@
 #include <mosquitto_plugin.h>
 
 struct options {
-	char *url;               /* the service, without a trailing slash */
+	char *url;               /* the service: one URL or "u1,u2,..." (preferred first), each
+	                          * http(s)://host[:port] without a trailing slash */
+	char *message;           /* an error message options_read made (freed with the rest) */
+	char *token;             /* the broker credential (plugin_opt_token_file), or NULL; never
+	                          * logged, wiped at free */
 	long cache_size;         /* decisions kept; 0 turns the cache off */
 	long cache_mb;           /* and at most this many MiB of them */
 	long request_timeout_ms; /* one check request, connect included */

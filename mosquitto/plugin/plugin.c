@@ -167,9 +167,10 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 	if(!keyhash_init(&p->keyhash, &seed)
 			|| !(p->cache = cache_new((size_t)p->opts.cache_size,
 					(size_t)p->opts.cache_mb * 1024 * 1024, seed))
-			|| !(p->checks = checks_new(p->opts.url, p->opts.request_timeout_ms))
+			|| !(p->checks = checks_new(p->opts.url, p->opts.request_timeout_ms, p->opts.token))
 			|| queue_init(&p->queue) != 0 || !(p->queue_ready = true)
-			|| !(p->events = events_start(p->opts.url, p->opts.stream_timeout_ms, &p->queue))){
+			|| !(p->events = events_start(p->opts.url, p->opts.stream_timeout_ms, p->opts.token,
+					&p->queue))){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start (out of memory or threads)");
 		plugin_free(p);
 		return MOSQ_ERR_NOMEM;
@@ -189,8 +190,9 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 	*userdata = p;
 	mosquitto_log_printf(MOSQ_LOG_INFO,
 			"mqtt-authd: checks at %s, cache %ld, cache_mb %ld, request timeout %ld ms, stream timeout %ld ms, "
-			"stale grace %ld ms", p->opts.url, p->opts.cache_size, p->opts.cache_mb, p->opts.request_timeout_ms,
-			p->opts.stream_timeout_ms, p->opts.stale_grace_ms);
+			"stale grace %ld ms, broker credential %s", p->opts.url, p->opts.cache_size, p->opts.cache_mb,
+			p->opts.request_timeout_ms, p->opts.stream_timeout_ms, p->opts.stale_grace_ms,
+			p->opts.token ? "from token_file" : "none");
 	return MOSQ_ERR_SUCCESS;
 }
 

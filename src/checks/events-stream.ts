@@ -1,6 +1,7 @@
 // GET /mqtt/events: the change feed as server-sent events, for the Mosquitto plugin (protocol in
 // docs/events.md). A stream exists only while the feed is up: when the subscription drops, every
 // stream ends at once, so a plugin never trusts its cache while changes could go unannounced.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -19,7 +20,7 @@ export const frame = (event: EventName, data: object): string =>
   `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 export interface EventStreamsDeps {
-  config: Pick<Config, 'EVENTS_HEARTBEAT_MS' | 'EVENTS_MAX_STREAMS'>;
+  config: Pick<Config, 'EVENTS_HEARTBEAT_MS' | 'EVENTS_MAX_STREAMS' | 'BROKER_TOKEN_SHA256'>;
   feed: Pick<ChangeFeed, 'isUp' | 'on'>;
   metrics: Metrics;
   logger: Logger;
@@ -43,8 +44,36 @@ function refuse(res: ServerResponse, status: number, text: string, headers = {})
   res.end(text);
 }
 
+/**
+ * The brokers' credential (BROKER_TOKEN_SHA256): `Authorization: Bearer <token>`, hashed and
+ * compared with every configured digest in constant time (no early exit). null: no credential
+ * is configured, every request passes.
+ */
+export function brokerAuth(hexDigests: readonly string[] | undefined) {
+  if (!hexDigests || hexDigests.length === 0) return null;
+  const known = hexDigests.map((h) => Buffer.from(h, 'hex'));
+  return (header: string | string[] | undefined): boolean => {
+    if (typeof header !== 'string') return false; // absent, or sent twice
+    const m = /^Bearer (\S+)$/i.exec(header);
+    if (!m) return false;
+    const given = createHash('sha256')
+      .update(m[1] as string, 'utf8')
+      .digest();
+    let ok = false;
+    for (const k of known) if (timingSafeEqual(given, k)) ok = true;
+    return ok;
+  };
+}
+
 export function createEventStreams(deps: EventStreamsDeps): EventStreams {
   const { config, feed, metrics, logger } = deps;
+  const authorized = brokerAuth(config.BROKER_TOKEN_SHA256);
+  if (!authorized) {
+    logger.warn(
+      'BROKER_TOKEN_SHA256 is not set: /mqtt/events is open to any local client (it can read ' +
+        'every changed device name and hold stream slots); set it and plugin_opt_token_file',
+    );
+  }
   const streams = new Set<ServerResponse>();
   const sent = {
     hello: metrics.eventsSent.labels('hello'),
@@ -107,6 +136,14 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     },
     handle(req, res) {
       req.resume(); // a GET has no body; anything sent is read and ignored
+      // The credential first: a request without it is answered at once and never counted
+      // against EVENTS_MAX_STREAMS, so no local process can take a broker's slot.
+      if (authorized && !authorized(req.headers.authorization)) {
+        refuse(res, 401, 'a broker credential is required (Authorization: Bearer)\n', {
+          'WWW-Authenticate': 'Bearer realm="mqtt-authd-events"',
+        });
+        return;
+      }
       if (req.method !== 'GET') {
         refuse(res, 405, 'method must be GET\n', { Allow: 'GET' });
         return;

@@ -1,7 +1,12 @@
 // The whole broker under valgrind with the plugin loaded: connect, publish (a miss, then the
 // cache), subscribe, a revocation (kick), the stream dropping and coming back, a config reload
 // (2.0.11 keeps v5 plugins as they are), shutdown (cleanup joins the stream thread). Any invalid access or definite leak
-// makes valgrind exit 99 and the test fail, with valgrind's report in the message.
+// makes valgrind exit 99 and the test fail, with valgrind's report in the message. The stream
+// and the checks carry the broker credential (plugin_opt_token_file), as in production.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { commandSync } from '../support/processes';
 import {
@@ -19,16 +24,26 @@ const haveValgrind = commandSync('valgrind', ['--version']).code === 0;
 const maybe = haveValgrind ? test : test.skip; // scripts/setup.sh --test installs valgrind
 
 let s: PluginStack | undefined;
+let dir: string | undefined;
 const clients: MqttClient[] = [];
 afterAll(async () => {
   for (const c of clients) c.end(true);
   await s?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 maybe(
   'connect, publish, subscribe, revoke, stream drop, reload, shutdown: valgrind-clean',
   async () => {
-    s = await startPluginStack({ name: 'plugin-valgrind', wrapper: VALGRIND });
+    dir = await mkdtemp(join(tmpdir(), 'plugin-valgrind-'));
+    const token = randomBytes(24).toString('base64url');
+    await writeFile(join(dir, 'token'), `${token}\n`, { mode: 0o600 });
+    s = await startPluginStack({
+      name: 'plugin-valgrind',
+      wrapper: VALGRIND,
+      serviceEnv: { BROKER_TOKEN_SHA256: createHash('sha256').update(token).digest('hex') },
+      pluginOpts: { token_file: join(dir, 'token') },
+    });
     const st = s;
     const acl = [{ pattern: '%u/#', access: 'readwrite' }];
     for (const id of ['vg-1', 'vg-2'])

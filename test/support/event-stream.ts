@@ -38,11 +38,18 @@ function parseBlock(block: string): { event?: string; data?: string; comment: bo
 
 export function openEvents(
   port: number,
-  opts: { method?: string; timeoutMs?: number } = {},
+  opts: { method?: string; timeoutMs?: number; headers?: http.OutgoingHttpHeaders } = {},
 ): Promise<EventStreamClient> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method: opts.method ?? 'GET', path: '/mqtt/events', agent: false },
+      {
+        host: '127.0.0.1',
+        port,
+        method: opts.method ?? 'GET',
+        path: '/mqtt/events',
+        agent: false,
+        headers: opts.headers,
+      },
       (res) => {
         req.setTimeout(0); // answered: from now on silence is the test's to judge
         let buf = '';
