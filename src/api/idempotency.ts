@@ -32,6 +32,12 @@ export function trackerOf(res: Response): IdempotencyTracker | undefined {
   };
 }
 
+/** The raw query string, as sent: `?username=a` and `?username=b` are two requests. */
+const queryOf = (url: string): string => {
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q);
+};
+
 export function idempotency(deps: IdempotencyDeps): RequestHandler {
   const gate = new IdempotencyGate(deps);
   return async (req, res, next) => {
@@ -43,6 +49,7 @@ export function idempotency(deps: IdempotencyDeps): RequestHandler {
       begun = await gate.begin(key, [
         req.method,
         req.path,
+        queryOf(req.originalUrl),
         actor,
         JSON.stringify(req.body ?? null),
       ]);
