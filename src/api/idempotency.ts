@@ -46,7 +46,7 @@ export function idempotency(deps: IdempotencyDeps): RequestHandler {
     const actor = (res.locals.actor as string | undefined) ?? '';
     let begun;
     try {
-      begun = await gate.begin(key, [
+      begun = await gate.begin(key, res.locals.actorScope as string, [
         req.method,
         req.path,
         queryOf(req.originalUrl),

@@ -2,7 +2,7 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readConfig, type Config } from '../../src/config';
+import { readConfig, type AdminToken, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { buildService } from '../../src/main';
 import { createKeys, type Keys } from '../../src/store/keys';
@@ -48,7 +48,7 @@ export function captureLog(): {
 export async function startTestService(
   name: string,
   env: Record<string, string> = {},
-  opts: { log?: { write(s: string): void } } = {},
+  opts: { log?: { write(s: string): void }; adminTokens?: AdminToken[] } = {},
 ): Promise<TestService> {
   const config = readConfig({
     PORT: '0',
@@ -61,7 +61,7 @@ export async function startTestService(
   });
   const service = await buildService(config, {
     logger: createLogger(opts.log ? 'info' : config.LOG_LEVEL, opts.log),
-    adminTokens: [ADMIN],
+    adminTokens: opts.adminTokens ?? [ADMIN],
   });
   const { port } = await service.start();
   await service.ctx.health.ready(5000).catch(() => undefined);
