@@ -29,6 +29,7 @@ export function trackerOf(res: Response): IdempotencyTracker | undefined {
   return {
     done: (a) => t.done(a),
     failed: (err, a) => t.failed(err, a, res.locals.applied as KeptAnswer | undefined),
+    unused: () => t.unused(),
   };
 }
 

@@ -50,6 +50,8 @@ export interface IdempotencyTracker {
   done(answer: Answer): Promise<void>;
   /** `kept`: the answer a write applied but unconfirmed would have made. */
   failed(err: unknown, answer: Answer, kept?: KeptAnswer): Promise<void>;
+  /** Nothing ran (no route took the request): the key is free again at once. */
+  unused(): Promise<void>;
 }
 
 export type Begun = { replay: Answer } | { tracker: IdempotencyTracker };
@@ -113,6 +115,7 @@ export class IdempotencyGate {
         if (!retryable(err)) return sealed('done', a);
         return save({ state: 'pending', fp });
       },
+      unused: () => save({ state: 'pending', fp }),
     };
   }
 

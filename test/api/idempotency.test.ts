@@ -154,3 +154,24 @@ it('the query string is part of the request: the same key on another ?username= 
   const again = await clear('idem-lk1').expect(204);
   expect(again.headers['idempotent-replayed']).toBe('true');
 });
+
+it('a key sent to a route that does not exist is free again at once, not held for 60 s', async () => {
+  const key = freshKey();
+  const miss = () =>
+    api()
+      .post('/api/v1/no-such-route')
+      .set(ADMIN_AUTH)
+      .set('Idempotency-Key', key)
+      .send({ id: 'idem-nr' });
+  expect((await miss()).status).toBe(404);
+  const again = await miss();
+  expect(again.status).toBe(404);
+  expect(again.body.error.code).toBe('not_found');
+  // the same key then serves the request that was meant
+  await api()
+    .post('/api/v1/devices')
+    .set(ADMIN_AUTH)
+    .set('Idempotency-Key', key)
+    .send({ id: 'idem-nr' })
+    .expect(201);
+});
