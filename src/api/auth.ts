@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { AdminToken } from '../config';
-import { unauthorized } from '../errors';
+import { badRequest, unauthorized } from '../errors';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -23,6 +23,10 @@ export function requireAdmin(tokens: readonly AdminToken[]): RequestHandler {
         'the management API is disabled: no admin token is configured. Set ADMIN_TOKENS=name:token ' +
           '(16+ characters) or ADMIN_TOKEN_FILE and restart',
       );
+    }
+    // Node keeps the first of two Authorization headers; a proxy may have read the other.
+    if ((req.headersDistinct.authorization?.length ?? 0) > 1) {
+      throw badRequest('more than one Authorization header: send exactly one');
     }
     const header = req.headers.authorization ?? '';
     const m = /^Bearer (\S+)$/i.exec(header);
