@@ -215,7 +215,8 @@ export interface AdminToken {
 
 /**
  * ADMIN_TOKENS: comma separated `name:token` (or bare `token`, named admin-1, admin-2, …);
- * ADMIN_TOKEN_FILE: the same, one per line. Tokens shorter than 16 characters are refused.
+ * ADMIN_TOKEN_FILE: the same, one per line. Tokens shorter than 16 characters are refused, and
+ * so are two tokens of one name.
  */
 export function readAdminTokens(env: NodeJS.ProcessEnv = process.env): AdminToken[] {
   const entries: string[] = [];
@@ -231,7 +232,7 @@ export function readAdminTokens(env: NodeJS.ProcessEnv = process.env): AdminToke
     }
     entries.push(...text.split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#')));
   }
-  return entries
+  const tokens = entries
     .map((e) => e.trim())
     .filter(Boolean)
     .map((e, i) => {
@@ -245,4 +246,15 @@ export function readAdminTokens(env: NodeJS.ProcessEnv = process.env): AdminToke
       }
       return { name, token };
     });
+  // The name is what the audit trail shows: two tokens under one name could not be told apart.
+  const seen = new Set<string>();
+  for (const { name } of tokens) {
+    if (seen.has(name)) {
+      throw new ConfigError(
+        `ADMIN_TOKENS/ADMIN_TOKEN_FILE: the name "${name}" is given to more than one token; give each token its own name`,
+      );
+    }
+    seen.add(name);
+  }
+  return tokens;
 }

@@ -72,6 +72,15 @@ describe('readAdminTokens', () => {
     expect(readAdminTokens({})).toEqual([]);
   });
 
+  it('refuses two tokens of one name, naming ADMIN_TOKENS and the name, not the tokens', () => {
+    const A = 'alice-token-A-0123456789';
+    const C = 'alice-token-C-0123456789';
+    const dup = () => readAdminTokens({ ADMIN_TOKENS: `alice:${A},alice:${C}` });
+    expect(dup).toThrow(ConfigError);
+    expect(dup).toThrow(/ADMIN_TOKENS.*"alice".*more than one token/);
+    expect(dup).not.toThrow(/token-A|token-C/);
+  });
+
   it('never puts a token in an error message', () => {
     expect(() => readAdminTokens({ ADMIN_TOKENS: 'ops:secret123' })).toThrow(/"ops"/);
     expect(() => readAdminTokens({ ADMIN_TOKENS: 'ops:secret123' })).not.toThrow(/secret123/);

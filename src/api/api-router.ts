@@ -1,5 +1,6 @@
 // /api/v1: the OpenAPI document (public), then JSON parsing, admin auth, one log line and
 // one metric per call, and the routers.
+import { isUtf8 } from 'node:buffer';
 import express, { Router } from 'express';
 import type { AppContext } from '../context';
 import type { Exporter } from '../export/exporter';
@@ -17,6 +18,13 @@ export interface ApiDeps {
   exporter: Exporter;
   audit: AuditLog;
   extra?: Router[];
+}
+
+/** Bytes that are not UTF-8 would be decoded as U+FFFD and stored as such: a 400 instead. */
+function refuseInvalidUtf8(_req: unknown, _res: unknown, buf: Buffer): void {
+  if (!isUtf8(buf)) {
+    throw Object.assign(new Error('body is not valid UTF-8'), { status: 400, type: 'encoding' });
+  }
 }
 
 export function createApiRouter(ctx: AppContext, deps: ApiDeps): Router {
@@ -54,7 +62,7 @@ export function createApiRouter(ctx: AppContext, deps: ApiDeps): Router {
   api.use(deadline(ctx.config.MANAGEMENT_TIMEOUT_MS));
   // The token first: no body is read for anyone without one.
   api.use(requireAdmin(ctx.adminTokens));
-  api.use(express.json({ limit: '256kb', strict: true }));
+  api.use(express.json({ limit: '256kb', strict: true, verify: refuseInvalidUtf8 }));
   // After the token and the body: a key is scoped to its admin token and its request.
   api.use(
     idempotency({

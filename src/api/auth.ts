@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { AdminToken } from '../config';
-import { unauthorized } from '../errors';
+import { badRequest, unauthorized } from '../errors';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -11,7 +11,12 @@ const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
  * No token configured: every call is refused — the API is never open by default.
  */
 export function requireAdmin(tokens: readonly AdminToken[]): RequestHandler {
-  const known = tokens.map((t) => ({ name: t.name, digest: digest(t.token) }));
+  // scope: what the token's Idempotency-Key records are kept under (one token cannot replay
+  // another's answer); a digest of the digest, so it is no stand-in for the token.
+  const known = tokens.map((t) => {
+    const d = digest(t.token);
+    return { name: t.name, digest: d, scope: createHash('sha256').update(d).digest('hex') };
+  });
   return (req, res, next) => {
     if (known.length === 0) {
       throw unauthorized(
@@ -19,18 +24,23 @@ export function requireAdmin(tokens: readonly AdminToken[]): RequestHandler {
           '(16+ characters) or ADMIN_TOKEN_FILE and restart',
       );
     }
+    // Node keeps the first of two Authorization headers; a proxy may have read the other.
+    if ((req.headersDistinct.authorization?.length ?? 0) > 1) {
+      throw badRequest('more than one Authorization header: send exactly one');
+    }
     const header = req.headers.authorization ?? '';
     const m = /^Bearer (\S+)$/i.exec(header);
-    let who: string | null = null;
+    let who: (typeof known)[number] | null = null;
     if (m) {
       const given = digest(m[1] as string);
-      for (const t of known) if (timingSafeEqual(given, t.digest) && who === null) who = t.name;
+      for (const t of known) if (timingSafeEqual(given, t.digest) && who === null) who = t;
     }
     if (who === null) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="mqtt-authd"');
       throw unauthorized('missing or invalid bearer token');
     }
-    res.locals.actor = who;
+    res.locals.actor = who.name;
+    res.locals.actorScope = who.scope;
     next();
   };
 }

@@ -66,7 +66,9 @@ function toKnown(err: unknown): KnownError | null {
   return known;
 }
 
-export const notFoundHandler: RequestHandler = (req, res) => {
+export const notFoundHandler: RequestHandler = async (req, res) => {
+  // An Idempotency-Key claimed for a route that does not exist frees at once (no 409 for 60 s).
+  await trackerOf(res)?.unused();
   res
     .status(404)
     .json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } });

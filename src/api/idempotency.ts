@@ -29,8 +29,15 @@ export function trackerOf(res: Response): IdempotencyTracker | undefined {
   return {
     done: (a) => t.done(a),
     failed: (err, a) => t.failed(err, a, res.locals.applied as KeptAnswer | undefined),
+    unused: () => t.unused(),
   };
 }
+
+/** The raw query string, as sent: `?username=a` and `?username=b` are two requests. */
+const queryOf = (url: string): string => {
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q);
+};
 
 export function idempotency(deps: IdempotencyDeps): RequestHandler {
   const gate = new IdempotencyGate(deps);
@@ -40,9 +47,10 @@ export function idempotency(deps: IdempotencyDeps): RequestHandler {
     const actor = (res.locals.actor as string | undefined) ?? '';
     let begun;
     try {
-      begun = await gate.begin(key, [
+      begun = await gate.begin(key, res.locals.actorScope as string, [
         req.method,
         req.path,
+        queryOf(req.originalUrl),
         actor,
         JSON.stringify(req.body ?? null),
       ]);

@@ -23,7 +23,7 @@ export const deviceId = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
   .describe(
-    'Device id, also its MQTT username. No ":", whitespace, control characters, "+", "#" or "/".',
+    'Device id, also its MQTT username. No ":", whitespace, control characters, "+", "#" or "/"; well-formed Unicode in NFC, something visible.',
   );
 
 export const createDeviceBody = z

@@ -50,6 +50,8 @@ export interface IdempotencyTracker {
   done(answer: Answer): Promise<void>;
   /** `kept`: the answer a write applied but unconfirmed would have made. */
   failed(err: unknown, answer: Answer, kept?: KeptAnswer): Promise<void>;
+  /** Nothing ran (no route took the request): the key is free again at once. */
+  unused(): Promise<void>;
 }
 
 export type Begun = { replay: Answer } | { tracker: IdempotencyTracker };
@@ -64,11 +66,15 @@ export interface IdempotencyDeps {
 export class IdempotencyGate {
   constructor(private readonly deps: IdempotencyDeps) {}
 
-  /** `parts`: what makes two requests the same (method, path, actor, body). */
-  async begin(key: string, parts: readonly string[]): Promise<Begun> {
+  /**
+   * `scope`: whose records these are (an admin token's; '' for the CLI): the same key under
+   * another scope is another record. `parts`: what makes two requests the same (method, path,
+   * query, actor, body).
+   */
+  async begin(key: string, scope: string, parts: readonly string[]): Promise<Begun> {
     const problem = idempotencyKeyProblem(key);
     if (problem) throw idempotencyKeyInvalid(problem);
-    const s = idempotencySecrets(key);
+    const s = idempotencySecrets(key, scope);
     const fp = fingerprint(s.mac, parts);
     const found = await this.deps.records.claim(s.name, fp, PENDING_MS);
     if (found) {
@@ -109,6 +115,7 @@ export class IdempotencyGate {
         if (!retryable(err)) return sealed('done', a);
         return save({ state: 'pending', fp });
       },
+      unused: () => save({ state: 'pending', fp }),
     };
   }
 
@@ -150,7 +157,7 @@ export async function runIdempotent<T>(
   probe: (a: Answer) => Probe,
 ): Promise<Answer> {
   if (key === undefined) return shape(await run());
-  const begun = await gate.begin(key, parts);
+  const begun = await gate.begin(key, '', parts);
   if ('replay' in begun) return begun.replay;
   try {
     const a = shape(await run());

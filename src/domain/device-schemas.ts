@@ -77,4 +77,9 @@ export const passwordSchema = z
   .string()
   .min(PASSWORD_MIN)
   .max(PASSWORD_MAX)
+  // A lone surrogate has no UTF-8 form: it would be hashed as U+FFFD, so another password
+  // with any other lone surrogate there would verify too.
+  .refine((p) => !/\p{Cs}/u.test(p), {
+    message: 'must be well-formed Unicode (a lone surrogate such as \\ud800 has no UTF-8 form)',
+  })
   .describe(`At least ${PASSWORD_MIN} characters; omit to have one generated.`);

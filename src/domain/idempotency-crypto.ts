@@ -25,9 +25,10 @@ export function idempotencyKeyProblem(key: string): string | null {
 const derive = (key: string, info: string) =>
   Buffer.from(hkdfSync('sha256', Buffer.from(key, 'utf8'), SALT, info, 32));
 
-export function idempotencySecrets(key: string): IdempotencySecrets {
+/** `scope` (an admin token's, '' for the CLI) names the record: one key, one record per scope. */
+export function idempotencySecrets(key: string, scope = ''): IdempotencySecrets {
   return {
-    name: derive(key, 'record name').toString('hex'),
+    name: derive(key, scope ? `record name ${scope}` : 'record name').toString('hex'),
     seal: derive(key, 'aes-256-gcm'),
     mac: derive(key, 'request fingerprint'),
   };

@@ -16,7 +16,7 @@
 import { isValidRulePattern, type AclRule } from '../domain/acl';
 import { parseLegacyHash } from '../domain/legacy-hash';
 import { filterProblem, hashProblem } from '../domain/mosquitto-rules';
-import { usernameProblem } from '../domain/names';
+import { storedUsernameProblem } from '../domain/names';
 import { parseHash } from '../domain/passwd-hash';
 import { describeDamage, type DeviceRecord } from '../store/records';
 
@@ -37,7 +37,7 @@ export type SkipReason =
 
 /** Why a user gets no passwd line, or null when it gets one. */
 export function passwdSkip(rec: DeviceRecord, maxIterations = Infinity): SkipReason | null {
-  if (rec.damaged || usernameProblem(rec.username)) return 'damaged';
+  if (rec.damaged || storedUsernameProblem(rec.username)) return 'damaged';
   if (rec.disabled) return 'disabled';
   if (rec.clientIds.length > 0) return 'bound-client-ids';
   if (hashProblem(rec.hash)) {
@@ -52,7 +52,7 @@ export function passwdSkip(rec: DeviceRecord, maxIterations = Infinity): SkipRea
 /** Why a skipped record is damaged, for the export status and log. */
 export function damageReason(rec: DeviceRecord): string {
   if (rec.damaged) return describeDamage(rec.damaged);
-  return `user name ${usernameProblem(rec.username) ?? 'invalid'}`;
+  return `user name ${storedUsernameProblem(rec.username) ?? 'invalid'}`;
 }
 
 export const passwdLine = (rec: DeviceRecord): string => `${rec.username}:${rec.hash}\n`;

@@ -137,3 +137,41 @@ it('no generated password is in Redis in plaintext; only hashes of the keys name
     redis.disconnect();
   }
 });
+
+it('the query string is part of the request: the same key on another ?username= is a 422', async () => {
+  const { throttle } = t.service.ctx;
+  await throttle.failed('idem-lk1', 'idem-lk-c1');
+  await throttle.failed('idem-lk2', 'idem-lk-c2');
+  const key = freshKey();
+  const clear = (name: string) =>
+    api().delete(`/api/v1/lockouts?username=${name}`).set(ADMIN_AUTH).set('Idempotency-Key', key);
+  await clear('idem-lk1').expect(204);
+  expect((await throttle.state('username', 'idem-lk1')).failures).toBe(0);
+  const other = await clear('idem-lk2').expect(422);
+  expect(other.body.error.code).toBe('idempotency_key_reused');
+  expect((await throttle.state('username', 'idem-lk2')).failures).toBe(1);
+  // the same query again is the retry
+  const again = await clear('idem-lk1').expect(204);
+  expect(again.headers['idempotent-replayed']).toBe('true');
+});
+
+it('a key sent to a route that does not exist is free again at once, not held for 60 s', async () => {
+  const key = freshKey();
+  const miss = () =>
+    api()
+      .post('/api/v1/no-such-route')
+      .set(ADMIN_AUTH)
+      .set('Idempotency-Key', key)
+      .send({ id: 'idem-nr' });
+  expect((await miss()).status).toBe(404);
+  const again = await miss();
+  expect(again.status).toBe(404);
+  expect(again.body.error.code).toBe('not_found');
+  // the same key then serves the request that was meant
+  await api()
+    .post('/api/v1/devices')
+    .set(ADMIN_AUTH)
+    .set('Idempotency-Key', key)
+    .send({ id: 'idem-nr' })
+    .expect(201);
+});

@@ -81,6 +81,22 @@ it('names a UTF-8 BOM at the start of a go-auth passwords file and imports its f
   expect(r.stdout).toMatch(/create first/);
 });
 
+it('reports names not in NFC or with nothing visible, and imports the NFC one', async () => {
+  const file = join(dir, 'passwords-unicode');
+  const lines = ['cafe\u0301', '\u0301\u0301', '\u3164', 'caf\u00e9'].map(
+    (u) => `${u}:${pbkdf2()}`,
+  );
+  await writeFile(file, `${lines.join('\n')}\n`);
+  const r = await run('--passwords', file, '--dry-run');
+  expect(r.stderr).toMatch(
+    /passwords-unicode:1: user name must be in Unicode normalization form NFC/,
+  );
+  expect(r.stderr).toMatch(/passwords-unicode:2: user name must contain a visible character/);
+  expect(r.stderr).toMatch(/passwords-unicode:3: user name must contain a visible character/);
+  expect(r.stdout).toContain('create caf\u00e9');
+  expect(r.stdout).not.toContain('create cafe\u0301');
+});
+
 describe('ACL mapping scale', () => {
   const empty: GoAuthSets = { racls: [], wacls: [], rwacls: [], sacls: [] };
   const set = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i));

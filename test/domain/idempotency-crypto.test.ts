@@ -32,6 +32,10 @@ it('the record name, seal key and MAC key are stable, distinct, and none is the 
   expect(a.seal.toString('hex')).not.toBe(a.name);
   expect(a.mac.equals(a.seal)).toBe(false);
   expect(idempotencySecrets(`${KEY}x`).name).not.toBe(a.name);
+  // one key, one record per admin token; '' (the CLI) keeps the name it always had
+  expect(idempotencySecrets(KEY, 'token-a').name).not.toBe(a.name);
+  expect(idempotencySecrets(KEY, 'token-a').name).not.toBe(idempotencySecrets(KEY, 'token-c').name);
+  expect(idempotencySecrets(KEY, '')).toEqual(a);
 });
 
 it('a sealed answer opens with its key only, and holds no plaintext', () => {

@@ -1,4 +1,4 @@
-import { MAX_NAME_LENGTH, usernameProblem } from '../../src/domain/names';
+import { MAX_NAME_LENGTH, storedUsernameProblem, usernameProblem } from '../../src/domain/names';
 
 describe('usernameProblem rejects', () => {
   it.each([
@@ -39,6 +39,18 @@ describe('usernameProblem rejects', () => {
     ['encoded dot', '%2e', /"\."/],
     ['encoded dot dot', '%2E%2e', /"\."/],
     ['half-encoded dot dot', '.%2e', /"\."/],
+    ['lone high surrogate', 'dev\ud800', /well-formed Unicode/],
+    ['lone low surrogate', 'dev\udc00', /well-formed Unicode/],
+    ['reversed pair', 'dev\ude00\ud83d', /well-formed Unicode/],
+    ['U+FFFD', 'dev\ufffd', /U\+FFFD/],
+    ['NFD', 'cafe\u0301', /NFC \("caf\u00e9"\)/],
+    ['NFD Hangul', '\u1112\u1161\u11ab', /NFC/],
+    ['combining marks only', '\u0301\u0301', /visible character/],
+    ['lone combining mark', '\u0301', /visible character/],
+    ['Hangul filler', '\u3164', /visible character/],
+    ['halfwidth Hangul filler', '\uffa0\uffa0', /visible character/],
+    ['Braille blank', '\u2800', /visible character/],
+    ['variation selector only', '\ufe0f', /visible character/],
   ])('%s', (_, name, message) => {
     const problem = usernameProblem(name);
     expect(problem).not.toBeNull();
@@ -63,7 +75,18 @@ describe('usernameProblem accepts', () => {
     ['a..b'],
     ['user@example.com'],
     ['a'.repeat(MAX_NAME_LENGTH)],
+    ['caf\u00e9'],
+    ['\ud83d\ude00'],
+    ['\ud83d\udc4d\ud83c\udffd'],
+    ['\u00e9\u0301'],
+    ['\ud55c'],
   ])('%j', (name) => {
     expect(usernameProblem(name)).toBeNull();
   });
+});
+
+it('a name stored before the Unicode rules still passes the stored rules (it keeps exporting)', () => {
+  expect(usernameProblem('cafe\u0301')).toMatch(/NFC/);
+  expect(storedUsernameProblem('cafe\u0301')).toBeNull();
+  expect(storedUsernameProblem('a:b')).toMatch(/":"/);
 });

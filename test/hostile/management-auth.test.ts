@@ -211,3 +211,21 @@ test('wrong or missing credentials: 401 on every route, identical for existing a
   expect(Number(figures.routes)).toBeGreaterThanOrEqual(13);
   expect(figures.runs).toBe(RUNS);
 });
+
+test('two Authorization headers are a 400 naming the header, even when both hold the token', async () => {
+  const path = '/api/v1/devices';
+  for (const pair of [
+    [`Bearer ${st.token}`, `Bearer ${st.token}`],
+    [`Bearer ${st.token}`, 'Bearer wrong-token-0123456789'],
+    ['Bearer wrong-token-0123456789', `Bearer ${st.token}`],
+  ]) {
+    const a = await send(port, path, { method: 'GET', headers: { Authorization: pair } });
+    expect(a.status).toBe(400);
+    const body = JSON.parse(a.body) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('bad_request');
+    expect(body.error.message).toMatch(/Authorization/);
+    expect(a.body).not.toContain(st.token);
+  }
+  const one = await send(port, path, { method: 'GET', headers: bearer(st.token) });
+  expect(one.status).toBe(200);
+});

@@ -16,7 +16,8 @@ export interface Answer {
 export interface RequestOptions {
   method?: string;
   body?: string | Buffer;
-  headers?: Record<string, string>;
+  /** an array: the header sent that many times */
+  headers?: Record<string, string | string[]>;
   agent?: http.Agent | false;
   timeoutMs?: number;
 }
