@@ -9,69 +9,35 @@ import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { docBlocks, shellLines } from '../support/doc-blocks';
-import { send, sleep } from '../support/http';
+import { send } from '../support/http';
 import {
   CLI,
-  commandSync,
   freePort,
   ROOT,
   startMosquitto,
   startProcess,
   testPrefix,
   type MosquittoProcess,
-  type Proc,
 } from '../support/processes';
-import { cleanTestPrefix, testRedisEnv } from '../support/topology';
+import {
+  asRoot,
+  baseEnv as envFor,
+  firstRunService,
+  hasScript,
+  pageBlocks,
+  registerDevice,
+  terminal,
+  until,
+} from '../support/quick-start';
+import { cleanTestPrefix } from '../support/topology';
 
 const README = readFileSync(path.join(ROOT, 'docs/fallback.md'), 'utf8');
-const quick = [
-  ...docBlocks('README.md').filter((b) => b.section === 'Quick start'),
-  ...docBlocks('docs/fallback.md').filter((b) => b.section === 'Step by step'),
-];
-const block = (what: string, pick: (text: string) => boolean) => {
-  const found = quick.filter((b) => pick(b.text));
-  if (found.length !== 1) throw new Error(`quick start + fallback: expected one ${what} block`);
-  return found[0]!.text;
-};
-const asRoot = process.getuid?.() === 0;
-// script(1) (util-linux) gives the service a terminal, as the README's first command has.
-const hasScript = commandSync('sh', ['-c', 'command -v script']).code === 0;
+const block = pageBlocks([
+  ['README.md', 'Quick start'],
+  ['docs/fallback.md', 'Step by step'],
+]);
 const prefix = testPrefix('fallback-quick');
-const baseEnv = () => ({
-  PATH: process.env.PATH ?? '/usr/bin:/bin',
-  HOME: process.env.HOME ?? '/tmp',
-  ...testRedisEnv(),
-  REDIS_KEY_PREFIX: prefix,
-});
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>) {
-  const end = Date.now() + 20_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** A shell fed line by line through stdin, like a terminal; returns each block's output. */
-function terminal(env: Record<string, string>) {
-  const sh = startProcess('bash', ['--noprofile', '--norc'], { env, stdin: true, cwd: ROOT });
-  let n = 0;
-  return {
-    proc: sh,
-    async run(text: string): Promise<string> {
-      const marker = `__block_${++n}_done__`;
-      const from = sh.logs().length;
-      sh.input(`${text}\necho ${marker}\n`);
-      return until(`the shell to run:\n${text}\n(output: ${sh.logs().slice(from)})`, () => {
-        const out = sh.logs().slice(from);
-        const at = out.indexOf(marker);
-        return at >= 0 ? out.slice(0, at) : undefined;
-      });
-    },
-  };
-}
+const baseEnv = () => envFor(prefix);
 
 const procs: { stop(): Promise<unknown> }[] = [];
 let dir = '';
@@ -90,37 +56,18 @@ afterAll(async () => {
     expect(pkg.scripts.start).toMatch(/ && node dist\/src\/cli\.js serve$/);
 
     // 1. On a terminal (script(1) gives it a pty), no token configured: one for this run, shown.
-    const port = await freePort();
-    const term1: Proc = startProcess(
-      'script',
-      ['-qfec', `exec ${process.execPath} ${CLI} serve`, '/dev/null'],
-      { env: { ...baseEnv(), TERM: 'dumb', PORT: String(port) }, stdin: true, cwd: ROOT },
-    );
+    const { term: term1, port, token } = await firstRunService(baseEnv());
     procs.push(term1);
-    const token = await until('the first-run token', () => {
-      return /export TOKEN=(\S+)/.exec(term1.logs())?.[1];
-    });
-    expect(token.length).toBeGreaterThanOrEqual(16);
-    // Shown on the terminal, never in a log line.
-    const logLines = term1
-      .logs()
-      .split(/\r?\n/)
-      .filter((l) => l.startsWith('{'));
-    expect(logLines.some((l) => l.includes('listening'))).toBe(true);
-    expect(logLines.filter((l) => l.includes(token))).toEqual([]);
 
     // 2. A device, registered from a second terminal as the README shows.
     const term2 = terminal(baseEnv());
     procs.push(term2.proc);
-    const register = block('register', (t) => t.includes('/api/v1/devices'));
-    expect(register).toMatch(/^export TOKEN=…$/m);
-    const registered = await term2.run(
-      register
-        .replace(/^export TOKEN=…$/m, `export TOKEN=${token}`)
-        .replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`),
+    await registerDevice(
+      term2,
+      block('register', (t) => t.includes('/api/v1/devices')),
+      port,
+      token,
     );
-    const device = JSON.parse(registered) as { id: string; password?: string };
-    expect(device.id).toBe('sensor-1');
 
     // 3. The fallback pair. The service goes first: it writes the files the broker needs.
     await term1.stop();
