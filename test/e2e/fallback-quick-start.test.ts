@@ -62,12 +62,7 @@ afterAll(async () => {
     // 2. A device, registered from a second terminal as the README shows.
     const term2 = terminal(baseEnv());
     procs.push(term2.proc);
-    await registerDevice(
-      term2,
-      block('register', (t) => t.includes('/api/v1/devices')),
-      port,
-      token,
-    );
+    await registerDevice(term2, block, port, token);
 
     // 3. The fallback pair. The service goes first: it writes the files the broker needs.
     await term1.stop();

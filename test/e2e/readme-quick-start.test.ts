@@ -91,12 +91,7 @@ async function walk(as: 'suite user' | 'normal user') {
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const term2 = terminal({ ...env, ...(user ? { HOME: cwd } : {}) }, { cwd, user });
   procs.push(term2.proc);
-  await registerDevice(
-    term2,
-    block('register', (t) => t.includes('/api/v1/devices')),
-    port,
-    token,
-  );
+  await registerDevice(term2, block, port, token);
 
   // 3. The broker with our plugin, from the README's block, in the same terminal: no restart
   // of the service, no pid file, no exported files.

@@ -114,13 +114,14 @@ export async function firstRunService(
 /** Step 2 of the README: `export TOKEN=…` pasted, the device registered in the terminal. */
 export async function registerDevice(
   term: Terminal,
-  block: string,
+  block: ReturnType<typeof pageBlocks>,
   port: number,
   token: string,
 ): Promise<void> {
-  expect(block).toMatch(/^export TOKEN=…$/m);
+  const text = block('register', (t) => t.includes('/api/v1/devices'));
+  expect(text).toMatch(/^export TOKEN=…$/m);
   const registered = await term.run(
-    block
+    text
       .replace(/^export TOKEN=…$/m, `export TOKEN=${token}`)
       .replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`),
   );
