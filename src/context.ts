@@ -11,6 +11,7 @@ import { HashWork } from './domain/hash-work';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './ops/metrics';
 import type { ChangeFeed } from './store/change-feed';
+import type { ChangeLog } from './store/change-log';
 import type { CredentialStore } from './store/credential-store';
 import type { AuditStore } from './store/audit-store';
 import type { IdempotencyStore } from './store/idempotency-store';
@@ -27,6 +28,8 @@ export interface AppContext {
   /** Exports, imports, migrations (30 s command timeout). */
   bulkStore: CredentialStore;
   feed: ChangeFeed;
+  /** The change log the feed catches up from and v2 event streams resume from. */
+  changeLog: ChangeLog;
   lockoutStore: LockoutStore;
   health: StoreHealth;
   /** The audit trail's streams (changes outside the credential store, and every read). */
@@ -71,6 +74,10 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const stores = createRedisStores(config, logger, { changeFeed: o.changeFeed });
   const store = o.store ?? stores.credentials;
   const feed = o.feed ?? stores.feed;
+  feed.on('resync', (outcome, replayed) => {
+    metrics.feedResyncs.labels(outcome).inc();
+    metrics.feedReplayed.inc(replayed);
+  });
   const lockoutStore = o.lockoutStore ?? stores.lockouts;
   const [hit, miss] = [metrics.cacheLookups.labels('hit'), metrics.cacheLookups.labels('miss')];
   const cache =
@@ -131,6 +138,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     store,
     bulkStore: o.bulkStore ?? stores.bulkCredentials,
     feed,
+    changeLog: o.changeLog ?? stores.changeLog,
     lockoutStore,
     health: o.health ?? stores.health,
     auditStore: o.auditStore ?? stores.audit,

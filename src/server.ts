@@ -6,6 +6,7 @@ import { CHECK_PATH_PREFIX, refuseCrossSite } from './checks/check-guard';
 import { createCheckHandler } from './checks/check-handler';
 import { createEventStreams } from './checks/events-stream';
 import type { AppContext } from './context';
+import { cursorScope } from './store/change-log';
 
 export interface Service {
   ctx: AppContext;
@@ -25,6 +26,8 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
   const events = createEventStreams({
     config: ctx.config,
     feed: ctx.feed,
+    changeLog: ctx.changeLog,
+    cursorScope: () => cursorScope(ctx.config.REDIS_KEY_PREFIX, null),
     metrics: ctx.metrics,
     logger: ctx.logger.child({ name: 'authd:events' }),
   });
