@@ -28,7 +28,7 @@ function row(label: string, p: Pair, ld: string, digits = 0): string {
 function rssLines(rows: RssRow[]): string[] {
   const out = [
     '',
-    'Memory with the whole fleet held (one-rule devices `devices/%u/#`, one `$7$` hash; RSS once it stopped growing, minus the same broker holding nothing):',
+    'Memory with the whole fleet held (one-rule devices `devices/%u/#`, one `$7$` hash; the plugin read once it logged the preload done and its RSS stopped growing, minus the same broker holding nothing):',
     '',
     '| devices | plugin RSS (preload) | B/device | passwd + acl_file RSS | B/device |',
     '|--:|--:|--:|--:|--:|',

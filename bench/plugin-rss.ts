@@ -1,7 +1,7 @@
 // Workload (f) of bench/plugin.ts: the broker's resident memory per device when it holds the
 // whole fleet. N one-rule devices (`devices/%u/#`, one `$7$` hash) go straight into Redis;
-// the plugin broker starts with `plugin_opt_preload true` and is read once its RSS stops
-// growing; the files broker reads the passwd + acl_file exported for the same N. Per device:
+// the plugin broker starts with `plugin_opt_preload true` and is read once it logged the
+// preload done and its RSS stopped growing; the files broker reads the passwd + acl_file exported for the same N. Per device:
 // (RSS − the same broker holding nothing) ÷ N, and the slope between the two sizes.
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -84,8 +84,12 @@ export async function measureRss(
       try {
         const p = await startMosquitto({ config: pluginConfig(service.url, { ...credential.opts, preload: 'true' }), bin: broker }); // prettier-ignore
         brokers.push(p);
-        plugin = await settledRss(p.pid, 300_000);
-        preloadSeconds = (performance.now() - started) / 1000 - 2; // minus the 2 s settle
+        // policy_sync.c logs "preloaded N records in T ms" once the whole fleet is held
+        const at = await p.waitForLog(/mqtt-authd: preloaded \d+ records in \d+ ms/, 600_000);
+        const m = /preloaded (\d+) records in (\d+) ms/.exec(p.logs().slice(0, at));
+        if (Number(m?.[1]) < n) throw new Error(`preloaded ${m?.[1]} of ${n} records`);
+        preloadSeconds = m ? Number(m[2]) / 1000 : (performance.now() - started) / 1000;
+        plugin = await settledRss(p.pid, 60_000);
       } catch (err) {
         if (!NOT_SUPPORTED.test(String(err))) throw err;
       }
