@@ -25,8 +25,8 @@ export class RedisCredentialStore extends RedisReader implements CredentialStore
   /**
    * `redis` answers reads; `writer` (default: the same) carries writes and their WAIT, which
    * holds its connection until the replicas confirm: checks must not queue behind it.
-   * `auditCap`: entries kept per audit stream; `logCap`: per change log (the scripts append
-   * to both).
+   * `auditCap`: AUDIT_MAX_ENTRIES, entries kept in the whole audit trail; `logCap`: entries
+   * per change log (the scripts append to both).
    */
   constructor(
     redis: RedisClient,
