@@ -18,6 +18,7 @@ import type { IdempotencyStore } from './store/idempotency-store';
 import type { LockoutStore } from './store/lockout-store';
 import { createRedisStores } from './store/redis-stores';
 import type { StoreHealth } from './store/store-health';
+import type { StoreMarker } from './store/store-marker';
 
 export interface AppContext {
   config: Config;
@@ -30,6 +31,8 @@ export interface AppContext {
   feed: ChangeFeed;
   /** The change log the feed catches up from and v2 event streams resume from. */
   changeLog: ChangeLog;
+  /** The store's marker: a loss of data (Redis restarted empty, FLUSHDB) is found by it. */
+  marker: StoreMarker;
   lockoutStore: LockoutStore;
   health: StoreHealth;
   /** The audit trail's streams (changes outside the credential store, and every read). */
@@ -92,6 +95,22 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       },
       feed,
     );
+  const marker = o.marker ?? stores.marker;
+  // Whatever was read before (or during) a loss may be wrong now: nothing cached survives it,
+  // and the feed's place in the change log (whose revisions start again) is forgotten.
+  const forget = () => {
+    cache.clear();
+    feed.rebase();
+  };
+  marker.on('lost', () => {
+    metrics.storeLosses.inc();
+    metrics.storeLost.set(1);
+    forget();
+  });
+  marker.on('found', () => {
+    metrics.storeLost.set(0);
+    forget();
+  });
   const limits = {
     limit: config.AUTH_FAIL_LIMIT,
     windowS: config.AUTH_FAIL_WINDOW_S,
@@ -139,6 +158,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     bulkStore: o.bulkStore ?? stores.bulkCredentials,
     feed,
     changeLog: o.changeLog ?? stores.changeLog,
+    marker,
     lockoutStore,
     health: o.health ?? stores.health,
     auditStore: o.auditStore ?? stores.audit,

@@ -109,6 +109,16 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    storeLost: new Gauge({
+      name: 'mqtt_authd_store_lost',
+      help: "1 while the store's marker is gone (Redis restarted empty, FLUSHDB) and no operator acknowledged it (mqtt-authd store-ack)",
+      registers: [registry],
+    }),
+    storeLosses: new Counter({
+      name: 'mqtt_authd_store_losses_total',
+      help: "Times the store's marker was found gone (the store lost its data)",
+      registers: [registry],
+    }),
     feedReplayed: new Counter({
       name: 'mqtt_authd_change_feed_replayed_total',
       help: 'Changes the change feed read back from the change log after its subscription came back',

@@ -24,6 +24,7 @@ import {
   type RedisClient,
 } from './redis-client';
 import { RedisCredentialStore } from './redis-credential-store';
+import { StoreMarker } from './store-marker';
 import type { StoreHealth } from './store-health';
 
 export interface Stores {
@@ -34,6 +35,8 @@ export interface Stores {
   feed: ChangeFeed;
   /** The change log, for readers that resume (the plugin's stream). */
   changeLog: ChangeLog;
+  /** The store's marker, watched (started by the service, not by one-shot CLI commands). */
+  marker: StoreMarker;
   lockouts: LockoutStore;
   health: StoreHealth;
   audit: AuditStore;
@@ -97,6 +100,12 @@ export function createRedisStores(
     config.REDIS_FEED_PING_MS,
     changeLog,
   );
+  const marker = new StoreMarker(
+    redis,
+    keys.marker,
+    logger.child({ name: 'authd:store' }),
+    config.STORE_WATCH_MS,
+  );
   const health: StoreHealth = {
     where: describeRedis(config),
     ready: async (ms) => {
@@ -112,12 +121,14 @@ export function createRedisStores(
     bulkCredentials,
     feed,
     changeLog,
+    marker,
     lockouts,
     health,
     audit: new RedisAuditStore(redis, keys, config.AUDIT_MAX_ENTRIES),
     idempotency: new RedisIdempotencyStore(redis, keys),
     async close() {
       feed.close();
+      marker.close();
       await Promise.all([credentials.close(), bulkCredentials.close()]);
       await Promise.all([redis, redisBulk, redisSub].map(closeClient));
     },
