@@ -1,0 +1,159 @@
+/* The decision vectors shared with the TypeScript side (test/vectors/README.md): every case of
+ * decisions.json decided by decisions.c, every case of verifiers.json by verifier.c; prints how
+ * many agree and fails on any disagreement. Missing files are said, not passed over silently. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "decisions.h"
+#include "record_parse.h"
+#include "units_policy.h"
+#include "verifier.h"
+
+static char *slurp(const char *dir, const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "rb");
+	if(!f) return NULL;
+	struct buf b = {0};
+	char chunk[65536];
+	size_t n;
+	while((n = fread(chunk, 1, sizeof chunk, f)) > 0){
+		if(!buf_add(&b, chunk, n)) break;
+	}
+	fclose(f);
+	if(!buf_add_char(&b, '\0')){
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* One case: 1 agrees, 0 disagrees (printed). */
+static int decide_case(const cJSON *c, struct rule_table *t, struct buf *scratch)
+{
+	const char *name = str(c, "name");
+	const cJSON *req = cJSON_GetObjectItemCaseSensitive(c, "request");
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(c, "expect");
+	const char *kind = str(req, "kind");
+	const char *cid = str(req, "clientid");
+	const char *topic = str(req, "topic");
+	const cJSON *acc = cJSON_GetObjectItemCaseSensitive(req, "acc");
+	const cJSON *allow = cJSON_GetObjectItemCaseSensitive(exp, "allow");
+	if(!kind || !cJSON_IsBool(allow)){
+		fprintf(stderr, "vectors: case %s: no request.kind or expect.allow\n", name ? name : "?");
+		return 0;
+	}
+	const char *why = "";
+	struct record *r = record_from_json(cJSON_GetObjectItemCaseSensitive(c, "record"), t, 0, &why);
+	const char *cwhy = "";
+	const cJSON *cj = cJSON_GetObjectItemCaseSensitive(c, "common");
+	/* damaged common rules grant nothing; each device's own still apply */
+	struct ruleset *common = cj ? rules_from_json(cj, t, &cwhy) : NULL;
+	enum reason got;
+	if(strcmp(kind, "user") == 0) got = decide_user(r, cid ? cid : "");
+	else if(strcmp(kind, "superuser") == 0) got = decide_superuser(r);
+	else if(strcmp(kind, "acl") == 0){
+		got = decide_acl(r, common, cid ? cid : "", cJSON_IsNumber(acc) ? acc->valueint : 0,
+				topic ? topic : "", scratch);
+	}else{
+		got = R_BAD_ACC;
+		fprintf(stderr, "vectors: case %s: kind %s unknown\n", name ? name : "?", kind);
+	}
+	rules_release(t, common);
+	record_free(t, r);
+	bool ok = (got == R_ALLOW) == cJSON_IsTrue(allow);
+	if(!ok){
+		fprintf(stderr, "vectors: DISAGREE %s: C %s (%s), TypeScript %s (%s)\n", name ? name : "?",
+				got == R_ALLOW ? "allow" : "deny", reason_name(got),
+				cJSON_IsTrue(allow) ? "allow" : "deny", str(exp, "reason") ? str(exp, "reason") : "");
+	}
+	return ok;
+}
+
+static int run_decisions(const char *dir)
+{
+	char *text = slurp(dir, "decisions.json");
+	if(!text){
+		printf("vectors: %s/decisions.json not found: no decision vectors run\n", dir);
+		return 0; /* until test/vectors lands (svc-policy) */
+	}
+	cJSON *doc = cJSON_Parse(text);
+	free(text);
+	const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases");
+	if(!cJSON_IsArray(cases)){
+		fprintf(stderr, "vectors: decisions.json has no cases list\n");
+		cJSON_Delete(doc);
+		return 1;
+	}
+	struct rule_table t;
+	struct buf scratch = {0};
+	if(!rule_table_init(&t, 1)){
+		cJSON_Delete(doc);
+		return 1;
+	}
+	int n = 0, agree = 0;
+	const cJSON *c;
+	cJSON_ArrayForEach(c, cases){
+		n++;
+		agree += decide_case(c, &t, &scratch);
+	}
+	int leaked = t.count != 0;
+	buf_free(&scratch);
+	rule_table_free(&t);
+	cJSON_Delete(doc);
+	printf("vectors: decisions %d cases, %d agree, %d disagree\n", n, agree, n - agree);
+	return (n - agree) + leaked + (n == 0);
+}
+
+/* verifiers.json: {"cases":[{"name","verifier":{kind,iterations,salt,key},"right","wrong"}]} */
+static int run_verifiers(const char *dir)
+{
+	char *text = slurp(dir, "verifiers.json");
+	if(!text){
+		printf("vectors: %s/verifiers.json not found: no verifier vectors run\n", dir);
+		return 0; /* until test/vectors lands (svc-policy) */
+	}
+	cJSON *doc = cJSON_Parse(text);
+	free(text);
+	const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases");
+	int n = 0, agree = 0;
+	const cJSON *c;
+	cJSON_ArrayForEach(c, cases){
+		n++;
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "verifier");
+		const char *right = str(c, "right"), *wrong = str(c, "wrong"), *kind = str(v, "kind");
+		const char *salt = str(v, "salt"), *key = str(v, "key");
+		const cJSON *it = cJSON_GetObjectItemCaseSensitive(v, "iterations");
+		unsigned char s[VERIFIER_MAX_SALT], k[VERIFIER_MAX_KEY];
+		long sl = salt ? base64_decode(salt, strlen(salt), s, sizeof s) : -1;
+		long kl = key ? base64_decode(key, strlen(key), k, sizeof k) : -1;
+		bool ok;
+		if(kind && strcmp(kind, "pbkdf2-sha512") == 0){
+			ok = right && wrong && sl >= 0 && kl > 0 && cJSON_IsNumber(it)
+				&& pbkdf2_matches(right, strlen(right), (uint32_t)it->valuedouble, s, (size_t)sl, k,
+						(size_t)kl)
+				&& !pbkdf2_matches(wrong, strlen(wrong), (uint32_t)it->valuedouble, s, (size_t)sl, k,
+						(size_t)kl);
+		}else{
+			ok = kind != NULL; /* `service`: the broker asks; nothing to verify here */
+		}
+		if(!ok) fprintf(stderr, "vectors: DISAGREE verifier %s\n", str(c, "name") ? str(c, "name") : "?");
+		agree += ok;
+	}
+	cJSON_Delete(doc);
+	printf("vectors: verifiers %d cases, %d agree, %d disagree\n", n, agree, n - agree);
+	return (n - agree) + (n == 0);
+}
+
+int units_vectors(const char *dir)
+{
+	return run_decisions(dir) + run_verifiers(dir);
+}
