@@ -5,7 +5,8 @@
 // a key prefix of this test's own (REDIS_KEY_PREFIX) and the test Redis. It runs as the user who
 // runs the suite (root in CI: then mosquitto drops to its `mosquitto` user, as the README says)
 // and, when that is root, once more with the second terminal (device, broker, check) as a normal
-// user (`nobody`), from a directory that user can read holding the built plugin.
+// user (`nobody`). As root the clone is a 0700 directory (as under /root): the README copies the
+// plugin where the broker, dropped to `mosquitto`, can read it.
 // `bash scripts/setup.sh && npm ci` is this machine's preparation and `npm run build` (and the
 // plugin's make) is done by `npm test` before jest, so of `npm start` the test runs what it runs
 // last (`node dist/src/cli.js serve`, checked against package.json).
@@ -70,24 +71,24 @@ async function walk(as: 'suite user' | 'normal user') {
   // 2. A device, registered from a second terminal (in the clone) as the README shows. As a
   // normal user the "clone" is a directory that user can read with the built plugin in it (the
   // suite's own checkout may sit in a directory only root can enter).
+  // As root the "clone" is a directory only root can enter (as a clone under /root is), so the
+  // walk shows that the broker, dropped to `mosquitto`, loads the copy the README makes.
   let cwd = ROOT;
   let user: { uid: number; gid: number } | undefined;
-  let dir: string;
-  if (as === 'normal user') {
-    user = { uid: idOf('-u', 'nobody'), gid: idOf('-g', 'nobody') };
+  if (as === 'normal user') user = { uid: idOf('-u', 'nobody'), gid: idOf('-g', 'nobody') };
+  if (user || asRoot) {
     cwd = await mkdtemp(path.join(os.tmpdir(), 'authd-clone-'));
-    cleanups.push(() => rm(cwd, { recursive: true, force: true }));
+    const clone = cwd;
+    cleanups.push(() => rm(clone, { recursive: true, force: true }));
     mkdirSync(path.join(cwd, 'mosquitto/plugin'), { recursive: true });
     copyFileSync(
       path.join(ROOT, 'mosquitto/plugin/mqtt-authd.so'),
       path.join(cwd, 'mosquitto/plugin/mqtt-authd.so'),
     );
-    await chmod(cwd, 0o755);
-    // Not made here: the user's own `mkdir -p` makes it, as on a fresh machine.
-    dir = path.join(os.tmpdir(), `authd-quick-user-${process.pid}-${Date.now()}`);
-  } else {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'authd-quick-'));
+    await chmod(cwd, user ? 0o755 : 0o700);
   }
+  // Not made here: the README's `install -d` makes it, as on a fresh machine.
+  const dir = path.join(os.tmpdir(), `authd-quick-${process.pid}-${Date.now()}`);
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const term2 = terminal({ ...env, ...(user ? { HOME: cwd } : {}) }, { cwd, user });
   procs.push(term2.proc);
@@ -97,7 +98,11 @@ async function walk(as: 'suite user' | 'normal user') {
   // of the service, no pid file, no exported files.
   const brokerPort = await freePort();
   const brokerBlock = block('broker', (t) => t.includes('mosquitto.conf'));
-  expect(brokerBlock).toContain('plugin $PWD/mosquitto/plugin/mqtt-authd.so');
+  expect(brokerBlock).toMatch(/^install -d -m 0755 \/tmp\/mqtt-authd$/m);
+  expect(brokerBlock).toMatch(
+    /^install -m 0644 mosquitto\/plugin\/mqtt-authd\.so \/tmp\/mqtt-authd\/$/m,
+  );
+  expect(brokerBlock).toContain('plugin /tmp/mqtt-authd/mqtt-authd.so');
   expect(brokerBlock).toMatch(/^allow_anonymous false$/m);
   expect(brokerBlock).toMatch(/^listener 1884 127\.0\.0\.1$/m);
   expect(brokerBlock).not.toMatch(/pid_file|password_file/);
@@ -121,13 +126,16 @@ async function walk(as: 'suite user' | 'normal user') {
       }
     },
   });
-  // The absolute plugin path the heredoc wrote.
   expect(readFileSync(path.join(dir, 'mosquitto.conf'), 'utf8')).toContain(
-    `plugin ${cwd}/mosquitto/plugin/mqtt-authd.so`,
+    `plugin ${dir}/mqtt-authd.so`,
   );
-  await until('the broker with the plugin', () =>
-    /mosquitto version \S+ running/.test(term2.proc.logs()) ? true : undefined,
-  );
+  await until('the broker with the plugin', () => {
+    const logs = term2.proc.logs();
+    // A broker that cannot load the plugin says why and exits: fail with its words at once.
+    const failed = /Error: Unable to load auth plugin.*\n.*/.exec(logs);
+    if (failed) throw new Error(`the broker did not load the plugin: ${failed[0]}`);
+    return /mosquitto version \S+ running/.test(logs) ? true : undefined;
+  });
   expect(term2.proc.logs()).not.toMatch(/Error: /);
   // As root, mosquitto has dropped to its own user after loading the plugin; as a normal user
   // it runs as that user.
