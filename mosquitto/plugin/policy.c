@@ -109,7 +109,7 @@ int policy_basic_auth(struct plugin *p, const void *client, const char *username
 				? r->cred : NULL);
 		return MOSQ_ERR_SUCCESS;
 	}
-	if(decide_user(r, clientid) != R_ALLOW) return MOSQ_ERR_AUTH; /* bound to other ids (133) */
+	if(decide_user(r, clientid, mono_ms()) != R_OK) return MOSQ_ERR_AUTH; /* 133, or locked */
 	admit(pol, client, username, clientid, r->cred);
 	return MOSQ_ERR_SUCCESS;
 }
@@ -142,7 +142,6 @@ int policy_acl(struct plugin *p, const void *client, const char *username,
 		}
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	if(decide_superuser(r) == R_ALLOW) return MOSQ_ERR_SUCCESS;
-	return decide_acl(r, common, clientid, acc_of(access), topic, &pol->scratch) == R_ALLOW
+	return reason_allows(decide_acl(r, common, clientid, acc_of(access), topic, &pol->scratch))
 		? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 }

@@ -140,7 +140,7 @@ struct record *record_from_json(const cJSON *o, struct rule_table *t, int64_t no
 		const char **why)
 {
 	const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "username");
-	if(!cJSON_IsObject(o) || !cJSON_IsString(u) || u->valuestring[0] == '\0'){
+	if(!cJSON_IsObject(o) || !cJSON_IsString(u)){
 		*why = "a record without a username";
 		return NULL;
 	}

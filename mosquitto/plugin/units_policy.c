@@ -200,9 +200,9 @@ static void test_parse(void)
 	CHECK(r && record_client_id_ok(r, "dev1-a") && record_client_id_ok(r, "b")
 			&& !record_client_id_ok(r, "dev1") && !record_client_id_ok(r, "x-a")
 			&& !record_client_id_ok(r, "dev1-ab") && !record_client_id_ok(r, ""));
-	CHECK(r && decide_user(r, "b") == R_ALLOW && decide_user(r, "c") == R_CLIENT_ID);
+	CHECK(r && decide_user(r, "b", 0) == R_OK && decide_user(r, "c", 0) == R_CLIENT_ID);
 	CHECK(r && decide_superuser(r) == R_NOT_SUPERUSER);
-	CHECK(r && decide_acl(r, NULL, "b", 2, "devices/dev1/x", &s) == R_ALLOW);
+	CHECK(r && decide_acl(r, NULL, "b", 2, "devices/dev1/x", &s) == R_OK);
 	record_free(&t, r);
 
 	/* hostile shapes: each denies that user, none crashes or allows */
@@ -224,25 +224,26 @@ static void test_parse(void)
 	for(size_t i = 0; i < sizeof bad / sizeof bad[0]; i++){
 		r = parse(&t, bad[i], &why);
 		CHECK(r && (r->flags & REC_DAMAGED) && why[0]);
-		CHECK(r && decide_user(r, "c") != R_ALLOW && decide_superuser(r) != R_ALLOW
-				&& decide_acl(r, NULL, "c", 1, "x", &s) != R_ALLOW);
+		CHECK(r && !reason_allows(decide_user(r, "c", 0)) && !reason_allows(decide_superuser(r))
+				&& !reason_allows(decide_acl(r, NULL, "c", 1, "x", &s)));
 		record_free(&t, r);
 	}
 	CHECK(!parse(&t, "{\"known\":true}", &why) && why[0]);
 	CHECK(!parse(&t, "[1,2]", &why));
 	r = parse(&t, "{\"username\":\"gone\",\"known\":false}", &why);
-	CHECK(r && !(r->flags & REC_KNOWN) && decide_user(r, "c") == R_UNKNOWN);
+	CHECK(r && !(r->flags & REC_KNOWN) && decide_user(r, "c", 0) == R_UNKNOWN);
 	record_free(&t, r);
 	/* a dear hash is left to the service; a future kind too */
 	r = parse(&t, "{\"username\":\"d\",\"known\":true,\"cred\":\"0000000000000000\",\"verifier\":"
 		"{\"kind\":\"pbkdf2-sha512\",\"iterations\":1000000,\"salt\":\"AAAA\",\"key\":"
 		"\"AAAAAAAAAAAAAAAAAAAAAA==\"},\"acl\":[],\"superuser\":true,\"lockedMs\":250}", &why);
 	CHECK(r && r->flags == (REC_KNOWN | REC_SUPERUSER) && r->locked_until == 1250
-			&& decide_superuser(r) == R_ALLOW);
+			&& decide_superuser(r) == R_SUPERUSER && decide_user(r, "c", 1000) == R_LOCKED
+			&& decide_user(r, "c", 1250) == R_OK);
 	record_free(&t, r);
 	r = parse(&t, "{\"username\":\"d\",\"known\":true,\"cred\":\"0000000000000000\",\"verifier\":"
 		"{\"kind\":\"argon9\"},\"acl\":[],\"disabled\":true}", &why);
-	CHECK(r && r->flags == (REC_KNOWN | REC_DISABLED) && decide_user(r, "c") == R_DISABLED
+	CHECK(r && r->flags == (REC_KNOWN | REC_DISABLED) && decide_user(r, "c", 0) == R_DISABLED
 			&& decide_acl(r, NULL, "c", 1, "x", &s) == R_DISABLED);
 	record_free(&t, r);
 	CHECK(json_has_escaped_nul("{\"a\":\"x\\u0000\"}", 15) && !json_has_escaped_nul("\"\\\\u0000\"", 9));
