@@ -9,7 +9,7 @@ import {
   superuserDecision,
 } from '../domain/check-decisions';
 import type { HashWork } from '../domain/hash-work';
-import { needsRehash } from '../domain/passwd-hash';
+import { needsRehash } from '../domain/verifier';
 import { StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import { withTimeout } from '../store/with-timeout';
@@ -156,7 +156,8 @@ export class CheckService {
     if (!rec || refusal(rec) !== null) {
       await this.hashing.dummy(f.password);
     } else {
-      const result = await this.hashing.verify(f.password, rec.hash, asker?.());
+      const verifier = entry.verifier ?? rec.hash;
+      const result = await this.hashing.verify(f.password, verifier, asker?.());
       if (result === 'malformed') {
         this.logger.error({ username: f.username }, 'stored password hash is malformed; denying');
       } else if (result === 'unusable') {
@@ -173,7 +174,11 @@ export class CheckService {
     }
     this.cache.rememberVerified(entry, f.password);
     const upgrade = this.legacy.upgrade;
-    if (upgrade && needsRehash((rec as DeviceRecord).hash) && !this.upgrading.has(f.username)) {
+    if (
+      upgrade &&
+      needsRehash(entry.verifier ?? (rec as DeviceRecord).hash) &&
+      !this.upgrading.has(f.username)
+    ) {
       const done = upgrade(f.username, (rec as DeviceRecord).hash, f.password)
         .catch((err: unknown) => this.logger.error({ username: f.username, err }, 'upgrade failed'))
         .finally(() => this.upgrading.delete(f.username));
