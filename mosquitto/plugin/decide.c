@@ -75,6 +75,9 @@ void apply_events(struct plugin *p)
 				cache_drop_kind(p->cache, KIND_ACL);
 				policy_common_event(p);
 				break;
+			case EV_LOCK:
+				policy_lock_event(p, e->text);
+				break;
 			case EV_RESET:
 				cache_clear(p->cache);
 				policy_revalidate_all(p);

@@ -9,6 +9,10 @@
 #include "plugin.h"
 #include "verifier.h"
 
+/* Locked-out client ids held (the least recently used dropped beyond: the service still
+ * refuses those at the next wrong password). */
+#define LOCKS_MAX 10000
+
 struct policy *policy_new(struct plugin *p)
 {
 	struct policy *pol = calloc(1, sizeof *pol);
@@ -25,6 +29,7 @@ struct policy *policy_new(struct plugin *p)
 			|| !(pol->records = records_new((size_t)p->opts.cache_mb * 1024 * 1024, seed ^ 2,
 					&pol->rules))
 			|| !(pol->sessions = sessions_new(seed ^ 3))
+			|| !(pol->locks = cache_new(LOCKS_MAX, LOCKS_MAX * 512, seed ^ 4))
 			|| !(pol->fetch = recfetch_new(p->opts.url, p->opts.request_timeout_ms, p->opts.token))){
 		policy_free(pol);
 		return NULL;
@@ -36,6 +41,7 @@ void policy_free(struct policy *pol)
 {
 	if(!pol) return;
 	sessions_free(pol->sessions);
+	cache_free(pol->locks);
 	records_free(pol->records);
 	if(pol->common) rules_release(&pol->rules, pol->common);
 	rule_table_free(&pol->rules);
@@ -93,7 +99,9 @@ int policy_basic_auth(struct plugin *p, const void *client, const char *username
 	/* unknown and disabled names: the service answers (it counts failures, spends the time) */
 	if(!r || !(r->flags & REC_KNOWN) || (r->flags & REC_DISABLED)) return POLICY_PASS;
 	if(r->flags & REC_DAMAGED) return MOSQ_ERR_AUTH;
-	if(r->locked_until && r->locked_until > mono_ms()) return MOSQ_ERR_AUTH;
+	if((r->locked_until && r->locked_until > mono_ms()) || policy_client_locked(p, clientid)){
+		return MOSQ_ERR_AUTH; /* locked out: refused without a request, as the service would */
+	}
 	unsigned char mac[KEYHASH_LEN];
 	if(!keyhash_of(&p->keyhash, password, strlen(password), mac)) return MOSQ_ERR_UNKNOWN;
 	if(!password_right(p, r, password, mac)){

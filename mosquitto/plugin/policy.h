@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "buf.h"
+#include "cache.h"
 #include "recfetch.h"
 #include "records.h"
 #include "revalidate.h"
@@ -30,6 +31,7 @@ struct policy {
 	bool preload, preloaded;
 	size_t doomed;            /* sessions to disconnect on the next tick */
 	struct buf body, scratch;
+	struct cache *locks;      /* locked-out client ids: key "c<id>", stored_ms = until */
 };
 
 struct policy *policy_new(struct plugin *p);
@@ -49,7 +51,10 @@ void policy_disconnect(struct plugin *p, const void *client);
 /* policy_sync.c: the event stream's `user` (revoke or not), `common`; the tick. */
 void policy_user_event(struct plugin *p, const char *username, bool revoke);
 void policy_common_event(struct plugin *p);
-void policy_lock_event(struct plugin *p, const char *username, long ms);
+/* An EV_LOCK text (queue.h): a user name or a client id locked out, or cleared. */
+void policy_lock_event(struct plugin *p, const char *text);
+/* Whether this client id is locked out now. */
+bool policy_client_locked(struct plugin *p, const char *clientid);
 void policy_tick(struct plugin *p);
 /* Whether records may be used now (stream trusted, nothing queued, endpoint not refused). */
 bool policy_usable(struct plugin *p);

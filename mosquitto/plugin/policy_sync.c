@@ -283,10 +283,33 @@ void policy_common_event(struct plugin *p)
 	pol->common = NULL;
 }
 
-void policy_lock_event(struct plugin *p, const char *username, long ms)
+void policy_lock_event(struct plugin *p, const char *text)
 {
-	struct record *r = p->policy ? records_get(p->policy->records, username) : NULL;
-	if(r) r->locked_until = ms > 0 ? mono_ms() + ms : 0;
+	struct policy *pol = p->policy;
+	char *end;
+	long ms = strtol(text + 1, &end, 10);
+	if(!pol || *end != ':' || ms < 0) return;
+	const char *name = end + 1;
+	int64_t until = ms > 0 ? mono_ms() + ms : 0;
+	if(text[0] == 'u'){
+		struct record *r = records_get(pol->records, name);
+		if(r) r->locked_until = until; /* not held: the record's lockedMs says it when fetched */
+		return;
+	}
+	buf_reset(&pol->scratch);
+	if(!buf_add_char(&pol->scratch, 'c') || !buf_add_str(&pol->scratch, name)) return;
+	cache_put(pol->locks, pol->scratch.data, pol->scratch.len, false, until); /* 0: cleared */
+}
+
+bool policy_client_locked(struct plugin *p, const char *clientid)
+{
+	struct policy *pol = p->policy;
+	bool allow;
+	int64_t until = 0;
+	buf_reset(&pol->scratch);
+	if(!buf_add_char(&pol->scratch, 'c') || !buf_add_str(&pol->scratch, clientid)) return true;
+	return cache_get(pol->locks, pol->scratch.data, pol->scratch.len, &allow, &until)
+		&& until > mono_ms();
 }
 
 /* Sessions to disconnect, collected first: a kick runs our DISCONNECT callback at once. */
