@@ -9,8 +9,8 @@
 #include "plugin.h"
 #include "verifier.h"
 
-/* Locked-out client ids held (the least recently used dropped beyond: the service still
- * refuses those at the next wrong password). */
+/* Lock events held (the least recently used dropped beyond: a user name's record still says
+ * its lockedMs when fetched after; the service still refuses wrong passwords). */
 #define LOCKS_MAX 10000
 
 struct policy *policy_new(struct plugin *p)
@@ -99,7 +99,8 @@ int policy_basic_auth(struct plugin *p, const void *client, const char *username
 	/* unknown and disabled names: the service answers (it counts failures, spends the time) */
 	if(!r || !(r->flags & REC_KNOWN) || (r->flags & REC_DISABLED)) return POLICY_PASS;
 	if(r->flags & REC_DAMAGED) return MOSQ_ERR_AUTH;
-	if((r->locked_until && r->locked_until > mono_ms()) || policy_client_locked(p, clientid)){
+	if((r->locked_until && r->locked_until > mono_ms()) || policy_locked(p, 'u', username)
+			|| policy_locked(p, 'c', clientid)){
 		return MOSQ_ERR_AUTH; /* locked out: refused without a request, as the service would */
 	}
 	unsigned char mac[KEYHASH_LEN];

@@ -31,7 +31,7 @@ struct policy {
 	bool preload, preloaded;
 	size_t doomed;            /* sessions to disconnect on the next tick */
 	struct buf body, scratch;
-	struct cache *locks;      /* locked-out client ids: key "c<id>", stored_ms = until */
+	struct cache *locks;      /* lock events: key "u<name>" or "c<id>", stored_ms = until */
 };
 
 struct policy *policy_new(struct plugin *p);
@@ -53,8 +53,8 @@ void policy_user_event(struct plugin *p, const char *username, bool revoke);
 void policy_common_event(struct plugin *p);
 /* An EV_LOCK text (queue.h): a user name or a client id locked out, or cleared. */
 void policy_lock_event(struct plugin *p, const char *text);
-/* Whether this client id is locked out now. */
-bool policy_client_locked(struct plugin *p, const char *clientid);
+/* Whether a user name (kind 'u') or client id ('c') is locked out now, by a lock event. */
+bool policy_locked(struct plugin *p, char kind, const char *name);
 void policy_tick(struct plugin *p);
 /* Whether records may be used now (stream trusted, nothing queued, endpoint not refused). */
 bool policy_usable(struct plugin *p);

@@ -3,6 +3,7 @@
  * record again on its `user` event; sessions the new records do not admit are disconnected on
  * the tick. A records endpoint refusing the broker (403: no BROKER_TOKEN_SHA256; 401) turns
  * records off for a minute at a time (404: a service from before them, too): the checks are asked per request, as before. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
@@ -167,6 +168,8 @@ static void preload(struct plugin *p)
 		if(!cursor) break;
 	}
 	pol->preloaded = true;
+	buf_free(&pol->body); /* a page's text and tree are gone: give their pages back (glibc) */
+	malloc_trim(0);
 	mosquitto_log_printf(MOSQ_LOG_INFO, "mqtt-authd: preloaded %zu records in %lld ms (%zu held, "
 			"%zu bytes, %zu rule sets)", n, (long long)(mono_ms() - t0), records_count(pol->records),
 			records_bytes(pol->records), pol->rules.count);
@@ -288,26 +291,26 @@ void policy_lock_event(struct plugin *p, const char *text)
 	struct policy *pol = p->policy;
 	char *end;
 	long ms = strtol(text + 1, &end, 10);
-	if(!pol || *end != ':' || ms < 0) return;
+	if(!pol || (text[0] != 'u' && text[0] != 'c') || *end != ':' || ms < 0) return;
 	const char *name = end + 1;
 	int64_t until = ms > 0 ? mono_ms() + ms : 0;
 	if(text[0] == 'u'){
 		struct record *r = records_get(pol->records, name);
-		if(r) r->locked_until = until; /* not held: the record's lockedMs says it when fetched */
-		return;
+		if(r) r->locked_until = until;
 	}
+	/* kept apart from records too: a record fetched before the lock began does not say it */
 	buf_reset(&pol->scratch);
-	if(!buf_add_char(&pol->scratch, 'c') || !buf_add_str(&pol->scratch, name)) return;
+	if(!buf_add_char(&pol->scratch, text[0]) || !buf_add_str(&pol->scratch, name)) return;
 	cache_put(pol->locks, pol->scratch.data, pol->scratch.len, false, until); /* 0: cleared */
 }
 
-bool policy_client_locked(struct plugin *p, const char *clientid)
+bool policy_locked(struct plugin *p, char kind, const char *name)
 {
 	struct policy *pol = p->policy;
 	bool allow;
 	int64_t until = 0;
 	buf_reset(&pol->scratch);
-	if(!buf_add_char(&pol->scratch, 'c') || !buf_add_str(&pol->scratch, clientid)) return true;
+	if(!buf_add_char(&pol->scratch, kind) || !buf_add_str(&pol->scratch, name)) return true;
 	return cache_get(pol->locks, pol->scratch.data, pol->scratch.len, &allow, &until)
 		&& until > mono_ms();
 }
