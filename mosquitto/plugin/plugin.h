@@ -12,6 +12,7 @@
 #include "keyhash.h"
 #include "options.h"
 #include "queue.h"
+#include "wake.h"
 
 struct plugin {
 	mosquitto_plugin_id_t *id;
@@ -22,6 +23,7 @@ struct plugin {
 	struct queue queue;
 	bool queue_ready;
 	struct events *events;
+	struct wake *wake;  /* wakes the broker's thread when the queue has work (2.1) */
 	bool trusted;     /* hello applied and no down since */
 	bool failing;     /* the last check request failed (logged once per outage) */
 	struct buf key;   /* the cache key being built (reused) */
