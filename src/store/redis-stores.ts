@@ -11,6 +11,8 @@ import { RedisIdempotencyStore, type IdempotencyStore } from './idempotency-stor
 import { createKeys } from './keys';
 import { LockFeed } from './lock-feed';
 import { RedisLockoutStore, type LockoutStore } from './lockout-store';
+import { RedisPresenceStore } from './presence-redis';
+import type { PresenceStore } from './presence-store';
 import { legacyLayoutPresent, migrateStore } from './migrate-store';
 import { COMMON, describeDamage, type Damage } from './records';
 import {
@@ -38,6 +40,8 @@ export interface Stores {
   health: StoreHealth;
   audit: AuditStore;
   idempotency: IdempotencyStore;
+  /** Sessions the brokers report (issue 27). */
+  presence: PresenceStore;
   close(): Promise<void>;
 }
 
@@ -110,6 +114,7 @@ export function createRedisStores(
     health,
     audit: new RedisAuditStore(redis, keys, config.AUDIT_MAX_ENTRIES),
     idempotency: new RedisIdempotencyStore(redis, keys),
+    presence: new RedisPresenceStore(redis, keys.presence, keys.events),
     async close() {
       feed.close();
       await Promise.all([credentials.close(), bulkCredentials.close()]);
