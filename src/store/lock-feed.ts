@@ -3,9 +3,11 @@
 // another process than the one that counted the failures. A message: `<u|c>:<ms>:<name>`.
 import { EventEmitter } from 'node:events';
 import type Redis from 'ioredis';
-import type { LockKind } from '../contract/lockouts';
 import type { Logger } from '../logger';
 import type { RedisClient } from './redis-client';
+
+/** The same words as the lockouts API's kinds (the store does not import the API's contract). */
+export type LockKind = 'username' | 'clientid';
 
 export interface LockChange {
   kind: LockKind;
