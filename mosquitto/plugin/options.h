@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
+#include "wake.h"
 
 struct options {
 	char *url;               /* the service: one URL or "u1,u2,..." (preferred first), each
@@ -19,6 +20,7 @@ struct options {
 	long stale_grace_ms;     /* answer from an untrusted entry this young when the service
 	                          * cannot answer; 0 never */
 	bool preload;            /* every record fetched at start and at a resync */
+	struct wake_conf wake;   /* plugin_opt_wake, else MQTT_AUTHD_WAKE, else by broker version */
 };
 
 /* 0 on success; otherwise the bad option's name in *bad and a message in *why. */

@@ -112,10 +112,13 @@ static int on_acl_check(int event, void *data, void *userdata)
 
 static int on_tick(int event, void *data, void *userdata)
 {
+	struct mosquitto_evt_tick *ed = data;
+	struct plugin *p = userdata;
 	(void)event;
-	(void)data;
-	apply_events(userdata);
-	policy_tick(userdata);
+	apply_events(p);
+	policy_tick(p);
+	/* 2.0's header calls this slot next_ns; 2.1 reads it as next_ms (0: no request) */
+	ed->next_ns = wake_next_ms(p->wake);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -125,6 +128,27 @@ static int on_disconnect(int event, void *data, void *userdata)
 	(void)event;
 	policy_disconnect(userdata, ed->client);
 	return MOSQ_ERR_SUCCESS;
+}
+
+/* The queue's notify hook (stream thread) and the waker's measure of work left. */
+static void poke(void *arg)
+{
+	wake_poke(arg);
+}
+
+static size_t waiting(void *arg)
+{
+	struct plugin *p = arg;
+	return atomic_load(&p->queue.pending);
+}
+
+/* Before the stream thread starts: its first push already pokes the waker. */
+static bool start_wake(struct plugin *p, const char **why)
+{
+	if(!(p->wake = wake_start(p->opts.wake, waiting, p, why))) return false;
+	p->queue.notify_arg = p->wake;
+	p->queue.notify = poke;
+	return true;
 }
 
 EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
@@ -138,6 +162,7 @@ EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supp
 static void plugin_free(struct plugin *p)
 {
 	events_stop(p->events); /* first: the thread pushes onto the queue */
+	wake_stop(p->wake);     /* then the waker, which reads it */
 	if(p->queue_ready) queue_destroy(&p->queue);
 	policy_free(p->policy);
 	checks_free(p->checks);
@@ -187,9 +212,11 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 			|| !(p->checks = checks_new(p->opts.url, p->opts.request_timeout_ms, p->opts.token))
 			|| !(p->policy = policy_new(p))
 			|| queue_init(&p->queue) != 0 || !(p->queue_ready = true)
+			|| !start_wake(p, &why)
 			|| !(p->events = events_start(p->opts.url, p->opts.stream_timeout_ms, p->opts.token,
 					&p->queue))){
-		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start (out of memory or threads)");
+		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start (%s)",
+				why[0] ? why : "out of memory or threads");
 		plugin_free(p);
 		return MOSQ_ERR_NOMEM;
 	}
@@ -208,9 +235,10 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 	*userdata = p;
 	mosquitto_log_printf(MOSQ_LOG_INFO,
 			"mqtt-authd: checks at %s, cache %ld, cache_mb %ld, request timeout %ld ms, stream timeout %ld ms, "
-			"stale grace %ld ms, broker credential %s, preload %s", p->opts.url, p->opts.cache_size, p->opts.cache_mb,
+			"stale grace %ld ms, broker credential %s, preload %s, wake %s", p->opts.url, p->opts.cache_size, p->opts.cache_mb,
 			p->opts.request_timeout_ms, p->opts.stream_timeout_ms, p->opts.stale_grace_ms,
-			p->opts.token ? "from token_file" : "none", p->opts.preload ? "true" : "false");
+			p->opts.token ? "from token_file" : "none", p->opts.preload ? "true" : "false",
+			wake_describe(p->wake));
 	return MOSQ_ERR_SUCCESS;
 }
 

@@ -13,6 +13,7 @@
 #include "options.h"
 #include "policy.h"
 #include "queue.h"
+#include "wake.h"
 
 struct plugin {
 	mosquitto_plugin_id_t *id;
@@ -23,6 +24,7 @@ struct plugin {
 	struct queue queue;
 	bool queue_ready;
 	struct events *events;
+	struct wake *wake;  /* wakes the broker's thread when the queue has work (2.1) */
 	bool trusted;     /* hello applied and no down since */
 	bool failing;     /* the last check request failed (logged once per outage) */
 	struct buf key;   /* the cache key being built (reused) */

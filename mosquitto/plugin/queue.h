@@ -34,6 +34,8 @@ struct queue {
 	bool overflowed;
 	atomic_size_t pending;  /* count, readable without the lock */
 	atomic_ulong pushed;    /* every push ever (dropped ones too): a change counter */
+	void (*notify)(void *); /* called after each push, outside the lock (wake.c), or NULL */
+	void *notify_arg;
 };
 
 int queue_init(struct queue *q);
