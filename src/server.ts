@@ -5,6 +5,9 @@ import { createApp, type AppParts } from './app';
 import { CHECK_PATH_PREFIX, refuseCrossSite } from './checks/check-guard';
 import { createCheckHandler } from './checks/check-handler';
 import { createEventStreams } from './checks/events-stream';
+import { createLockEvents } from './checks/lock-events';
+import { createRecordsHandler } from './checks/records-handler';
+import { createSessionsHandler } from './checks/sessions-handler';
 import type { AppContext } from './context';
 import { cursorScope } from './store/change-log';
 
@@ -30,6 +33,7 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
     cursorScope: () => cursorScope(ctx.config.REDIS_KEY_PREFIX, ctx.marker.id),
     metrics: ctx.metrics,
     logger: ctx.logger.child({ name: 'authd:events' }),
+    lockEvents: createLockEvents({ feed: ctx.lockFeed, lockouts: ctx.lockouts }),
   });
   // A store that lost its data, or whose loss was acknowledged: every stream starts over (a
   // v2 reader's id is then behind the store, or of another marker: resumed false).
@@ -41,6 +45,18 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
     metrics: ctx.metrics,
     logger: ctx.logger.child({ name: 'authd:checks' }),
     events,
+  });
+  const handleRecords = createRecordsHandler({
+    config: ctx.config,
+    store: ctx.store,
+    lockouts: ctx.lockoutStore,
+    logger: ctx.logger.child({ name: 'authd:records' }),
+  });
+  const handleSessions = createSessionsHandler({
+    config: ctx.config,
+    presence: ctx.presence,
+    metrics: ctx.metrics,
+    logger: ctx.logger.child({ name: 'authd:presence' }),
   });
   const server = http.createServer(
     {
@@ -59,7 +75,9 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
     (req, res) => {
       // Every path of the check listener, whatever handles it, goes through the same door.
       if (req.url?.startsWith(CHECK_PATH_PREFIX) && refuseCrossSite(req, res)) return;
-      if (!handleCheck(req, res)) app(req, res);
+      if (!handleCheck(req, res) && !handleRecords(req, res) && !handleSessions(req, res)) {
+        app(req, res);
+      }
     },
   );
   let stopping: Promise<void> | null = null;

@@ -93,7 +93,7 @@ export function createMetrics() {
     }),
     eventsSent: new Counter({
       name: 'mqtt_authd_events_sent_total',
-      help: 'Events written to /mqtt/events streams, by event (hello, user, common, reset), one per stream',
+      help: 'Events written to /mqtt/events streams, by event (hello, user, common, reset, disconnect, lock), one per stream',
       labelNames: ['event'] as const,
       registers: [registry],
     }),
@@ -122,6 +122,12 @@ export function createMetrics() {
     feedReplayed: new Counter({
       name: 'mqtt_authd_change_feed_replayed_total',
       help: 'Changes the change feed read back from the change log after its subscription came back',
+      registers: [registry],
+    }),
+    sessionReports: new Counter({
+      name: 'mqtt_authd_session_reports_total',
+      help: 'POST /mqtt/sessions batches, by outcome (applied, duplicate, needFull, refused)',
+      labelNames: ['outcome'] as const,
       registers: [registry],
     }),
   };

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type Redis from 'ioredis';
 import type { Logger } from '../logger';
 import { parseAnnouncement, type ChangeLog, type LoggedChange } from './change-log';
+import { DISCONNECT_MESSAGE } from './presence-store';
 
 /** What a change was: one user's (`revoke`: its sessions end), the common rules, or unknown. */
 export interface ChangeInfo {
@@ -27,6 +28,8 @@ export interface ChangeFeedEvents {
   down: [];
   /** After the subscription came back: caught up from the log (`replayed` changes), or reset. */
   resync: [outcome: 'resumed' | 'reset', replayed: number];
+  /** An operator asked every broker to end this user's sessions (presence-store.ts). */
+  disconnect: [username: string];
 }
 
 const RESET: ChangeInfo = { kind: 'reset', revoke: false };
@@ -78,6 +81,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
     super();
     if (pingMs > 0) this.watchdog = setInterval(() => this.probe(), pingMs).unref();
     sub.on('message', (_ch: string, msg: string) => {
+      if (msg.startsWith(DISCONNECT_MESSAGE)) return void this.emit('disconnect', msg.slice(2));
       const c = parseChange(msg);
       const { log, rev } = c.info;
       if (this.seen && log !== undefined && rev !== undefined)

@@ -10,7 +10,10 @@ import type { CredentialStore } from './credential-store';
 import { RedisAuditStore, type AuditStore } from './audit-store';
 import { RedisIdempotencyStore, type IdempotencyStore } from './idempotency-store';
 import { createKeys } from './keys';
+import { LockFeed } from './lock-feed';
 import { RedisLockoutStore, type LockoutStore } from './lockout-store';
+import { RedisPresenceStore } from './presence-redis';
+import type { PresenceStore } from './presence-store';
 import { legacyLayoutPresent, migrateStore } from './migrate-store';
 import { COMMON, describeDamage, type Damage } from './records';
 import {
@@ -38,9 +41,13 @@ export interface Stores {
   /** The store's marker, watched (started by the service, not by one-shot CLI commands). */
   marker: StoreMarker;
   lockouts: LockoutStore;
+  /** Lockouts starting and ending, from every process. */
+  lockFeed: LockFeed;
   health: StoreHealth;
   audit: AuditStore;
   idempotency: IdempotencyStore;
+  /** Sessions the brokers report (issue 27). */
+  presence: PresenceStore;
   close(): Promise<void>;
 }
 
@@ -62,6 +69,7 @@ export function createRedisStores(
   const redisBulk = createRedisClient(client('bulk', 30000));
   // A one-shot CLI command has no cache to invalidate: its subscriber never connects.
   const redisSub = createSubscriberClient(client('events', undefined, opts.changeFeed === false));
+  const redisLocks = createSubscriberClient(client('locks', undefined, opts.changeFeed === false));
   // A write's WAIT holds its connection: concurrent writes each take one more writer.
   let writers = 0;
   const durability = {
@@ -92,6 +100,7 @@ export function createRedisStores(
     windowS: config.AUTH_FAIL_WINDOW_S,
     lockS: config.AUTH_LOCK_S,
   });
+  const lockFeed = new LockFeed(redis, redisLocks, keys.locks, redisLog);
   const changeLog = new ChangeLog(redis, keys);
   const feed = new ChangeFeed(
     redisSub,
@@ -123,14 +132,16 @@ export function createRedisStores(
     changeLog,
     marker,
     lockouts,
+    lockFeed,
     health,
     audit: new RedisAuditStore(redis, keys, config.AUDIT_MAX_ENTRIES),
     idempotency: new RedisIdempotencyStore(redis, keys),
+    presence: new RedisPresenceStore(redis, keys.presence, keys.events),
     async close() {
       feed.close();
       marker.close();
       await Promise.all([credentials.close(), bulkCredentials.close()]);
-      await Promise.all([redis, redisBulk, redisSub].map(closeClient));
+      await Promise.all([redis, redisBulk, redisSub, redisLocks].map(closeClient));
     },
   };
 }
