@@ -21,6 +21,7 @@ enum answer decide(struct plugin *p, enum cache_kind kind, enum answer (*ask)(vo
 	int64_t age = mono_ms() - stored;
 
 	unsigned long seen = atomic_load(&p->queue.pushed);
+	checks_follow(p->checks, events_at(p->events));
 	enum answer a = ask(ctx);
 	if((a == ANSWER_ERROR) != p->failing){
 		p->failing = a == ANSWER_ERROR;

@@ -21,6 +21,7 @@ struct events {
 	bool stop;              /* under lock */
 	atomic_bool stopping;   /* the same, for the curl callbacks */
 	atomic_bool up;
+	atomic_long at;         /* the URL index being held (meaningful while up) */
 	bool hello;
 	bool broken;            /* a protocol error: drop this connection */
 	bool said_down;         /* the broker was told the stream is down */
@@ -149,6 +150,7 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&ev->lock);
 		if(curl && h){
 			curl_easy_setopt(curl, CURLOPT_URL, url);
+			atomic_store(&ev->at, (long)idx);
 			hold_stream(ev, curl);
 			/* The next time: the next URL of the list (whichever service process answers
 			 * holds the same feed); the backoff grows only once every URL failed. */
@@ -185,6 +187,7 @@ struct events *events_start(const char *url, long stream_timeout_ms, const char 
 	ev->q = q;
 	ev->timeout_ms = stream_timeout_ms;
 	atomic_init(&ev->up, false);
+	atomic_init(&ev->at, 0L);
 	atomic_init(&ev->stopping, false);
 	sse_init(&ev->sse, on_event, ev);
 	pthread_condattr_t attr;
@@ -245,4 +248,9 @@ void events_stop(struct events *ev)
 bool events_up(struct events *ev)
 {
 	return ev && atomic_load(&ev->up);
+}
+
+long events_at(struct events *ev)
+{
+	return events_up(ev) ? atomic_load(&ev->at) : -1;
 }

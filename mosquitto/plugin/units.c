@@ -6,6 +6,7 @@
 #include <string.h>
 #include "buf.h"
 #include "cache.h"
+#include "failover.h"
 #include "json.h"
 #include "queue.h"
 #include "sse.h"
@@ -201,8 +202,40 @@ static void test_queue(void)
 	queue_destroy(&q);
 }
 
+/* plugin_opt_url's order: follow the stream; else the last good one, the first probed on a
+ * doubling period; no flapping between probes. */
+static void test_failover(void)
+{
+	struct failover f;
+	bool probing;
+	failover_init(&f, 3);
+	CHECK(failover_first(&f, 0, &probing) == 0 && !probing);
+	CHECK(failover_nth(0, 1) == 1 && failover_nth(0, 2) == 2);
+	CHECK(failover_nth(2, 0) == 2 && failover_nth(2, 1) == 0 && failover_nth(2, 2) == 1);
+	failover_answered(&f, 1, 1, false, 100); /* the first did not answer: moved to 1 */
+	CHECK(failover_first(&f, 500, &probing) == 1 && !probing);
+	CHECK(failover_first(&f, 1100, &probing) == 0 && probing); /* 1 s later: probe the first */
+	failover_answered(&f, 1, 1, true, 1100);                  /* probe failed: 2 s */
+	CHECK(failover_first(&f, 3000, &probing) == 1 && !probing);
+	CHECK(failover_first(&f, 3100, &probing) == 0 && probing);
+	failover_answered(&f, 1, 1, true, 3100);                  /* then 4 s */
+	CHECK(failover_first(&f, 7000, &probing) == 1);
+	failover_follow(&f, 2);                                   /* the stream is on entry 2 */
+	CHECK(failover_first(&f, 99999, &probing) == 2 && !probing);
+	failover_answered(&f, 2, 0, false, 99999);
+	failover_follow(&f, 7);                                   /* out of range: ignored */
+	CHECK(f.follow == -1);
+	failover_follow(&f, -1);
+	CHECK(failover_first(&f, 99999, &probing) == 0 && probing);
+	failover_answered(&f, 0, 0, true, 99999);                 /* back on the first */
+	CHECK(failover_first(&f, 100000, &probing) == 0 && !probing && f.retry_ms == FAILOVER_RETRY_MIN_MS);
+	for(int i = 0; i < 10; i++) failover_answered(&f, 1, 1, true, 0);
+	CHECK(f.retry_ms == FAILOVER_RETRY_MAX_MS);
+}
+
 int main(void)
 {
+	test_failover();
 	test_json();
 	test_sse();
 	test_cache();

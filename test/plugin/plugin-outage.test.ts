@@ -67,7 +67,7 @@ describe('with plugin_opt_stale_grace_ms 60000', () => {
 
   /** The service's count of `/mqtt/user` checks (all results). */
   const userChecks = async () => {
-    const text = (await send(s.service.port, '/metrics')).body;
+    const text = (await send(s.service.port, '/metrics', { method: 'GET' })).body;
     return [...text.matchAll(/^mqtt_authd_checks_total\{kind="user",[^}]*\} (\d+)/gm)].reduce(
       (n, m) => n + Number(m[1]),
       0,
