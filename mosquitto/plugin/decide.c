@@ -7,7 +7,7 @@
 
 bool cache_usable(struct plugin *p)
 {
-	return p->trusted && events_up(p->events) && atomic_load(&p->queue.pending) == 0;
+	return p->trusted && events_fresh(p->events) && atomic_load(&p->queue.pending) == 0;
 }
 
 enum answer decide(struct plugin *p, enum cache_kind kind, enum answer (*ask)(void *), void *ctx)
@@ -51,7 +51,7 @@ enum answer decide(struct plugin *p, enum cache_kind kind, enum answer (*ask)(vo
 void apply_events(struct plugin *p)
 {
 	if(atomic_load(&p->queue.pending) == 0) return;
-	bool overflowed = false;
+	bool overflowed = false, resync = false;
 	struct event *e = queue_take(&p->queue, &overflowed);
 	while(e){
 		struct event *next = e->next;
@@ -59,7 +59,10 @@ void apply_events(struct plugin *p)
 			case EV_HELLO:
 				cache_clear(p->cache);
 				p->trusted = true;
-				mosquitto_log_printf(MOSQ_LOG_INFO, "mqtt-authd: event stream up; cache trusted");
+				/* resumed (e->revoke): the events missed follow, their kicks with them */
+				resync = resync || !e->revoke;
+				mosquitto_log_printf(MOSQ_LOG_INFO, "mqtt-authd: event stream up; cache trusted%s",
+						e->revoke ? " (resumed)" : "");
 				break;
 			case EV_DOWN:
 				p->trusted = false;
@@ -75,6 +78,7 @@ void apply_events(struct plugin *p)
 				break;
 			case EV_RESET:
 				cache_clear(p->cache);
+				resync = true;
 				break;
 		}
 		free(e);
@@ -82,7 +86,9 @@ void apply_events(struct plugin *p)
 	}
 	if(overflowed){
 		cache_clear(p->cache);
+		resync = true;
 		mosquitto_log_printf(MOSQ_LOG_WARNING,
-				"mqtt-authd: event queue overflowed; cache emptied (kicks of dropped events lost)");
+				"mqtt-authd: event queue overflowed; cache emptied, revalidating the connected users");
 	}
+	if(resync) policy_revalidate_all(p);
 }

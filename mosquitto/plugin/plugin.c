@@ -64,7 +64,9 @@ static int on_basic_auth(int event, void *data, void *userdata)
 		return MOSQ_ERR_UNKNOWN;
 	}
 	switch(decide(p, KIND_USER, ask_user, &q)){
-		case ANSWER_ALLOW: return MOSQ_ERR_SUCCESS;
+		case ANSWER_ALLOW:
+			policy_admitted(p, ed->client, q.username, q.clientid);
+			return MOSQ_ERR_SUCCESS;
 		case ANSWER_DENY: return MOSQ_ERR_AUTH;
 		default: return MOSQ_ERR_UNKNOWN; /* no CONNACK: the client retries later */
 	}
@@ -112,6 +114,14 @@ static int on_tick(int event, void *data, void *userdata)
 	return MOSQ_ERR_SUCCESS;
 }
 
+static int on_disconnect(int event, void *data, void *userdata)
+{
+	struct mosquitto_evt_disconnect *ed = data;
+	(void)event;
+	policy_disconnect(userdata, ed->client);
+	return MOSQ_ERR_SUCCESS;
+}
+
 EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
 {
 	for(int i = 0; i < supported_version_count; i++){
@@ -126,6 +136,7 @@ static void plugin_free(struct plugin *p)
 	if(p->queue_ready) queue_destroy(&p->queue);
 	checks_free(p->checks);
 	cache_free(p->cache);
+	clients_free(p->clients);
 	keyhash_wipe(&p->keyhash);
 	buf_free(&p->key);
 	buf_free(&p->su_key);
@@ -141,6 +152,7 @@ static const struct {
 	{MOSQ_EVT_BASIC_AUTH, on_basic_auth},
 	{MOSQ_EVT_ACL_CHECK, on_acl_check},
 	{MOSQ_EVT_TICK, on_tick},
+	{MOSQ_EVT_DISCONNECT, on_disconnect},
 };
 #define N_CALLBACKS (sizeof CALLBACKS / sizeof CALLBACKS[0])
 
@@ -167,6 +179,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 	if(!keyhash_init(&p->keyhash, &seed)
 			|| !(p->cache = cache_new((size_t)p->opts.cache_size,
 					(size_t)p->opts.cache_mb * 1024 * 1024, seed))
+			|| !(p->clients = clients_new())
 			|| !(p->checks = checks_new(p->opts.url, p->opts.request_timeout_ms, p->opts.token))
 			|| queue_init(&p->queue) != 0 || !(p->queue_ready = true)
 			|| !(p->events = events_start(p->opts.url, p->opts.stream_timeout_ms, p->opts.token,

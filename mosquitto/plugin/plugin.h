@@ -8,10 +8,12 @@
 #include "buf.h"
 #include "cache.h"
 #include "checks.h"
+#include "clients.h"
 #include "events.h"
 #include "keyhash.h"
 #include "options.h"
 #include "queue.h"
+#include "revalidate.h"
 
 struct plugin {
 	mosquitto_plugin_id_t *id;
@@ -26,6 +28,7 @@ struct plugin {
 	bool failing;     /* the last check request failed (logged once per outage) */
 	struct buf key;   /* the cache key being built (reused) */
 	struct buf su_key; /* the superuser key, while `key` holds an ACL key */
+	struct clients *clients; /* connected user names, for the default revalidation */
 };
 
 /* decide.c: whether cached answers may be used now (stream up, hello applied, queue empty). */

@@ -6,9 +6,11 @@
 #include <string.h>
 #include "buf.h"
 #include "cache.h"
+#include "clients.h"
 #include "failover.h"
 #include "json.h"
 #include "queue.h"
+#include "resume.h"
 #include "sse.h"
 
 static int failures;
@@ -59,9 +61,11 @@ static void test_json(void)
 static char events[512];
 static void on_event(void *user, const char *event, const char *data, size_t n)
 {
-	(void)user;
+	const struct sse *s = user;
 	size_t used = strlen(events);
-	snprintf(events + used, sizeof events - used, "[%s|%.*s]", event, (int)n, data);
+	const char *id = s ? sse_last_id(s) : "";
+	snprintf(events + used, sizeof events - used, "[%s|%.*s%s%s]", event, (int)n, data,
+			*id ? "#" : "", id);
 }
 
 static void test_sse(void)
@@ -79,6 +83,19 @@ static void test_sse(void)
 		CHECK(!sse_feed(&s, big, SSE_MAX_LINE + 1)); /* a line past the bound drops the stream */
 		free(big);
 	}
+	/* id: kept from event to event until the next id: line; one holding a NUL is ignored;
+	 * an empty one clears it; a new connection starts with none */
+	sse_free(&s);
+	sse_init(&s, on_event, &s);
+	events[0] = '\0';
+	const char ids[] = "id: 7\nevent: user\ndata: a\n\nevent: user\ndata: b\n\n"
+		"id: 8\0x\nevent: common\ndata: {}\n\nid:9\r\nevent: reset\ndata: {}\n\n"
+		"id:\nevent: hello\ndata: {}\n\n";
+	CHECK(sse_feed(&s, ids, sizeof ids - 1));
+	CHECK(strcmp(events, "[user|a#7][user|b#7][common|{}#7][reset|{}#9][hello|{}]") == 0);
+	CHECK(sse_feed(&s, "id: 10\n", 7));
+	sse_reset(&s);
+	CHECK(strcmp(sse_last_id(&s), "") == 0);
 	sse_free(&s);
 }
 
@@ -233,8 +250,86 @@ static void test_failover(void)
 	CHECK(f.retry_ms == FAILOVER_RETRY_MAX_MS);
 }
 
+/* The resumable stream: what hello says, which ids are kept, the header. */
+static void test_resume(void)
+{
+	const char *h1 = "{\"v\":2,\"heartbeatMs\":500,\"resumed\":true}";
+	struct hello h = resume_hello(h1, strlen(h1), 2000);
+	CHECK(h.v2 && h.resumed && h.heartbeat_ms == 500);
+	const char *h2 = "{\"v\":2,\"heartbeatMs\":2000,\"resumed\":false}";
+	h = resume_hello(h2, strlen(h2), 2000);
+	CHECK(h.v2 && !h.resumed && h.heartbeat_ms == 2000);
+	const char *h3 = "{\"v\":1,\"heartbeatMs\":9,\"resumed\":true}"; /* v1: never resumed */
+	h = resume_hello(h3, strlen(h3), 2000);
+	CHECK(!h.v2 && !h.resumed && h.heartbeat_ms == 2000);  /* 9 ms: out of range, ignored */
+	h = resume_hello("garbage", 7, 1234);
+	CHECK(!h.v2 && !h.resumed && h.heartbeat_ms == 1234);
+
+	struct buf last = {0};
+	resume_remember(&last, true, "1.ab.0-3-z");
+	CHECK(last.len == 10 && strcmp(last.data, "1.ab.0-3-z") == 0);
+	resume_remember(&last, true, "has blank");  /* malformed: forgotten, not kept stale */
+	CHECK(last.len == 0);
+	resume_remember(&last, true, "2.x");
+	resume_remember(&last, false, "3.x");       /* a v1 stream has nothing to resume */
+	CHECK(last.len == 0);
+	resume_remember(&last, true, "");
+	CHECK(last.len == 0);
+	char *big = malloc(RESUME_MAX_ID + 2);
+	if(big){
+		memset(big, 'a', RESUME_MAX_ID + 1);
+		big[RESUME_MAX_ID + 1] = '\0';
+		resume_remember(&last, true, big);
+		CHECK(last.len == 0);
+		big[RESUME_MAX_ID] = '\0';
+		resume_remember(&last, true, big);
+		CHECK(last.len == RESUME_MAX_ID);
+		free(big);
+	}
+	resume_remember(&last, true, "9.q");
+	struct curl_slist *hs = curl_slist_append(NULL, "Accept: text/event-stream");
+	struct curl_slist *node = resume_header(hs, &last);
+	CHECK(node && strcmp(node->data, "Last-Event-ID: 9.q") == 0 && hs->next == node);
+	resume_header_drop(hs, node);
+	CHECK(hs->next == NULL);
+	buf_reset(&last);
+	CHECK(resume_header(hs, &last) == NULL); /* no id: no header */
+	curl_slist_free_all(hs);
+	buf_free(&last);
+}
+
+/* Who is connected: by client pointer, names distinct and copied. */
+static void test_clients(void)
+{
+	struct clients *c = clients_new();
+	int slots[300];
+	CHECK(c != NULL);
+	for(int i = 0; i < 300; i++) CHECK(clients_put(c, &slots[i], i % 3 ? "b" : "a"));
+	CHECK(clients_count(c) == 300);
+	CHECK(clients_put(c, &slots[0], "c")); /* the same client admitted again: replaced */
+	CHECK(clients_count(c) == 300);
+	size_t n = 0;
+	char **names = clients_names(c, &n);
+	CHECK(n == 3 && strcmp(names[0], "a") == 0 && strcmp(names[1], "b") == 0
+			&& strcmp(names[2], "c") == 0);
+	for(int i = 0; i < 300; i++) clients_drop(c, &slots[i]); /* while the copy is held */
+	CHECK(clients_count(c) == 0);
+	clients_drop(c, &slots[0]); /* unknown: nothing */
+	clients_names_free(names, n);
+	CHECK(clients_names(c, &n) == NULL && n == 0);
+	clients_free(c);
+	const char *arr = "[{\"a\":1}, \"x\" ,[2]]", *at = NULL, *v, *vend;
+	int k = 0;
+	while(json_next(arr, arr + strlen(arr), &at, &v, &vend)) k++;
+	CHECK(k == 3);
+	at = NULL;
+	CHECK(!json_next("[]", "[]" + 2, &at, &v, &vend));
+}
+
 int main(void)
 {
+	test_clients();
+	test_resume();
 	test_failover();
 	test_json();
 	test_sse();
