@@ -12,6 +12,7 @@
 #include "events.h"
 #include "keyhash.h"
 #include "options.h"
+#include "outage.h"
 #include "queue.h"
 #include "revalidate.h"
 
@@ -29,6 +30,7 @@ struct plugin {
 	struct buf key;   /* the cache key being built (reused) */
 	struct buf su_key; /* the superuser key, while `key` holds an ACL key */
 	struct clients *clients; /* connected user names, for the default revalidation */
+	struct outage outage;    /* plugin_opt_stale_grace_ms: no service answers */
 };
 
 /* decide.c: whether cached answers may be used now (stream up, hello applied, queue empty). */
