@@ -87,10 +87,15 @@ void apply_events(struct plugin *p)
 				break;
 			case EV_USER:
 				cache_drop_user(p->cache, e->text);
+				policy_user_event(p, e->text, e->revoke);
 				if(e->revoke) mosquitto_kick_client_by_username(e->text, false);
 				break;
 			case EV_COMMON:
 				cache_drop_kind(p->cache, KIND_ACL);
+				policy_common_event(p);
+				break;
+			case EV_LOCK:
+				policy_lock_event(p, e->text);
 				break;
 			case EV_RESET:
 				cache_clear(p->cache);

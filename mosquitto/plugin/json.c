@@ -191,25 +191,3 @@ bool json_true(const char *v, const char *vend)
 {
 	return vend - v == 4 && memcmp(v, "true", 4) == 0;
 }
-
-bool json_next(const char *arr, const char *end, const char **at, const char **v,
-		const char **vend)
-{
-	const char *p = *at;
-	if(!p){
-		p = skip_ws(arr, end);
-		if(p >= end || *p != '[') return false;
-		p = skip_ws(p + 1, end);
-		if(p < end && *p == ']') return false;
-	}else{
-		p = skip_ws(p, end);
-		if(p >= end || *p != ',') return false;
-		p = skip_ws(p + 1, end);
-	}
-	const char *start = p;
-	if(!(p = skip_value(p, end, 1))) return false;
-	*v = start;
-	*vend = p;
-	*at = p;
-	return true;
-}

@@ -20,9 +20,5 @@ bool json_string(const char *v, const char *vend, struct buf *out);
 /* True when [v, vend) is the literal `true`. */
 bool json_true(const char *v, const char *vend);
 
-/* Walks the JSON array at [arr, end): *at starts NULL; each call sets [*v, *vend) to the next
- * element and returns true, false at the end or on malformed text. */
-bool json_next(const char *arr, const char *end, const char **at, const char **v,
-		const char **vend);
 
 #endif

@@ -19,6 +19,11 @@ static void announce(const struct outage *o, int64_t now)
 	}
 }
 
+bool outage_serving(const struct outage *o, long grace_ms, int64_t now)
+{
+	return grace_ms > 0 && o->on && !o->expired && now - o->since <= grace_ms;
+}
+
 bool outage_holding(struct outage *o, long grace_ms, int64_t now)
 {
 	if(!o->on || o->expired) return false;

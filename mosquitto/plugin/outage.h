@@ -23,6 +23,9 @@ struct outage {
 
 /* True: answer from what is held, do not ask (an outage within its grace, no probe due). */
 bool outage_holding(struct outage *o, long grace_ms, int64_t now);
+/* An outage within its grace (no side effect): the broker-held policy decides from the
+ * records it holds meanwhile, fetching none. */
+bool outage_serving(const struct outage *o, long grace_ms, int64_t now);
 /* A check found no service (and the stream is down): starts the outage (logged). */
 void outage_begin(struct outage *o, long grace_ms, int64_t now, unsigned long entries);
 /* A service answered, or the stream is up: ends it (logged). */

@@ -6,12 +6,12 @@
 #include <string.h>
 #include "buf.h"
 #include "cache.h"
-#include "clients.h"
 #include "failover.h"
 #include "json.h"
 #include "queue.h"
 #include "resume.h"
 #include "sse.h"
+#include "units_policy.h"
 
 static int failures;
 #define CHECK(cond) do{ if(!(cond)){ fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); failures++; } }while(0)
@@ -298,43 +298,16 @@ static void test_resume(void)
 	buf_free(&last);
 }
 
-/* Who is connected: by client pointer, names distinct and copied. */
-static void test_clients(void)
-{
-	struct clients *c = clients_new();
-	int slots[300];
-	CHECK(c != NULL);
-	for(int i = 0; i < 300; i++) CHECK(clients_put(c, &slots[i], i % 3 ? "b" : "a"));
-	CHECK(clients_count(c) == 300);
-	CHECK(clients_put(c, &slots[0], "c")); /* the same client admitted again: replaced */
-	CHECK(clients_count(c) == 300);
-	size_t n = 0;
-	char **names = clients_names(c, &n);
-	CHECK(n == 3 && strcmp(names[0], "a") == 0 && strcmp(names[1], "b") == 0
-			&& strcmp(names[2], "c") == 0);
-	for(int i = 0; i < 300; i++) clients_drop(c, &slots[i]); /* while the copy is held */
-	CHECK(clients_count(c) == 0);
-	clients_drop(c, &slots[0]); /* unknown: nothing */
-	clients_names_free(names, n);
-	CHECK(clients_names(c, &n) == NULL && n == 0);
-	clients_free(c);
-	const char *arr = "[{\"a\":1}, \"x\" ,[2]]", *at = NULL, *v, *vend;
-	int k = 0;
-	while(json_next(arr, arr + strlen(arr), &at, &v, &vend)) k++;
-	CHECK(k == 3);
-	at = NULL;
-	CHECK(!json_next("[]", "[]" + 2, &at, &v, &vend));
-}
-
 int main(void)
 {
-	test_clients();
 	test_resume();
 	test_failover();
 	test_json();
 	test_sse();
 	test_cache();
 	test_queue();
+	failures += units_policy();
+	failures += units_vectors(getenv("VECTORS_DIR") ? getenv("VECTORS_DIR") : "../../test/vectors");
 	if(failures) fprintf(stderr, "%d check(s) failed\n", failures);
 	else printf("units: all checks passed\n");
 	return failures ? 1 : 0;
