@@ -31,6 +31,7 @@ struct queue {
 	pthread_mutex_t lock;
 	struct event *head, *tail;
 	size_t count;
+	size_t max;             /* QUEUE_MAX unless plugin_opt_queue_max says less */
 	bool overflowed;
 	atomic_size_t pending;  /* count, readable without the lock */
 	atomic_ulong pushed;    /* every push ever (dropped ones too): a change counter */
