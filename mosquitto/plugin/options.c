@@ -176,6 +176,13 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 			if(read_urls(o, value, why) != 0) return -1;
 			continue;
 		}
+		if(strcmp(key, "wake") == 0){
+			if(!wake_parse(value, &o->wake)){
+				*why = "must be none, signal or tick:<ms> (1..1000)";
+				return -1;
+			}
+			continue;
+		}
 		if(strcmp(key, "token_file") == 0){
 			if(o->token){
 				memset(o->token, 0, strlen(o->token));
@@ -184,17 +191,31 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 			if(!(o->token = read_token(value, why))) return -1;
 			continue;
 		}
+		if(strcmp(key, "preload") == 0){
+			if(strcmp(value, "true") != 0 && strcmp(value, "false") != 0){
+				*why = "must be true or false";
+				return -1;
+			}
+			o->preload = strcmp(value, "true") == 0;
+			continue;
+		}
 		size_t r = 0;
 		while(r < sizeof ranges / sizeof ranges[0] && strcmp(key, ranges[r].name) != 0) r++;
 		if(r == sizeof ranges / sizeof ranges[0]){
 			*why = "is not an option of this plugin (url, token_file, cache_size, cache_mb, "
-				"request_timeout_ms, stream_timeout_ms, stale_grace_ms)";
+				"request_timeout_ms, stream_timeout_ms, stale_grace_ms, preload, wake)";
 			return -1;
 		}
 		if(read_long(value, ranges[r].min, ranges[r].max, ranges[r].field) != 0){
 			*why = ranges[r].why;
 			return -1;
 		}
+	}
+	const char *env = getenv("MQTT_AUTHD_WAKE");
+	if(o->wake.mode == WAKE_DEFAULT && env && *env && !wake_parse(env, &o->wake)){
+		*bad = "wake";
+		*why = "(from the environment, MQTT_AUTHD_WAKE) must be none, signal or tick:<ms> (1..1000)";
+		return -1;
 	}
 	if(!o->url){
 		*bad = "url";

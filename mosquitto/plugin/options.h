@@ -1,9 +1,11 @@
 /* plugin_opt_* lines, read once at init (docs/plugin.md lists them). */
 #ifndef AUTHD_OPTIONS_H
 #define AUTHD_OPTIONS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
+#include "wake.h"
 
 struct options {
 	char *url;               /* the service: one URL or "u1,u2,..." (preferred first), each
@@ -17,6 +19,8 @@ struct options {
 	long stream_timeout_ms;  /* the event stream is dead after this long without a byte */
 	long stale_grace_ms;     /* answer from an untrusted entry this young when the service
 	                          * cannot answer; 0 never */
+	bool preload;            /* every record fetched at start and at a resync */
+	struct wake_conf wake;   /* plugin_opt_wake, else MQTT_AUTHD_WAKE, else by broker version */
 };
 
 /* 0 on success; otherwise the bad option's name in *bad and a message in *why. */

@@ -11,7 +11,9 @@
 #include "events.h"
 #include "keyhash.h"
 #include "options.h"
+#include "policy.h"
 #include "queue.h"
+#include "wake.h"
 
 struct plugin {
 	mosquitto_plugin_id_t *id;
@@ -22,10 +24,12 @@ struct plugin {
 	struct queue queue;
 	bool queue_ready;
 	struct events *events;
+	struct wake *wake;  /* wakes the broker's thread when the queue has work (2.1) */
 	bool trusted;     /* hello applied and no down since */
 	bool failing;     /* the last check request failed (logged once per outage) */
 	struct buf key;   /* the cache key being built (reused) */
 	struct buf su_key; /* the superuser key, while `key` holds an ACL key */
+	struct policy *policy; /* records and sessions (policy.h) */
 };
 
 /* decide.c: whether cached answers may be used now (stream up, hello applied, queue empty). */

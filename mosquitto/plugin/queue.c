@@ -55,6 +55,7 @@ void queue_push(struct queue *q, enum event_type type, bool revoke, const char *
 	atomic_store(&q->pending, q->count);
 	pthread_mutex_unlock(&q->lock);
 	if(!keep) free(e);
+	if(q->notify) q->notify(q->notify_arg);
 }
 
 struct event *queue_take(struct queue *q, bool *overflowed)

@@ -17,6 +17,7 @@ enum event_type {
 	EV_COMMON, /* drop every ACL answer */
 	EV_RESET,  /* drop every answer */
 	EV_DOWN,   /* the stream is gone: stop trusting the cache (`text` says why) */
+	EV_LOCK,   /* a lockout: text "u<ms>:<username>" or "c<ms>:<clientid>" (ms 0: cleared) */
 };
 
 struct event {
@@ -33,6 +34,8 @@ struct queue {
 	bool overflowed;
 	atomic_size_t pending;  /* count, readable without the lock */
 	atomic_ulong pushed;    /* every push ever (dropped ones too): a change counter */
+	void (*notify)(void *); /* called after each push, outside the lock (wake.c), or NULL */
+	void *notify_arg;
 };
 
 int queue_init(struct queue *q);
