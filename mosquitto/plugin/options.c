@@ -25,6 +25,16 @@ static int read_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+static int read_bool(const char *s, bool *out, const char **why)
+{
+	if(strcmp(s, "true") != 0 && strcmp(s, "false") != 0){
+		*why = "must be true or false";
+		return -1;
+	}
+	*out = strcmp(s, "true") == 0;
+	return 0;
+}
+
 /* The whole file, its trailing line breaks and blanks dropped; only visible ASCII may remain
  * (it goes into an HTTP header). NULL with *why on failure. */
 static char *read_token(const char *path, const char **why)
@@ -195,11 +205,7 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 			continue;
 		}
 		if(strcmp(key, "presence") == 0){
-			if(strcmp(value, "true") != 0 && strcmp(value, "false") != 0){
-				*why = "must be true or false";
-				return -1;
-			}
-			o->presence = strcmp(value, "true") == 0;
+			if(read_bool(value, &o->presence, why) != 0) return -1;
 			continue;
 		}
 		if(strcmp(key, "broker_id") == 0){
@@ -218,11 +224,7 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 			continue;
 		}
 		if(strcmp(key, "preload") == 0){
-			if(strcmp(value, "true") != 0 && strcmp(value, "false") != 0){
-				*why = "must be true or false";
-				return -1;
-			}
-			o->preload = strcmp(value, "true") == 0;
+			if(read_bool(value, &o->preload, why) != 0) return -1;
 			continue;
 		}
 		size_t r = 0;
