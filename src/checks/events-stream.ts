@@ -11,6 +11,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../ops/metrics';
 import type { ChangeFeed, ChangeInfo } from '../store/change-feed';
 import { encodeCursor, type ChangeLog } from '../store/change-log';
+import { requestedHeartbeatMs } from './events-heartbeat';
 import { onDisconnectRequests } from './disconnect-event';
 import { startV2, type V2Start } from './events-resume';
 import { sendCurrentLocks, type LockEvents } from './lock-events';
@@ -118,6 +119,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
   const scope = deps.cursorScope ?? (() => '');
   let closed = false;
   let heartbeat: NodeJS.Timeout | undefined;
+  let beatMs = Infinity; // the interval of `heartbeat`: the fastest any open stream asked
 
   const drop = (res: ServerResponse): boolean => {
     if (!streams.delete(res)) return false;
@@ -125,6 +127,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     if (streams.size === 0) {
       clearInterval(heartbeat);
       heartbeat = undefined;
+      beatMs = Infinity;
     }
     return true;
   };
@@ -217,7 +220,8 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     );
   };
 
-  const open = (req: IncomingMessage, res: ServerResponse) => {
+  /** The 200 and the heartbeat; returns the beat this stream gets (`?hb=`, events-heartbeat.ts). */
+  const open = (req: IncomingMessage, res: ServerResponse): number => {
     // No socket timeout from our side: the heartbeat keeps the stream alive, and TCP
     // keep-alive finds a peer that vanished without a FIN.
     req.socket.setTimeout(0);
@@ -228,7 +232,13 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
       'X-Accel-Buffering': 'no',
     });
     sent.hello.inc();
-    heartbeat ??= setInterval(ping, config.EVENTS_HEARTBEAT_MS).unref();
+    const hb = requestedHeartbeatMs(req.url, config.EVENTS_HEARTBEAT_MS);
+    if (hb < beatMs) {
+      clearInterval(heartbeat);
+      beatMs = hb;
+      heartbeat = setInterval(ping, hb).unref();
+    }
+    return hb;
   };
 
   /** v2: where the reader starts (its Last-Event-ID, or now), then what it missed. */
@@ -244,9 +254,9 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
       (start: V2Start) => {
         if (!streams.has(res)) return; // gone (closed, feed down) while the log was read
         metrics.eventsResumes.labels(start.resumed ? 'resumed' : 'reset').inc();
-        open(req, res);
+        const hb = open(req, res);
         s.revs = [...start.from];
-        const hello = { v: 2, heartbeatMs: config.EVENTS_HEARTBEAT_MS, resumed: start.resumed };
+        const hello = { v: 2, heartbeatMs: hb, resumed: start.resumed };
         if (!write(res, `id: ${encodeCursor(scope(), s.revs)}\n${frame('hello', hello)}`)) return;
         for (const o of start.missed) if (!sendV2(res, s, o)) return;
         const pending = s.pending;
@@ -301,8 +311,8 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
         openV2(req, res, s);
         return;
       }
-      open(req, res);
-      write(res, frame('hello', { v: EVENTS_VERSION, heartbeatMs: config.EVENTS_HEARTBEAT_MS }));
+      const hb = open(req, res);
+      write(res, frame('hello', { v: EVENTS_VERSION, heartbeatMs: hb }));
       sendLocks(res);
       logger.debug({ streams: streams.size }, 'event stream opened');
     },

@@ -50,7 +50,7 @@ export function openEvents(
     method?: string;
     timeoutMs?: number;
     headers?: http.OutgoingHttpHeaders;
-    /** `/mqtt/events` unless given (`/mqtt/events?v=2`). */
+    /** Default /mqtt/events; a query (`?v=2&hb=100`) goes here. */
     path?: string;
   } = {},
 ): Promise<EventStreamClient> {
