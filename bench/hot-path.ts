@@ -17,7 +17,7 @@ import { createKeys } from '../src/store/keys';
 import { send } from '../test/support/http';
 import { cleanPrefix, onFreePort, ROOT, startNode, type Proc } from '../test/support/processes';
 import { peakLoad, processTicks, type RunResult } from './load';
-import { bulkLoad } from './seed';
+import { bulkLoad } from './bulk-load';
 import * as w from './workloads';
 
 const env = process.env;
@@ -97,7 +97,13 @@ async function main(): Promise<void> {
   );
   const started: Target[] = [];
   try {
-    await bulkLoad(redisUrl, keys, devices, hashes);
+    const device = (i: number) => ({
+      name: w.deviceName(i),
+      hash: hashes[i % w.PASSWORD_COUNT] as string,
+      superuser: w.isSuperuser(i),
+      acl: w.ownRules(w.deviceName(i)),
+    });
+    await bulkLoad(redisUrl, keys, devices, device, w.COMMON_RULES);
     started.push(await startCeiling());
     for (const [name, dir] of trees) started.push(await startTree(name, dir, prefix));
     const cpu = os.cpus()[0]?.model.replace(/\s+/g, ' ').trim() ?? 'unknown CPU';

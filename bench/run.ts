@@ -22,13 +22,13 @@ import { hashPassword } from '../src/domain/passwd-hash';
 import { createKeys } from '../src/store/keys';
 import { cleanPrefix, ROOT, startNode, startService } from '../test/support/processes';
 import { sleep } from '../test/support/http';
+import { bulkLoad } from './bulk-load';
 import { measureChecks, peakRun, type Target } from './checks';
 import { measureCluster, renderCluster } from './cluster';
 import { measureFailover, renderFailover } from './failover';
 import { findPluginSection } from './plugin-section';
 import { peakLoad, type MeasureContext, type RunResult } from './load';
 import { renderReport, type Report, type SizeRow } from './report';
-import { bulkLoad } from './seed';
 import * as w from './workloads';
 
 const env = process.env;
@@ -177,7 +177,18 @@ async function main(): Promise<void> {
       prefixes.add(prefix);
       const before = Number(await info('memory', 'used_memory'));
       console.log(`\n${n.toLocaleString('en-US')} devices under ${prefix}`);
-      const loadMs = await bulkLoad(settings.redisUrl, keys, n, hashes);
+      const loadMs = await bulkLoad(
+        settings.redisUrl,
+        keys,
+        n,
+        (i) => ({
+          name: w.deviceName(i),
+          hash: hashes[i % w.PASSWORD_COUNT] as string,
+          superuser: w.isSuperuser(i),
+          acl: w.ownRules(w.deviceName(i)),
+        }),
+        w.COMMON_RULES,
+      );
       const bytes = Number(await info('memory', 'used_memory')) - before;
       const encoding = String(await redis.object('ENCODING', keys.user(w.deviceName(0))));
       console.log(

@@ -10,11 +10,14 @@ import { DeviceService } from './devices/device-service';
 import { HashWork } from './domain/hash-work';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './ops/metrics';
+import { registerPresenceMetrics } from './ops/presence-metrics';
 import type { ChangeFeed } from './store/change-feed';
 import type { CredentialStore } from './store/credential-store';
 import type { AuditStore } from './store/audit-store';
 import type { IdempotencyStore } from './store/idempotency-store';
+import type { LockFeed } from './store/lock-feed';
 import type { LockoutStore } from './store/lockout-store';
+import type { PresenceStore } from './store/presence-store';
 import { createRedisStores } from './store/redis-stores';
 import type { StoreHealth } from './store/store-health';
 
@@ -28,11 +31,15 @@ export interface AppContext {
   bulkStore: CredentialStore;
   feed: ChangeFeed;
   lockoutStore: LockoutStore;
+  /** Lockouts starting and ending, from every service process (the streams' `lock` events). */
+  lockFeed: LockFeed;
   health: StoreHealth;
   /** The audit trail's streams (changes outside the credential store, and every read). */
   auditStore: AuditStore;
   /** Idempotency-Key records (the API's header, the CLI's --idempotency-key). */
   idempotency: IdempotencyStore;
+  /** Sessions the brokers report (POST /mqtt/sessions; issue 27). */
+  presence: PresenceStore;
   cache: UserCache;
   checks: CheckService;
   throttle: LoginThrottle;
@@ -72,6 +79,11 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const store = o.store ?? stores.credentials;
   const feed = o.feed ?? stores.feed;
   const lockoutStore = o.lockoutStore ?? stores.lockouts;
+  const presence = o.presence ?? stores.presence;
+  if (!metrics.registry.getSingleMetric('mqtt_authd_broker_sessions')) {
+    const log = logger.child({ name: 'authd:presence' });
+    registerPresenceMetrics(metrics, () => presence.states(Date.now()), log);
+  }
   const [hit, miss] = [metrics.cacheLookups.labels('hit'), metrics.cacheLookups.labels('miss')];
   const cache =
     o.cache ??
@@ -92,6 +104,10 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   };
   const throttle = o.throttle ?? new LoginThrottle(lockoutStore, limits);
   throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
+  const lockFeed = o.lockFeed ?? stores.lockFeed;
+  const lockMs = config.AUTH_LOCK_S * 1000;
+  throttle.on('lockout', (kind, name) => void lockFeed.publish({ kind, name, ms: lockMs }));
+  throttle.on('cleared', (kind, name) => void lockFeed.publish({ kind, name, ms: 0 }));
   const devices =
     o.devices ??
     new DeviceService(store, {
@@ -132,9 +148,11 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     bulkStore: o.bulkStore ?? stores.bulkCredentials,
     feed,
     lockoutStore,
+    lockFeed,
     health: o.health ?? stores.health,
     auditStore: o.auditStore ?? stores.audit,
     idempotency: o.idempotency ?? stores.idempotency,
+    presence,
     cache,
     checks,
     throttle,

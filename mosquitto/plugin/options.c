@@ -162,18 +162,27 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 	o->request_timeout_ms = 2000;
 	o->stream_timeout_ms = 6000;
 	o->stale_grace_ms = 0;
+	o->queue_max = 100000;
 	const struct range ranges[] = {
 		{"cache_size", &o->cache_size, 0, 100000000, "an integer 0..100000000"},
 		{"cache_mb", &o->cache_mb, 1, 1048576, "an integer 1..1048576"},
 		{"request_timeout_ms", &o->request_timeout_ms, 10, 60000, "an integer 10..60000"},
 		{"stream_timeout_ms", &o->stream_timeout_ms, 200, 600000, "an integer 200..600000"},
 		{"stale_grace_ms", &o->stale_grace_ms, 0, 86400000, "an integer 0..86400000"},
+		{"queue_max", &o->queue_max, 1, 100000, "an integer 1..100000"},
 	};
 	for(int i = 0; i < count; i++){
 		const char *key = opts[i].key, *value = opts[i].value ? opts[i].value : "";
 		*bad = key;
 		if(strcmp(key, "url") == 0){
 			if(read_urls(o, value, why) != 0) return -1;
+			continue;
+		}
+		if(strcmp(key, "wake") == 0){
+			if(!wake_parse(value, &o->wake)){
+				*why = "must be none, signal or tick:<ms> (1..1000)";
+				return -1;
+			}
 			continue;
 		}
 		if(strcmp(key, "token_file") == 0){
@@ -184,17 +193,31 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 			if(!(o->token = read_token(value, why))) return -1;
 			continue;
 		}
+		if(strcmp(key, "preload") == 0){
+			if(strcmp(value, "true") != 0 && strcmp(value, "false") != 0){
+				*why = "must be true or false";
+				return -1;
+			}
+			o->preload = strcmp(value, "true") == 0;
+			continue;
+		}
 		size_t r = 0;
 		while(r < sizeof ranges / sizeof ranges[0] && strcmp(key, ranges[r].name) != 0) r++;
 		if(r == sizeof ranges / sizeof ranges[0]){
 			*why = "is not an option of this plugin (url, token_file, cache_size, cache_mb, "
-				"request_timeout_ms, stream_timeout_ms, stale_grace_ms)";
+				"request_timeout_ms, stream_timeout_ms, stale_grace_ms, queue_max, preload, wake)";
 			return -1;
 		}
 		if(read_long(value, ranges[r].min, ranges[r].max, ranges[r].field) != 0){
 			*why = ranges[r].why;
 			return -1;
 		}
+	}
+	const char *env = getenv("MQTT_AUTHD_WAKE");
+	if(o->wake.mode == WAKE_DEFAULT && env && *env && !wake_parse(env, &o->wake)){
+		*bad = "wake";
+		*why = "(from the environment, MQTT_AUTHD_WAKE) must be none, signal or tick:<ms> (1..1000)";
+		return -1;
 	}
 	if(!o->url){
 		*bad = "url";

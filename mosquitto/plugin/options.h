@@ -1,9 +1,11 @@
 /* plugin_opt_* lines, read once at init (docs/plugin.md lists them). */
 #ifndef AUTHD_OPTIONS_H
 #define AUTHD_OPTIONS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
+#include "wake.h"
 
 struct options {
 	char *url;               /* the service: one URL or "u1,u2,..." (preferred first), each
@@ -15,8 +17,10 @@ struct options {
 	long cache_mb;           /* and at most this many MiB of them */
 	long request_timeout_ms; /* one check request, connect included */
 	long stream_timeout_ms;  /* the event stream is dead after this long without a byte */
-	long stale_grace_ms;     /* answer from an untrusted entry this young when the service
-	                          * cannot answer; 0 never */
+	long stale_grace_ms;     /* how long an outage is answered from what is held; 0 never */
+	long queue_max;          /* events waiting for the broker's thread at most */
+	bool preload;            /* every record fetched at start and at a resync */
+	struct wake_conf wake;   /* plugin_opt_wake, else MQTT_AUTHD_WAKE, else by broker version */
 };
 
 /* 0 on success; otherwise the bad option's name in *bad and a message in *why. */

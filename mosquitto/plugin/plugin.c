@@ -57,6 +57,8 @@ static int on_basic_auth(int event, void *data, void *userdata)
 	if(!ed->username) return MOSQ_ERR_AUTH; /* anonymous: refused, as with go-auth */
 	struct question q = {p, ed->username, or_empty(ed->password),
 		or_empty(mosquitto_client_id(ed->client)), NULL, 0};
+	int decided = policy_basic_auth(p, ed->client, q.username, q.password, q.clientid);
+	if(decided != POLICY_PASS) return decided;
 	unsigned char mac[KEYHASH_LEN];
 	if(!keyhash_of(&p->keyhash, q.password, strlen(q.password), mac)
 			|| !key_start(p, KIND_USER, q.username) || !buf_add_str(&p->key, q.clientid)
@@ -64,7 +66,9 @@ static int on_basic_auth(int event, void *data, void *userdata)
 		return MOSQ_ERR_UNKNOWN;
 	}
 	switch(decide(p, KIND_USER, ask_user, &q)){
-		case ANSWER_ALLOW: return MOSQ_ERR_SUCCESS;
+		case ANSWER_ALLOW:
+			policy_admitted(p, ed->client, q.username, q.clientid);
+			return MOSQ_ERR_SUCCESS;
 		case ANSWER_DENY: return MOSQ_ERR_AUTH;
 		default: return MOSQ_ERR_UNKNOWN; /* no CONNACK: the client retries later */
 	}
@@ -80,6 +84,8 @@ static int on_acl_check(int event, void *data, void *userdata)
 	if(!username || !ed->topic) return MOSQ_ERR_ACL_DENIED;
 	struct question q = {p, username, NULL, or_empty(mosquitto_client_id(ed->client)),
 		ed->topic, ed->access};
+	int decided = policy_acl(p, ed->client, username, q.clientid, ed->topic, ed->access);
+	if(decided != POLICY_PASS) return decided;
 	bool acl_key = key_start(p, KIND_ACL, username) && buf_add_char(&p->key, (char)('0' + ed->access))
 		&& buf_add_str(&p->key, q.clientid) && buf_add_char(&p->key, '\0')
 		&& buf_add_str(&p->key, ed->topic);
@@ -106,10 +112,46 @@ static int on_acl_check(int event, void *data, void *userdata)
 
 static int on_tick(int event, void *data, void *userdata)
 {
+	struct mosquitto_evt_tick *ed = data;
+	struct plugin *p = userdata;
 	(void)event;
-	(void)data;
-	apply_events(userdata);
+	apply_events(p);
+	policy_tick(p);
+	/* 2.0's header calls this slot next_ns; 2.1 reads it as next_ms (0: no request) */
+	ed->next_ns = wake_next_ms(p->wake);
 	return MOSQ_ERR_SUCCESS;
+}
+
+/* MOSQ_EVT_CLIENT_OFFLINE of 2.1's broker.h; its data starts as 2.0's disconnect event's. */
+#define EVT_CLIENT_OFFLINE_21 28
+
+static int on_disconnect(int event, void *data, void *userdata)
+{
+	struct mosquitto_evt_disconnect *ed = data;
+	(void)event;
+	policy_disconnect(userdata, ed->client);
+	return MOSQ_ERR_SUCCESS;
+}
+
+/* The queue's notify hook (stream thread) and the waker's measure of work left. */
+static void poke(void *arg)
+{
+	wake_poke(arg);
+}
+
+static size_t waiting(void *arg)
+{
+	struct plugin *p = arg;
+	return atomic_load(&p->queue.pending);
+}
+
+/* Before the stream thread starts: its first push already pokes the waker. */
+static bool start_wake(struct plugin *p, const char **why)
+{
+	if(!(p->wake = wake_start(p->opts.wake, waiting, p, why))) return false;
+	p->queue.notify_arg = p->wake;
+	p->queue.notify = poke;
+	return true;
 }
 
 EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
@@ -123,7 +165,9 @@ EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supp
 static void plugin_free(struct plugin *p)
 {
 	events_stop(p->events); /* first: the thread pushes onto the queue */
+	wake_stop(p->wake);     /* then the waker, which reads it */
 	if(p->queue_ready) queue_destroy(&p->queue);
+	policy_free(p->policy);
 	checks_free(p->checks);
 	cache_free(p->cache);
 	keyhash_wipe(&p->keyhash);
@@ -141,6 +185,7 @@ static const struct {
 	{MOSQ_EVT_BASIC_AUTH, on_basic_auth},
 	{MOSQ_EVT_ACL_CHECK, on_acl_check},
 	{MOSQ_EVT_TICK, on_tick},
+	{MOSQ_EVT_DISCONNECT, on_disconnect},
 };
 #define N_CALLBACKS (sizeof CALLBACKS / sizeof CALLBACKS[0])
 
@@ -168,10 +213,14 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 			|| !(p->cache = cache_new((size_t)p->opts.cache_size,
 					(size_t)p->opts.cache_mb * 1024 * 1024, seed))
 			|| !(p->checks = checks_new(p->opts.url, p->opts.request_timeout_ms, p->opts.token))
+			|| !(p->policy = policy_new(p))
 			|| queue_init(&p->queue) != 0 || !(p->queue_ready = true)
+			|| !(p->queue.max = (size_t)p->opts.queue_max)
+			|| !start_wake(p, &why)
 			|| !(p->events = events_start(p->opts.url, p->opts.stream_timeout_ms, p->opts.token,
 					&p->queue))){
-		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start (out of memory or threads)");
+		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start (%s)",
+				why[0] ? why : "out of memory or threads");
 		plugin_free(p);
 		return MOSQ_ERR_NOMEM;
 	}
@@ -187,12 +236,17 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 			return rc;
 		}
 	}
+	/* 2.1 tells a client with a session that outlives it as offline, not disconnected (absent
+	 * in 2.0, which refuses the registration): its session ends there too. */
+	p->offline_registered = mosquitto_callback_register(identifier, EVT_CLIENT_OFFLINE_21,
+			on_disconnect, NULL, p) == MOSQ_ERR_SUCCESS;
 	*userdata = p;
 	mosquitto_log_printf(MOSQ_LOG_INFO,
 			"mqtt-authd: checks at %s, cache %ld, cache_mb %ld, request timeout %ld ms, stream timeout %ld ms, "
-			"stale grace %ld ms, broker credential %s", p->opts.url, p->opts.cache_size, p->opts.cache_mb,
+			"stale grace %ld ms, broker credential %s, preload %s, wake %s", p->opts.url, p->opts.cache_size, p->opts.cache_mb,
 			p->opts.request_timeout_ms, p->opts.stream_timeout_ms, p->opts.stale_grace_ms,
-			p->opts.token ? "from token_file" : "none");
+			p->opts.token ? "from token_file" : "none", p->opts.preload ? "true" : "false",
+			wake_describe(p->wake));
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -205,6 +259,9 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
 	if(!p) return MOSQ_ERR_SUCCESS;
 	for(size_t i = 0; i < N_CALLBACKS; i++){
 		mosquitto_callback_unregister(p->id, CALLBACKS[i].event, CALLBACKS[i].cb, NULL);
+	}
+	if(p->offline_registered){
+		mosquitto_callback_unregister(p->id, EVT_CLIENT_OFFLINE_21, on_disconnect, NULL);
 	}
 	plugin_free(p);
 	return MOSQ_ERR_SUCCESS;

@@ -11,7 +11,10 @@
 #include "events.h"
 #include "keyhash.h"
 #include "options.h"
+#include "outage.h"
+#include "policy.h"
 #include "queue.h"
+#include "wake.h"
 
 struct plugin {
 	mosquitto_plugin_id_t *id;
@@ -22,10 +25,14 @@ struct plugin {
 	struct queue queue;
 	bool queue_ready;
 	struct events *events;
+	struct wake *wake;  /* wakes the broker's thread when the queue has work (2.1) */
 	bool trusted;     /* hello applied and no down since */
 	bool failing;     /* the last check request failed (logged once per outage) */
 	struct buf key;   /* the cache key being built (reused) */
 	struct buf su_key; /* the superuser key, while `key` holds an ACL key */
+	struct outage outage;    /* plugin_opt_stale_grace_ms: no service answers */
+	struct policy *policy; /* records and sessions (policy.h) */
+	bool offline_registered; /* 2.1's MOSQ_EVT_CLIENT_OFFLINE, when the broker has it */
 };
 
 /* decide.c: whether cached answers may be used now (stream up, hello applied, queue empty). */

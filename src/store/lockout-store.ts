@@ -33,13 +33,16 @@ export interface LockoutStore {
   /** Whether a counter was there to delete. */
   reset(key: string): Promise<boolean>;
   index(member: string, untilMs: number): Promise<void>;
-  unindex(member: string): Promise<void>;
+  /** Whether the member was listed. */
+  unindex(member: string): Promise<boolean>;
   /**
    * Index rows ending after `now`, latest end first, from `maxScore` down; `count` at most.
    * Expired rows are dropped first. `ties`: how many rows share `maxScore` (for paging).
    */
   page(now: number, maxScore: number | null, count: number): Promise<IndexRow[]>;
   ties(score: number): Promise<number>;
+  /** When each member's lockout ends (ms since the epoch), null when it is not listed. */
+  endsOf(members: string[]): Promise<(number | null)[]>;
 }
 
 const unavailable = (err: unknown): never => {
@@ -92,8 +95,14 @@ export class RedisLockoutStore implements LockoutStore {
     await this.redis.zadd(this.indexKey, untilMs, member).catch(unavailable);
   }
 
-  async unindex(member: string): Promise<void> {
-    await this.redis.zrem(this.indexKey, member).catch(unavailable);
+  async unindex(member: string): Promise<boolean> {
+    return (await this.redis.zrem(this.indexKey, member).catch(unavailable)) > 0;
+  }
+
+  async endsOf(members: string[]): Promise<(number | null)[]> {
+    if (members.length === 0) return [];
+    const scores = await this.redis.zmscore(this.indexKey, ...members).catch(unavailable);
+    return scores.map((s) => (s === null ? null : Number(s)));
   }
 
   async ties(score: number): Promise<number> {
