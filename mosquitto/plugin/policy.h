@@ -61,7 +61,7 @@ void policy_lock_event(struct plugin *p, const char *text);
 /* Whether a user name (kind 'u') or client id ('c') is locked out now, by a lock event. */
 bool policy_locked(struct plugin *p, char kind, const char *name);
 void policy_tick(struct plugin *p);
-/* EV_PRELOAD: takes the preload's pages into the store. */
+/* On the tick: takes the preload's pages into the store. */
 void policy_preload_apply(struct plugin *p);
 /* Whether records may be used now (stream trusted, nothing queued, endpoint not refused). */
 bool policy_usable(struct plugin *p);

@@ -143,6 +143,11 @@ struct ruleset *policy_common(struct plugin *p)
 	return pol->common;
 }
 
+static void poke_broker(void *arg)
+{
+	wake_poke(arg);
+}
+
 /* plugin_opt_preload: every record, a page at a time, fetched by preload.c's thread. */
 static void preload_begin(struct plugin *p)
 {
@@ -154,7 +159,7 @@ static void preload_begin(struct plugin *p)
 	pol->walk_t0 = mono_ms();
 	if(!(pol->touched = cache_new(1000000, 256u * 1024 * 1024, (uint64_t)pol->walk_t0))
 			|| !(pol->walking = preload_start(p->opts.url, p->opts.request_timeout_ms,
-					p->opts.token, &p->queue))){
+					p->opts.token, poke_broker, p->wake))){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start the preload (out of memory "
 				"or threads); records are fetched at first need");
 		cache_free(pol->touched);
@@ -369,6 +374,7 @@ void policy_tick(struct plugin *p)
 {
 	struct policy *pol = p->policy;
 	if(!pol) return;
+	if(pol->walking) policy_preload_apply(p);
 	if(pol->preload && !pol->preloaded && !pol->walking && policy_usable(p)){
 		policy_revalidate_all(p);
 	}
