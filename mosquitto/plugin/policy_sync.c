@@ -143,6 +143,18 @@ struct ruleset *policy_common(struct plugin *p)
 	return pol->common;
 }
 
+size_t policy_waiting(struct policy *pol)
+{
+	return pol ? atomic_load(&pol->pages_waiting) : 0;
+}
+
+void policy_stop_preload(struct policy *pol)
+{
+	if(!pol) return;
+	preload_stop(pol->walking);
+	pol->walking = NULL;
+}
+
 static void poke_broker(void *arg)
 {
 	wake_poke(arg);
@@ -159,7 +171,7 @@ static void preload_begin(struct plugin *p)
 	pol->walk_t0 = mono_ms();
 	if(!(pol->touched = cache_new(1000000, 256u * 1024 * 1024, (uint64_t)pol->walk_t0))
 			|| !(pol->walking = preload_start(p->opts.url, p->opts.request_timeout_ms,
-					p->opts.token, poke_broker, p->wake))){
+					p->opts.token, poke_broker, p->wake, &pol->pages_waiting))){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start the preload (out of memory "
 				"or threads); records are fetched at first need");
 		cache_free(pol->touched);
@@ -172,6 +184,7 @@ void policy_preload_apply(struct plugin *p)
 {
 	struct policy *pol = p->policy;
 	if(!pol || !pol->walking) return;
+	atomic_store(&pol->pages_waiting, 0);
 	bool finished = preload_finished(pol->walking); /* before the take: then nothing is left */
 	struct page *pg = preload_take(pol->walking);
 	while(pg){

@@ -19,6 +19,7 @@ struct preload {
 	struct recfetch *fetch;
 	void (*poke)(void *);
 	void *poke_arg;
+	atomic_size_t *waiting;
 };
 
 void page_free(struct page *pg)
@@ -34,6 +35,7 @@ static void hand_over(struct preload *pr, struct page *pg)
 	if(pr->tail) pr->tail->next = pg; else pr->head = pg;
 	pr->tail = pg;
 	pthread_mutex_unlock(&pr->lock);
+	atomic_fetch_add(pr->waiting, 1);
 	pr->poke(pr->poke_arg);
 }
 
@@ -64,17 +66,19 @@ static void *walk(void *arg)
 	}
 	free(cursor);
 	atomic_store(&pr->finished, true);
+	atomic_fetch_add(pr->waiting, 1);
 	pr->poke(pr->poke_arg);
 	return NULL;
 }
 
 struct preload *preload_start(const char *urls, long timeout_ms, const char *token,
-		void (*poke)(void *), void *poke_arg)
+		void (*poke)(void *), void *poke_arg, atomic_size_t *waiting)
 {
 	struct preload *pr = calloc(1, sizeof *pr);
 	if(!pr) return NULL;
 	pr->poke = poke;
 	pr->poke_arg = poke_arg;
+	pr->waiting = waiting;
 	atomic_init(&pr->stop, false);
 	atomic_init(&pr->finished, false);
 	if(!(pr->fetch = recfetch_new(urls, timeout_ms, token))){

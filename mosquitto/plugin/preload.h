@@ -9,6 +9,7 @@
  * (policy_sync.c). */
 #ifndef AUTHD_PRELOAD_H
 #define AUTHD_PRELOAD_H
+#include <stdatomic.h>
 #include <stdbool.h>
 #include "buf.h"
 
@@ -21,9 +22,10 @@ struct page {
 
 struct preload;
 
-/* Starts a walk; NULL when memory or threads run out. */
+/* Starts a walk; each page handed over adds one to *waiting, then pokes. NULL when memory or
+ * threads run out. */
 struct preload *preload_start(const char *urls, long timeout_ms, const char *token,
-		void (*poke)(void *), void *poke_arg);
+		void (*poke)(void *), void *poke_arg, atomic_size_t *waiting);
 /* Broker thread: the pages fetched so far, oldest first (free each with page_free). */
 struct page *preload_take(struct preload *pr);
 /* True once the walk ended (every page handed over: take again once more). */
