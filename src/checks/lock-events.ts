@@ -46,3 +46,21 @@ export function createLockEvents(deps: {
     },
   };
 }
+
+/**
+ * After `hello`: one `lock` per current lockout, sent while the stream is still open. A lock
+ * read fails quietly: records carry lockedMs, and the service still refuses what it counts.
+ */
+export async function sendCurrentLocks(
+  events: LockEvents,
+  open: () => boolean,
+  send: (data: LockData) => void,
+  onError: (err: unknown) => void,
+): Promise<void> {
+  try {
+    const list = await events.current();
+    for (const d of list) if (open()) send(d);
+  } catch (err) {
+    onError(err);
+  }
+}

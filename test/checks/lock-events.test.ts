@@ -3,6 +3,7 @@
 // too, and the current lockouts listed for after `hello`. Two real services, one real Redis.
 import { createLockEvents, type LockData } from '../../src/checks/lock-events';
 import { decodeLock, encodeLock } from '../../src/store/lock-feed';
+import { openEvents } from '../support/event-stream';
 import { JSON_HEADERS, rawRequest, send, waitFor } from '../support/http';
 import { testPrefix } from '../support/processes';
 import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
@@ -92,4 +93,35 @@ it('a client id locked out is a lock event with clientid', async () => {
       5000,
     ),
   ).not.toBeNull();
+});
+
+it('GET /mqtt/events: a lockout counted by another process is a lock event; a new stream gets the current ones after hello', async () => {
+  expect(await waitFor(async () => b.service.ctx.lockFeed.isUp, 5000)).not.toBeNull();
+  const stream = await openEvents(b.port);
+  try {
+    expect(stream.status).toBe(200);
+    await stream.next((e) => e.event === 'hello', 5000);
+    for (let i = 0; i < 2; i++) expect((await login(a, 'stream-dev', `s${i}`)).status).toBe(403);
+    const e = await stream.next(
+      (x) => x.event === 'lock' && x.data.username === 'stream-dev',
+      5000,
+    );
+    expect(e.data).toEqual({ username: 'stream-dev', ms: 60_000 });
+  } finally {
+    stream.close();
+  }
+  const later = await openEvents(b.port);
+  try {
+    const hello = await later.next((x) => x.event === 'hello', 5000);
+    const from = later.events.indexOf(hello);
+    const e = await later.next(
+      (x) => x.event === 'lock' && x.data.username === 'stream-dev',
+      5000,
+      from,
+    );
+    expect(e.data.ms).toBeGreaterThan(0);
+    expect(e.data.ms).toBeLessThanOrEqual(60_000);
+  } finally {
+    later.close();
+  }
 });
