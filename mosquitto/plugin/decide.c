@@ -81,6 +81,9 @@ void apply_events(struct plugin *p)
 			case EV_LOCK:
 				policy_lock_event(p, e->text);
 				break;
+			case EV_PRELOAD:
+				policy_preload_apply(p);
+				break;
 			case EV_RESET:
 				cache_clear(p->cache);
 				policy_revalidate_all(p);
