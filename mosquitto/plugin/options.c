@@ -172,6 +172,7 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 	o->request_timeout_ms = 2000;
 	o->stream_timeout_ms = 6000;
 	o->stale_grace_ms = 0;
+	o->queue_max = 100000;
 	o->presence = true;
 	o->heartbeat_ms = 3000;
 	const struct range ranges[] = {
@@ -181,6 +182,7 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 		{"request_timeout_ms", &o->request_timeout_ms, 10, 60000, "an integer 10..60000"},
 		{"stream_timeout_ms", &o->stream_timeout_ms, 200, 600000, "an integer 200..600000"},
 		{"stale_grace_ms", &o->stale_grace_ms, 0, 86400000, "an integer 0..86400000"},
+		{"queue_max", &o->queue_max, 1, 100000, "an integer 1..100000"},
 	};
 	for(int i = 0; i < count; i++){
 		const char *key = opts[i].key, *value = opts[i].value ? opts[i].value : "";
@@ -231,8 +233,8 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 		while(r < sizeof ranges / sizeof ranges[0] && strcmp(key, ranges[r].name) != 0) r++;
 		if(r == sizeof ranges / sizeof ranges[0]){
 			*why = "is not an option of this plugin (url, token_file, cache_size, cache_mb, "
-				"request_timeout_ms, stream_timeout_ms, stale_grace_ms, preload, wake, presence, broker_id, "
-				"heartbeat_ms)";
+				"request_timeout_ms, stream_timeout_ms, stale_grace_ms, queue_max, preload, wake, presence, "
+				"broker_id, heartbeat_ms)";
 			return -1;
 		}
 		if(read_long(value, ranges[r].min, ranges[r].max, ranges[r].field) != 0){

@@ -243,6 +243,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 			|| !(p->checks = checks_new(p->opts.url, p->opts.request_timeout_ms, p->opts.token))
 			|| !(p->policy = policy_new(p))
 			|| queue_init(&p->queue) != 0 || !(p->queue_ready = true)
+			|| !(p->queue.max = (size_t)p->opts.queue_max)
 			|| !start_wake(p, &why)
 			|| !(p->events = events_start(p->opts.url, p->opts.stream_timeout_ms, p->opts.token,
 					&p->queue))

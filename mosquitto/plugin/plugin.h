@@ -11,6 +11,7 @@
 #include "events.h"
 #include "keyhash.h"
 #include "options.h"
+#include "outage.h"
 #include "policy.h"
 #include "presence.h"
 #include "queue.h"
@@ -31,6 +32,7 @@ struct plugin {
 	bool failing;     /* the last check request failed (logged once per outage) */
 	struct buf key;   /* the cache key being built (reused) */
 	struct buf su_key; /* the superuser key, while `key` holds an ACL key */
+	struct outage outage;    /* plugin_opt_stale_grace_ms: no service answers */
 	struct policy *policy; /* records and sessions (policy.h) */
 	bool offline_registered; /* 2.1's MOSQ_EVT_CLIENT_OFFLINE, when the broker has it */
 };

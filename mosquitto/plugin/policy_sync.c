@@ -17,7 +17,9 @@
 bool policy_usable(struct plugin *p)
 {
 	struct policy *pol = p->policy;
-	return pol && cache_usable(p) && (pol->off_until == 0 || mono_ms() >= pol->off_until);
+	/* an outage (outage.h): the records held decide, none is fetched */
+	return pol && (cache_usable(p) || outage_serving(&p->outage, p->opts.stale_grace_ms, mono_ms()))
+		&& (pol->off_until == 0 || mono_ms() >= pol->off_until);
 }
 
 /* A 401/403 turns records off for a while; anything else unusable is said once per spell. */
@@ -121,6 +123,7 @@ struct record *policy_record(struct plugin *p, const char *username)
 	struct policy *pol = p->policy;
 	struct record *r = records_get(pol->records, username);
 	if(r) return r;
+	if(!cache_usable(p)) return NULL; /* an outage: what is not held is not known */
 	if(!fetch_batch(p, &username, 1)) return NULL;
 	return records_get(pol->records, username);
 }
@@ -129,6 +132,7 @@ struct ruleset *policy_common(struct plugin *p)
 {
 	struct policy *pol = p->policy;
 	if(pol->common) return pol->common;
+	if(!cache_usable(p)) return NULL; /* an outage: what is not held is not known */
 	if(!answered(p, recfetch_common(pol->fetch, &pol->body), "GET /mqtt/common")) return NULL;
 	cJSON *doc = cJSON_ParseWithLength(pol->body.data, pol->body.len);
 	const char *why = "";

@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../ops/metrics';
 import type { ChangeFeed } from '../store/change-feed';
+import { requestedHeartbeatMs } from './events-heartbeat';
 import { onDisconnectRequests } from './disconnect-event';
 import { sendCurrentLocks, type LockEvents } from './lock-events';
 
@@ -89,6 +90,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
   };
   let closed = false;
   let heartbeat: NodeJS.Timeout | undefined;
+  let beatMs = Infinity; // the interval of `heartbeat`: the fastest any open stream asked
 
   const drop = (res: ServerResponse): boolean => {
     if (!streams.delete(res)) return false;
@@ -96,6 +98,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     if (streams.size === 0) {
       clearInterval(heartbeat);
       heartbeat = undefined;
+      beatMs = Infinity;
     }
     return true;
   };
@@ -180,7 +183,8 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
       streams.add(res);
       metrics.eventStreams.set(streams.size);
       res.on('close', () => drop(res));
-      write(res, frame('hello', { v: EVENTS_VERSION, heartbeatMs: config.EVENTS_HEARTBEAT_MS }));
+      const hb = requestedHeartbeatMs(req.url, config.EVENTS_HEARTBEAT_MS);
+      write(res, frame('hello', { v: EVENTS_VERSION, heartbeatMs: hb }));
       sent.hello.inc();
       if (deps.lockEvents) {
         const lock = (d: object) => {
@@ -193,7 +197,11 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
           (err) => logger.warn({ err }, 'event stream: current lockouts not read'),
         );
       }
-      heartbeat ??= setInterval(ping, config.EVENTS_HEARTBEAT_MS).unref();
+      if (hb < beatMs) {
+        clearInterval(heartbeat);
+        beatMs = hb;
+        heartbeat = setInterval(ping, hb).unref();
+      }
       logger.debug({ streams: streams.size }, 'event stream opened');
     },
     close() {
