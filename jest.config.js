@@ -20,6 +20,8 @@ const ON_CLUSTER = [
   'export/exporter',
   'hostile/concurrency',
   'store/cluster-writes-failover',
+  'store/presence-store',
+  'api/sessions-api',
 ];
 /** Suites that only make sense on the cluster project (they start a cluster of their own). */
 const CLUSTER_ONLY = ['store/cluster-writes-failover'];
