@@ -169,7 +169,7 @@ static void poke(void *arg)
 static size_t waiting(void *arg)
 {
 	struct plugin *p = arg;
-	return atomic_load(&p->queue.pending);
+	return atomic_load(&p->queue.pending) + policy_waiting(p->policy);
 }
 
 /* Before the stream thread starts: its first push already pokes the waker. */
@@ -193,6 +193,7 @@ static void plugin_free(struct plugin *p)
 {
 	presence_stop(p->presence); /* its thread reads only its own state */
 	events_stop(p->events); /* first: the thread pushes onto the queue */
+	policy_stop_preload(p->policy); /* its thread pokes the waker */
 	wake_stop(p->wake);     /* then the waker, which reads it */
 	if(p->queue_ready) queue_destroy(&p->queue);
 	policy_free(p->policy);
