@@ -342,6 +342,8 @@ void policy_common_event(struct plugin *p)
 	if(!pol || !pol->common) return;
 	rules_release(&pol->rules, pol->common);
 	pol->common = NULL;
+	/* again now, on the tick, rather than on the next check (a failure: that check asks) */
+	if(policy_usable(p)) policy_common(p);
 }
 
 void policy_lock_event(struct plugin *p, const char *text)
