@@ -15,6 +15,7 @@ const ON_CLUSTER = [
   'checks/throttle',
   'checks/rehash',
   'checks/events-stream',
+  'checks/events-v2',
   'api/devices-api',
   'export/exporter',
   'hostile/concurrency',

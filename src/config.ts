@@ -42,6 +42,9 @@ const schema = z.object({
   REDIS_MIN_REPLICAS_ACK: int(0, 100).optional(),
   REDIS_WAIT_TIMEOUT_MS: int(1, 60000).default(1000),
   REDIS_FEED_PING_MS: int(0, 10000).default(500),
+  // The change log (src/store/change-log.ts): entries kept per bucket, exactly. A reader
+  // (a plugin's stream, a service's cache) that missed more than this in one bucket resets.
+  CHANGE_LOG_MAX_ENTRIES: int(10, 10000000).default(1000),
   CACHE_SERVE_STALE_MS: int(0, 86400000).default(0),
   REDIS_KEY_PREFIX: z
     .string()

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './ops/metrics';
 import { registerPresenceMetrics } from './ops/presence-metrics';
 import type { ChangeFeed } from './store/change-feed';
+import type { ChangeLog } from './store/change-log';
 import type { CredentialStore } from './store/credential-store';
 import type { AuditStore } from './store/audit-store';
 import type { IdempotencyStore } from './store/idempotency-store';
@@ -29,6 +30,8 @@ export interface AppContext {
   /** Exports, imports, migrations (30 s command timeout). */
   bulkStore: CredentialStore;
   feed: ChangeFeed;
+  /** The change log the feed catches up from and v2 event streams resume from. */
+  changeLog: ChangeLog;
   lockoutStore: LockoutStore;
   health: StoreHealth;
   /** The audit trail's streams (changes outside the credential store, and every read). */
@@ -75,6 +78,10 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const stores = createRedisStores(config, logger, { changeFeed: o.changeFeed });
   const store = o.store ?? stores.credentials;
   const feed = o.feed ?? stores.feed;
+  feed.on('resync', (outcome, replayed) => {
+    metrics.feedResyncs.labels(outcome).inc();
+    metrics.feedReplayed.inc(replayed);
+  });
   const lockoutStore = o.lockoutStore ?? stores.lockouts;
   const presence = o.presence ?? stores.presence;
   if (!metrics.registry.getSingleMetric('mqtt_authd_broker_sessions')) {
@@ -140,6 +147,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     store,
     bulkStore: o.bulkStore ?? stores.bulkCredentials,
     feed,
+    changeLog: o.changeLog ?? stores.changeLog,
     lockoutStore,
     health: o.health ?? stores.health,
     auditStore: o.auditStore ?? stores.audit,

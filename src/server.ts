@@ -8,6 +8,7 @@ import { createEventStreams } from './checks/events-stream';
 import { createRecordsHandler } from './checks/records-handler';
 import { createSessionsHandler } from './checks/sessions-handler';
 import type { AppContext } from './context';
+import { cursorScope } from './store/change-log';
 
 export interface Service {
   ctx: AppContext;
@@ -27,6 +28,8 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
   const events = createEventStreams({
     config: ctx.config,
     feed: ctx.feed,
+    changeLog: ctx.changeLog,
+    cursorScope: () => cursorScope(ctx.config.REDIS_KEY_PREFIX, null),
     metrics: ctx.metrics,
     logger: ctx.logger.child({ name: 'authd:events' }),
   });

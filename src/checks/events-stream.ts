@@ -1,21 +1,26 @@
 // GET /mqtt/events: the change feed as server-sent events, for the Mosquitto plugin (protocol in
-// docs/events.md). A stream exists only while the feed is up: when the subscription drops, every
-// stream ends at once, so a plugin never trusts its cache while changes could go unannounced.
+// docs/events.md, v2 in docs/broker-protocol.md). A stream exists only while the feed is up:
+// when the subscription drops, every stream ends at once, so a plugin never trusts its cache
+// while changes could go unannounced. v2 (`?v=2`): every event has an `id:` (a cursor of the
+// change log) and a reader that comes back with `Last-Event-ID` gets what it missed
+// (events-resume.ts), from any service process.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../ops/metrics';
-import type { ChangeFeed } from '../store/change-feed';
-import { requestedHeartbeatMs } from './events-heartbeat';
+import type { ChangeFeed, ChangeInfo } from '../store/change-feed';
+import { encodeCursor, type ChangeLog } from '../store/change-log';
 import { onDisconnectRequests } from './disconnect-event';
+import { requestedHeartbeatMs } from './events-heartbeat';
+import { startV2, type V2Start } from './events-resume';
 
 export const EVENTS_PATH = '/mqtt/events';
 export const EVENTS_VERSION = 1;
 /** A reader that lets this much pile up is stuck: its stream is cut (it will reconnect). */
 const MAX_BUFFERED_BYTES = 256 * 1024;
 
-type EventName = 'hello' | 'user' | 'common' | 'reset' | 'disconnect';
+export type EventName = 'hello' | 'user' | 'common' | 'reset' | 'disconnect';
 
 /** One event: `event: <name>`, one line of JSON (JSON.stringify escapes every line break). */
 export const frame = (event: EventName, data: object): string =>
@@ -24,6 +29,9 @@ export const frame = (event: EventName, data: object): string =>
 export interface EventStreamsDeps {
   config: Pick<Config, 'EVENTS_HEARTBEAT_MS' | 'EVENTS_MAX_STREAMS' | 'BROKER_TOKEN_SHA256'>;
   feed: Pick<ChangeFeed, 'isUp' | 'on'>;
+  /** v2's cursors: the change log, and the scope of this store's cursors now. */
+  changeLog?: Pick<ChangeLog, 'revisions' | 'since'>;
+  cursorScope?: () => string;
   metrics: Metrics;
   logger: Logger;
 }
@@ -31,10 +39,28 @@ export interface EventStreamsDeps {
 export interface EventStreams {
   /** Answers a request to EVENTS_PATH (any method). */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Ends every stream (they reconnect): what they hold may be wrong (the store lost data). */
+  endAll(why: string): void;
   /** Ends every stream and refuses new ones (shutdown: server.close() would wait for them). */
   close(): void;
   readonly size: number;
 }
+
+/** A change as the streams send it. */
+interface Outgoing {
+  name: EventName;
+  data: object;
+  info: ChangeInfo;
+}
+
+/** v2: the position sent last in each log (null while its start is read: changes wait). */
+interface Stream {
+  v: 1 | 2;
+  revs: number[] | null;
+  pending: Outgoing[];
+}
+
+const wantsV2 = (url: string | undefined) => /[?&]v=2(&|$)/.test(url ?? '');
 
 function refuse(res: ServerResponse, status: number, text: string, headers = {}): void {
   res.writeHead(status, {
@@ -76,7 +102,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
         'every changed device name and hold stream slots); set it and plugin_opt_token_file',
     );
   }
-  const streams = new Set<ServerResponse>();
+  const streams = new Map<ServerResponse, Stream>();
   const sent = {
     hello: metrics.eventsSent.labels('hello'),
     user: metrics.eventsSent.labels('user'),
@@ -84,6 +110,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     reset: metrics.eventsSent.labels('reset'),
     disconnect: metrics.eventsSent.labels('disconnect'),
   };
+  const scope = deps.cursorScope ?? (() => '');
   let closed = false;
   let heartbeat: NodeJS.Timeout | undefined;
   let beatMs = Infinity; // the interval of `heartbeat`: the fastest any open stream asked
@@ -101,7 +128,11 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
 
   const endAll = (why: string) => {
     if (streams.size > 0) logger.info({ streams: streams.size }, `ending event streams: ${why}`);
-    for (const res of [...streams]) if (drop(res)) res.end();
+    for (const res of [...streams.keys()]) {
+      if (!drop(res)) continue;
+      if (res.headersSent) res.end();
+      else refuse(res, 503, `${why}; retry\n`); // a v2 start still reading the log
+    }
   };
 
   /** false: the stream was cut (its reader is stuck). */
@@ -116,25 +147,109 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     return true;
   };
 
-  const broadcast = (event: EventName, data: object) => {
+  /**
+   * One change to a v2 stream, with the cursor it leads to. A change it has (caught up from
+   * the log) is skipped; one past a change it never got ends the stream: its reader comes
+   * back with the last id and gets the rest from the log.
+   */
+  const sendV2 = (res: ServerResponse, s: Stream, o: Outgoing): boolean => {
+    const revs = s.revs as number[];
+    const { log, rev } = o.info;
+    if (log !== undefined && rev !== undefined) {
+      const had = revs[log] ?? 0;
+      if (rev <= had) return true;
+      if (rev > had + 1) {
+        logger.warn({ log, had, rev }, 'event stream missed a change; ending it to resume');
+        if (drop(res)) res.end();
+        return false;
+      }
+      revs[log] = rev;
+    }
+    if (!write(res, `id: ${encodeCursor(scope(), revs)}\n${frame(o.name, o.data)}`)) return false;
+    sent[o.name].inc();
+    return true;
+  };
+
+  const broadcast = (o: Outgoing) => {
     if (streams.size === 0) return;
-    const text = frame(event, data);
+    const v1 = frame(o.name, o.data);
     let n = 0;
-    for (const res of [...streams]) if (write(res, text)) n++;
-    sent[event].inc(n);
+    for (const [res, s] of [...streams]) {
+      if (s.v === 1) {
+        if (write(res, v1)) n++;
+      } else if (s.revs === null) s.pending.push(o);
+      else sendV2(res, s, o);
+    }
+    sent[o.name].inc(n);
   };
 
   const ping = () => {
-    for (const res of [...streams]) write(res, ': ping\n\n');
+    for (const res of [...streams.keys()]) write(res, ': ping\n\n');
   };
 
   feed.on('change', (username, info) => {
     if (info.kind === 'user' && username !== null) {
-      broadcast('user', { username, revoke: info.revoke });
-    } else broadcast(info.kind === 'common' ? 'common' : 'reset', {});
+      broadcast({ name: 'user', data: { username, revoke: info.revoke }, info });
+    } else broadcast({ name: info.kind === 'common' ? 'common' : 'reset', data: {}, info });
   });
   feed.on('down', () => endAll('the change feed is down'));
-  onDisconnectRequests(feed, (data) => broadcast('disconnect', data));
+  // not a change: no place in the log, the cursor a v2 stream gets stays where it is
+  onDisconnectRequests(feed, (data) =>
+    broadcast({ name: 'disconnect', data, info: { kind: 'user', revoke: false } }),
+  );
+
+  /** Starts the stream; the heartbeat it gets. */
+  const open = (req: IncomingMessage, res: ServerResponse): number => {
+    // No socket timeout from our side: the heartbeat keeps the stream alive, and TCP
+    // keep-alive finds a peer that vanished without a FIN.
+    req.socket.setTimeout(0);
+    req.socket.setKeepAlive(true, 10_000);
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-store',
+      'X-Accel-Buffering': 'no',
+    });
+    sent.hello.inc();
+    // ?hb=: the fastest beat any open stream asked (events-heartbeat.ts); every stream gets it
+    const hb = requestedHeartbeatMs(req.url, config.EVENTS_HEARTBEAT_MS);
+    if (hb < beatMs) {
+      clearInterval(heartbeat);
+      beatMs = hb;
+      heartbeat = setInterval(ping, hb).unref();
+    }
+    return hb;
+  };
+
+  /** v2: where the reader starts (its Last-Event-ID, or now), then what it missed. */
+  const openV2 = (req: IncomingMessage, res: ServerResponse, s: Stream) => {
+    const log = deps.changeLog;
+    if (!log) {
+      drop(res);
+      refuse(res, 503, 'change log unavailable; retry\n');
+      return;
+    }
+    const lastId = req.headers['last-event-id'];
+    startV2(log, scope(), typeof lastId === 'string' ? lastId : undefined).then(
+      (start: V2Start) => {
+        if (!streams.has(res)) return; // gone (closed, feed down) while the log was read
+        metrics.eventsResumes.labels(start.resumed ? 'resumed' : 'reset').inc();
+        const hb = open(req, res);
+        s.revs = [...start.from];
+        const hello = { v: 2, heartbeatMs: hb, resumed: start.resumed };
+        if (!write(res, `id: ${encodeCursor(scope(), s.revs)}\n${frame('hello', hello)}`)) return;
+        for (const o of start.missed) if (!sendV2(res, s, o)) return;
+        const pending = s.pending;
+        s.pending = [];
+        for (const o of pending) if (!sendV2(res, s, o)) return;
+        logger.debug({ streams: streams.size, resumed: start.resumed }, 'event stream opened');
+      },
+      (err: unknown) => {
+        if (!drop(res)) return;
+        logger.warn({ err: (err as Error).message }, 'event stream: the change log cannot be read');
+        refuse(res, 503, 'store unavailable; retry\n');
+      },
+    );
+  };
 
   return {
     get size() {
@@ -166,28 +281,19 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
         refuse(res, 503, 'too many event streams; retry\n');
         return;
       }
-      // No socket timeout from our side: the heartbeat keeps the stream alive, and TCP
-      // keep-alive finds a peer that vanished without a FIN.
-      req.socket.setTimeout(0);
-      req.socket.setKeepAlive(true, 10_000);
-      res.writeHead(200, {
-        'Content-Type': 'text/event-stream',
-        'Cache-Control': 'no-store',
-        'X-Accel-Buffering': 'no',
-      });
-      streams.add(res);
+      const s: Stream = { v: wantsV2(req.url) ? 2 : 1, revs: null, pending: [] };
+      streams.set(res, s);
       metrics.eventStreams.set(streams.size);
       res.on('close', () => drop(res));
-      const hb = requestedHeartbeatMs(req.url, config.EVENTS_HEARTBEAT_MS);
-      write(res, frame('hello', { v: EVENTS_VERSION, heartbeatMs: hb }));
-      sent.hello.inc();
-      if (hb < beatMs) {
-        clearInterval(heartbeat);
-        beatMs = hb;
-        heartbeat = setInterval(ping, hb).unref();
+      if (s.v === 2) {
+        openV2(req, res, s);
+        return;
       }
+      const hb = open(req, res);
+      write(res, frame('hello', { v: EVENTS_VERSION, heartbeatMs: hb }));
       logger.debug({ streams: streams.size }, 'event stream opened');
     },
+    endAll,
     close() {
       closed = true;
       endAll('shutting down');

@@ -1,6 +1,7 @@
 // In-process cache of user records with their compiled ACL, and of the last verified
 // credential (an HMAC under a per-process secret, never the password). It answers only
-// while the change feed is up; every change anywhere invalidates it within one pub/sub hop.
+// while the change feed is up; every change anywhere invalidates it within one pub/sub hop,
+// and changes made while the feed was down are told from the change log when it is back.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { compileAcl, type AclRule, type CompiledAcl } from '../domain/acl';
 import { decodeVerifier, type Verifier } from '../domain/verifier';
@@ -66,9 +67,13 @@ export class UserCache {
     this.enabled = feed.isUp && opts.maxUsers > 0 && opts.ttlMs > 0;
   }
 
+  /**
+   * Down: entries stay but answer nothing (only stale(), when allowed); no read in flight may
+   * add to them. Before the feed is up again it tells every change made meanwhile, from the
+   * change log, or resets (a change of null: they all go), so what is left is still true.
+   */
   private setEnabled(on: boolean): void {
-    if (on || !this.opts.serveStaleMs) this.clear();
-    else this.generation++; // kept only for stale(); no read in flight may add to them
+    this.generation++;
     this.enabled = on && this.opts.maxUsers > 0 && this.opts.ttlMs > 0;
   }
 

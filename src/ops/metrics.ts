@@ -103,6 +103,23 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    eventsResumes: new Counter({
+      name: 'mqtt_authd_events_starts_total',
+      help: 'v2 /mqtt/events streams started, by how: resumed (after Last-Event-ID, missed events replayed) or reset (the reader revalidates)',
+      labelNames: ['start'] as const,
+      registers: [registry],
+    }),
+    feedResyncs: new Counter({
+      name: 'mqtt_authd_change_feed_resyncs_total',
+      help: "The change feed's catch-ups after its subscription came back, by outcome: resumed (from the change log) or reset (the log did not hold every missed change; caches cleared)",
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    feedReplayed: new Counter({
+      name: 'mqtt_authd_change_feed_replayed_total',
+      help: 'Changes the change feed read back from the change log after its subscription came back',
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -1,15 +1,21 @@
 // Listens to the events channel on a dedicated subscriber connection and tells the caches and
 // the exporter what changed. While the subscription is down, listeners are told so: a cache
-// that cannot hear invalidations must not answer from memory.
+// that cannot hear invalidations must not answer from memory. When it is back, the feed
+// catches up from the change log (change-log.ts): the changes announced meanwhile are told
+// one by one, and only when the log no longer holds them all is everything reset.
 import { EventEmitter } from 'node:events';
 import type Redis from 'ioredis';
 import type { Logger } from '../logger';
 import { DISCONNECT_MESSAGE } from './presence-store';
+import { parseAnnouncement, type ChangeLog, type LoggedChange } from './change-log';
 
 /** What a change was: one user's (`revoke`: its sessions end), the common rules, or unknown. */
 export interface ChangeInfo {
   kind: 'user' | 'common' | 'reset';
   revoke: boolean;
+  /** Where it is in the change log (absent: an older version's message, or a reset). */
+  log?: number;
+  rev?: number;
 }
 
 export interface ChangeFeedEvents {
@@ -22,16 +28,29 @@ export interface ChangeFeedEvents {
   down: [];
   /** An operator asked every broker to end this user's sessions (presence-store.ts). */
   disconnect: [username: string];
+  /** After the subscription came back: caught up from the log (`replayed` changes), or reset. */
+  resync: [outcome: 'resumed' | 'reset', replayed: number];
 }
 
 const RESET: ChangeInfo = { kind: 'reset', revoke: false };
 
+/** A change of the log as listeners are told it. */
+export function loggedChange(c: LoggedChange): { username: string | null; info: ChangeInfo } {
+  if (c.kind === 'c') return { username: null, info: { kind: 'common', revoke: false, ...at(c) } };
+  return { username: c.username, info: { kind: 'user', revoke: c.kind === 'x', ...at(c) } };
+}
+const at = (c: LoggedChange) => ({ log: c.log, rev: c.rev });
+
 /**
- * A message of the events channel (written by the scripts in scripts.ts): `u:<name>` a change,
- * `x:<name>` a change that ends the device's sessions, `common`; anything else (a newer
- * replica's message) means everything may have changed.
+ * A message of the events channel (written by the scripts in scripts.ts):
+ * `2:<log>:<rev>:<u|x|c>:<name>`; from versions before the change log `u:<name>` a change,
+ * `x:<name>` a change that ends the device's sessions, `common` (no place in the log); anything
+ * else (a newer replica's message) means everything may have changed.
  */
 export function parseChange(msg: string): { username: string | null; info: ChangeInfo } {
+  const logged = parseAnnouncement(msg);
+  if (logged) return loggedChange(logged);
+  if (msg.startsWith('2:')) return { username: null, info: RESET };
   const p = msg.slice(0, 2);
   if (p === 'u:' || p === 'x:') {
     return { username: msg.slice(2), info: { kind: 'user', revoke: p === 'x:' } };
@@ -43,6 +62,8 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   private subscribed = false;
   private lastPong = Date.now();
   private readonly watchdog: NodeJS.Timeout | undefined;
+  /** The last revision heard of each log (null: not read yet, the first subscribe resets). */
+  private seen: number[] | null = null;
 
   /**
    * `pingMs`: the subscriber is PINGed this often; a subscription that has not answered for
@@ -55,12 +76,16 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
     private readonly channel: string,
     private readonly logger: Logger,
     private readonly pingMs = 0,
+    private readonly log?: ChangeLog,
   ) {
     super();
     if (pingMs > 0) this.watchdog = setInterval(() => this.probe(), pingMs).unref();
     sub.on('message', (_ch: string, msg: string) => {
       if (msg.startsWith(DISCONNECT_MESSAGE)) return void this.emit('disconnect', msg.slice(2));
       const c = parseChange(msg);
+      const { log, rev } = c.info;
+      if (this.seen && log !== undefined && rev !== undefined)
+        this.seen[log] = Math.max(this.seen[log] ?? 0, rev);
       this.emit('change', c.username, c.info);
     });
     sub.on('ready', () => void this.resubscribe());
@@ -100,16 +125,56 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
     this.emit('down');
   }
 
+  /**
+   * Forgets where the feed is in the log (the store lost its data: its revisions start again);
+   * the next catch-up resets.
+   */
+  rebase(): void {
+    this.seen = null;
+  }
+
   private async resubscribe(): Promise<void> {
     try {
       await this.sub.subscribe(this.channel);
       this.lastPong = Date.now();
+      // Subscribed first, then read: a change is either in what is read or heard after it.
+      const caught = await this.catchUp();
       this.subscribed = true;
-      // Whatever happened while we were not listening is unknown: everyone resyncs.
       this.emit('up');
-      this.emit('change', null, RESET);
+      if (!caught) this.emit('change', null, RESET);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'could not subscribe to change events');
+      // Subscribed but not caught up: not up; try again over a new connection.
+      if (this.sub.status === 'ready') this.sub.disconnect(true);
     }
+  }
+
+  /**
+   * Tells every change announced while the feed was not listening, from the log; false when
+   * that is not known (first start, the log does not hold them all): everyone resyncs.
+   */
+  private async catchUp(): Promise<boolean> {
+    if (!this.log) return false;
+    const from = this.seen ? [...this.seen] : null; // messages heard meanwhile move this.seen
+    const got = from ? await this.log.since(from) : null;
+    if (!got) {
+      // Where the log is now; heard meanwhile (subscribed already) only moves it forward.
+      const now = await this.log.revisions();
+      this.seen = now.map((r, i) => Math.max(r, this.seen?.[i] ?? 0));
+      if (from) {
+        this.logger.warn('change feed: the log does not hold every change missed; resetting');
+        this.emit('resync', 'reset', 0);
+      }
+      return false;
+    }
+    for (const c of got.changes) {
+      const { username, info } = loggedChange(c);
+      this.emit('change', username, info);
+    }
+    this.seen = got.to.map((r, i) => Math.max(r, this.seen?.[i] ?? 0));
+    if (got.changes.length > 0)
+      this.logger.info({ replayed: got.changes.length }, 'change feed: caught up from the log');
+    this.emit('resync', 'resumed', got.changes.length);
+    return true;
   }
 }

@@ -24,8 +24,20 @@ export interface Keys {
   commonAcl: string;
   /** STRING counter, bumped by every change of the common rules (same slot as commonAcl). */
   commonRevision: string;
-  /** Pub/sub channel: `u:<username>`, `x:<username>` (sessions end) or `common` after a change. */
+  /**
+   * Pub/sub channel, one message per change: `2:<log>:<revision>:<u|x|c>:<username>` (see
+   * change-log.ts); versions before the change log sent `u:<name>`, `x:<name>`, `common`.
+   */
   events: string;
+  /**
+   * STREAM, capped (CHANGE_LOG_MAX_ENTRIES, exact): a bucket's changes, appended by the change's
+   * own script; entry id `<revision>-0`, fields `k` (u | x) and `n` (username).
+   */
+  log(bucket: number): string;
+  /** STREAM, capped: the common rules' changes (entry id `<revision>-0`, `k` c). */
+  logCommon: string;
+  /** STRING: this store's marker (a random id), written once; its loss means lost data. */
+  marker: string;
   /**
    * STREAM, capped: audit entries outside any bucket (lockouts), and every entry written by
    * versions before the per-bucket streams (read, never migrated).
@@ -83,6 +95,9 @@ export function createKeys(prefix: string): Keys {
     commonAcl: `${prefix}acl:{common}`,
     commonRevision: `${prefix}rev:{common}`,
     events: `${prefix}events`,
+    log: (bucket) => `${prefix}log:${tag(bucket)}`,
+    logCommon: `${prefix}log:{common}`,
+    marker: `${prefix}marker:{common}`,
     audit: `${prefix}audit`,
     auditBucket: (bucket) => `${prefix}audit:${tag(bucket)}`,
     auditCommon: `${prefix}audit:{common}`,

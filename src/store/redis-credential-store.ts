@@ -25,7 +25,8 @@ export class RedisCredentialStore extends RedisReader implements CredentialStore
   /**
    * `redis` answers reads; `writer` (default: the same) carries writes and their WAIT, which
    * holds its connection until the replicas confirm: checks must not queue behind it.
-   * `auditCap`: AUDIT_MAX_ENTRIES, entries kept in the whole audit trail (the scripts append them).
+   * `auditCap`: AUDIT_MAX_ENTRIES, entries kept in the whole audit trail; `logCap`: entries
+   * per change log (the scripts append to both).
    */
   constructor(
     redis: RedisClient,
@@ -35,6 +36,7 @@ export class RedisCredentialStore extends RedisReader implements CredentialStore
     durability: DurabilityOptions = { minReplicasAck: 0, waitTimeoutMs: 1000 },
     writer: RedisClient = redis,
     private readonly auditCap = 100000,
+    private readonly logCap = 1000,
   ) {
     super(redis, keys, defaultCommon, onDamaged);
     this.writer = new ScriptWriter(writer, durability);
@@ -50,7 +52,12 @@ export class RedisCredentialStore extends RedisReader implements CredentialStore
     args: string[],
     audit: { note: AuditNote | null; stream: number },
   ): Promise<{ reply: ScriptReply; unconfirmed?: Error }> {
-    const argv = [...auditArgs(audit.note, this.auditCap, audit.stream), ...args];
+    const argv = [
+      ...auditArgs(audit.note, this.auditCap, audit.stream),
+      String(this.logCap),
+      String(audit.stream), // the log's number in the announcement: the bucket, or 64
+      ...args,
+    ];
     const slot = audit.stream === COMMON_STREAM ? 'common' : String(audit.stream);
     const { reply, acked } = await this.writer.run(name, [...keys, ...argv], slot);
     const { minReplicasAck, waitTimeoutMs } = this.writer.durability;
@@ -121,6 +128,7 @@ export class RedisCredentialStore extends RedisReader implements CredentialStore
       this.keys.index(b),
       this.keys.revision(b),
       this.keys.auditBucket(b),
+      this.keys.log(b),
     ];
   }
 
@@ -191,7 +199,7 @@ export class RedisCredentialStore extends RedisReader implements CredentialStore
     // Unconfirmed or not, the login it follows has answered already: nobody waits for this.
     const { reply } = await this.script(
       'replaceHash',
-      [this.keys.user(username), this.keys.revision(b), this.keys.auditBucket(b)],
+      [this.keys.user(username), this.keys.revision(b), this.keys.auditBucket(b), this.keys.log(b)],
       [this.keys.events, username, expected, hash, updatedAt],
       { note: note ?? null, stream: b },
     );
@@ -201,7 +209,7 @@ export class RedisCredentialStore extends RedisReader implements CredentialStore
   async setCommonAcl(rules: AclRule[], note?: AuditNote) {
     const { reply, unconfirmed } = await this.script(
       'setCommon',
-      [this.keys.commonAcl, this.keys.commonRevision, this.keys.auditCommon],
+      [this.keys.commonAcl, this.keys.commonRevision, this.keys.auditCommon, this.keys.logCommon],
       [this.keys.events, JSON.stringify(rules)],
       { note: note ?? null, stream: COMMON_STREAM },
     );

@@ -5,6 +5,7 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { ChangeFeed } from './change-feed';
+import { ChangeLog } from './change-log';
 import type { CredentialStore } from './credential-store';
 import { RedisAuditStore, type AuditStore } from './audit-store';
 import { RedisIdempotencyStore, type IdempotencyStore } from './idempotency-store';
@@ -33,6 +34,8 @@ export interface Stores {
   /** Exports, imports and migrations: a 30 s command timeout. */
   bulkCredentials: CredentialStore;
   feed: ChangeFeed;
+  /** The change log, for readers that resume (the plugin's stream). */
+  changeLog: ChangeLog;
   lockouts: LockoutStore;
   health: StoreHealth;
   audit: AuditStore;
@@ -81,6 +84,7 @@ export function createRedisStores(
       durability,
       redisBulk,
       config.AUDIT_MAX_ENTRIES,
+      config.CHANGE_LOG_MAX_ENTRIES,
     );
   const credentials = credentialStore(redis);
   const bulkCredentials = credentialStore(redisBulk);
@@ -89,7 +93,14 @@ export function createRedisStores(
     windowS: config.AUTH_FAIL_WINDOW_S,
     lockS: config.AUTH_LOCK_S,
   });
-  const feed = new ChangeFeed(redisSub, keys.events, redisLog, config.REDIS_FEED_PING_MS);
+  const changeLog = new ChangeLog(redis, keys);
+  const feed = new ChangeFeed(
+    redisSub,
+    keys.events,
+    redisLog,
+    config.REDIS_FEED_PING_MS,
+    changeLog,
+  );
   const health: StoreHealth = {
     where: describeRedis(config),
     ready: async (ms) => {
@@ -104,6 +115,7 @@ export function createRedisStores(
     credentials,
     bulkCredentials,
     feed,
+    changeLog,
     lockouts,
     health,
     audit: new RedisAuditStore(redis, keys, config.AUDIT_MAX_ENTRIES),

@@ -35,10 +35,10 @@ export interface DurabilityOptions {
 const MAX_WRITERS = 16;
 
 const SCRIPTS = {
-  writeUser: { numberOfKeys: 4, lua: WRITE_USER },
-  deleteUser: { numberOfKeys: 4, lua: DELETE_USER },
-  setCommon: { numberOfKeys: 3, lua: SET_COMMON },
-  replaceHash: { numberOfKeys: 3, lua: REPLACE_HASH },
+  writeUser: { numberOfKeys: 5, lua: WRITE_USER },
+  deleteUser: { numberOfKeys: 5, lua: DELETE_USER },
+  setCommon: { numberOfKeys: 4, lua: SET_COMMON },
+  replaceHash: { numberOfKeys: 4, lua: REPLACE_HASH },
   touch: { numberOfKeys: 1, lua: TOUCH },
   appendAudit: { numberOfKeys: 1, lua: APPEND_AUDIT },
 };

@@ -17,10 +17,12 @@ import {
   connectV5,
   mustConnect,
   publishCode,
+  pluginConfig,
   startPluginStack,
   subscribeCode,
   type PluginStack,
 } from '../support/plugin';
+import { startMosquitto, type MosquittoProcess } from '../support/processes';
 import { testRedisClient } from '../support/topology';
 
 jest.setTimeout(60_000);
@@ -30,6 +32,7 @@ const DIGEST = createHash('sha256').update(TOKEN).digest('hex');
 let dir: string;
 let tokenFile: string;
 const stacks: PluginStack[] = [];
+const brokers: MosquittoProcess[] = [];
 const clients: MqttClient[] = [];
 
 beforeAll(async () => {
@@ -39,6 +42,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of clients) c.end(true);
+  for (const m of brokers) await m.stop();
   for (const s of stacks) await s.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -160,15 +164,16 @@ describe('records in the broker', () => {
 test('plugin_opt_preload true: every record fetched at start, then CONNECTs with no request', async () => {
   const s = await stack('plugin-preload', { preload: 'true' });
   for (let i = 0; i < 30; i++) await device(s, `pre-${i}`, [{ pattern: '%u/#', access: 'readwrite' }]); // prettier-ignore
-  // The devices were made after the broker started: a resync (a new hello) preloads them.
-  const mark = s.broker.logs().length;
-  await s.stopService();
-  await s.startServiceAgain();
-  await s.streamUp(mark);
-  await s.broker.waitForLog(/preloaded 30 records/, 10_000, mark);
+  // The devices were made after the first broker started (a service restart resumes its stream,
+  // no resync): a broker started now preloads them.
+  const m = await startMosquitto({
+    config: pluginConfig(s.service.url, { token_file: tokenFile, preload: 'true' }),
+  });
+  brokers.push(m);
+  await m.waitForLog(/preloaded 30 records/, 10_000);
   const before = await checks(s);
   for (let i = 0; i < 30; i++) {
-    const c = await mustConnect(s.broker.port, `pre-${i}`, `pw-pre-${i}-0123`, `pre-${i}-c`);
+    const c = await mustConnect(m.port, `pre-${i}`, `pw-pre-${i}-0123`, `pre-${i}-c`);
     expect(await publishCode(c, `pre-${i}/t`)).toBe(0);
     c.end(true);
   }

@@ -6,6 +6,8 @@ import { sleep } from './http';
 export interface StreamEvent {
   event: string;
   data: Record<string, unknown>;
+  /** Its `id:` (v2), if it had one. */
+  id?: string;
   /** Date.now() when its last byte arrived. */
   at: number;
 }
@@ -26,10 +28,16 @@ export interface EventStreamClient {
 }
 
 /** One block of an event stream: `event:`/`data:` lines, or a `:` comment (a heartbeat). */
-function parseBlock(block: string): { event?: string; data?: string; comment: boolean } {
-  const out: { event?: string; data?: string; comment: boolean } = { comment: false };
+function parseBlock(block: string): {
+  event?: string;
+  data?: string;
+  id?: string;
+  comment: boolean;
+} {
+  const out: { event?: string; data?: string; id?: string; comment: boolean } = { comment: false };
   for (const line of block.split('\n')) {
     if (line.startsWith(':')) out.comment = true;
+    else if (line.startsWith('id: ')) out.id = line.slice(4);
     else if (line.startsWith('event: ')) out.event = line.slice(7);
     else if (line.startsWith('data: ')) out.data = line.slice(6);
   }
@@ -100,7 +108,10 @@ export function openEvents(
             buf = buf.slice(end + 2);
             const at = Date.now();
             if (b.comment) c.pings.push(at);
-            if (b.event) c.events.push({ event: b.event, data: JSON.parse(b.data ?? '{}'), at });
+            if (b.event) {
+              const data = JSON.parse(b.data ?? '{}') as Record<string, unknown>;
+              c.events.push({ event: b.event, data, at, ...(b.id !== undefined && { id: b.id }) });
+            }
           }
         });
         const finish = () => {
