@@ -21,6 +21,7 @@ import {
   parseAccArg,
   parseRuleArg,
   requireExportTarget,
+  storeAck,
 } from './cli/commands';
 import { serve } from './cli/serve';
 import { tokenLine } from './cli/admin-token';
@@ -193,6 +194,13 @@ export function buildProgram(): Command {
         if (report.problems.length) process.exitCode = 1;
       }),
     );
+  program
+    .command('store-ack')
+    .description(
+      'acknowledge that the store lost its data (Redis restarted empty, FLUSHDB): after ' +
+        'checking or restoring it, every service process is ready again within STORE_WATCH_MS',
+    )
+    .action(() => withContext(async (ctx) => print(await storeAck(ctx))));
   program
     .command('migrate-store')
     .description(

@@ -45,6 +45,9 @@ const schema = z.object({
   // The change log (src/store/change-log.ts): entries kept per bucket, exactly. A reader
   // (a plugin's stream, a service's cache) that missed more than this in one bucket resets.
   CHANGE_LOG_MAX_ENTRIES: int(10, 10000000).default(1000),
+  // How often the store's marker is read: its loss (Redis restarted empty, FLUSHDB) is found
+  // within this (src/store/store-marker.ts).
+  STORE_WATCH_MS: int(100, 600000).default(1000),
   CACHE_SERVE_STALE_MS: int(0, 86400000).default(0),
   REDIS_KEY_PREFIX: z
     .string()

@@ -16,10 +16,12 @@ import type { ChangeLog } from './store/change-log';
 import type { CredentialStore } from './store/credential-store';
 import type { AuditStore } from './store/audit-store';
 import type { IdempotencyStore } from './store/idempotency-store';
+import type { LockFeed } from './store/lock-feed';
 import type { LockoutStore } from './store/lockout-store';
 import type { PresenceStore } from './store/presence-store';
 import { createRedisStores } from './store/redis-stores';
 import type { StoreHealth } from './store/store-health';
+import type { StoreMarker } from './store/store-marker';
 
 export interface AppContext {
   config: Config;
@@ -32,7 +34,11 @@ export interface AppContext {
   feed: ChangeFeed;
   /** The change log the feed catches up from and v2 event streams resume from. */
   changeLog: ChangeLog;
+  /** The store's marker: a loss of data (Redis restarted empty, FLUSHDB) is found by it. */
+  marker: StoreMarker;
   lockoutStore: LockoutStore;
+  /** Lockouts starting and ending, from every service process (the streams' `lock` events). */
+  lockFeed: LockFeed;
   health: StoreHealth;
   /** The audit trail's streams (changes outside the credential store, and every read). */
   auditStore: AuditStore;
@@ -101,6 +107,22 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       },
       feed,
     );
+  const marker = o.marker ?? stores.marker;
+  // Whatever was read before (or during) a loss may be wrong now: nothing cached survives it,
+  // and the feed's place in the change log (whose revisions start again) is forgotten.
+  const forget = () => {
+    cache.clear();
+    feed.rebase();
+  };
+  marker.on('lost', () => {
+    metrics.storeLosses.inc();
+    metrics.storeLost.set(1);
+    forget();
+  });
+  marker.on('found', () => {
+    metrics.storeLost.set(0);
+    forget();
+  });
   const limits = {
     limit: config.AUTH_FAIL_LIMIT,
     windowS: config.AUTH_FAIL_WINDOW_S,
@@ -108,6 +130,10 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   };
   const throttle = o.throttle ?? new LoginThrottle(lockoutStore, limits);
   throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
+  const lockFeed = o.lockFeed ?? stores.lockFeed;
+  const lockMs = config.AUTH_LOCK_S * 1000;
+  throttle.on('lockout', (kind, name) => void lockFeed.publish({ kind, name, ms: lockMs }));
+  throttle.on('cleared', (kind, name) => void lockFeed.publish({ kind, name, ms: 0 }));
   const devices =
     o.devices ??
     new DeviceService(store, {
@@ -148,7 +174,9 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     bulkStore: o.bulkStore ?? stores.bulkCredentials,
     feed,
     changeLog: o.changeLog ?? stores.changeLog,
+    marker,
     lockoutStore,
+    lockFeed,
     health: o.health ?? stores.health,
     auditStore: o.auditStore ?? stores.audit,
     idempotency: o.idempotency ?? stores.idempotency,

@@ -5,6 +5,7 @@ import { createApp, type AppParts } from './app';
 import { CHECK_PATH_PREFIX, refuseCrossSite } from './checks/check-guard';
 import { createCheckHandler } from './checks/check-handler';
 import { createEventStreams } from './checks/events-stream';
+import { createLockEvents } from './checks/lock-events';
 import { createRecordsHandler } from './checks/records-handler';
 import { createSessionsHandler } from './checks/sessions-handler';
 import type { AppContext } from './context';
@@ -29,10 +30,15 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
     config: ctx.config,
     feed: ctx.feed,
     changeLog: ctx.changeLog,
-    cursorScope: () => cursorScope(ctx.config.REDIS_KEY_PREFIX, null),
+    cursorScope: () => cursorScope(ctx.config.REDIS_KEY_PREFIX, ctx.marker.id),
     metrics: ctx.metrics,
     logger: ctx.logger.child({ name: 'authd:events' }),
+    lockEvents: createLockEvents({ feed: ctx.lockFeed, lockouts: ctx.lockouts }),
   });
+  // A store that lost its data, or whose loss was acknowledged: every stream starts over (a
+  // v2 reader's id is then behind the store, or of another marker: resumed false).
+  ctx.marker.on('lost', () => events.endAll('the store lost its data'));
+  ctx.marker.on('found', () => events.endAll('the store marker is back or new'));
   const handleCheck = createCheckHandler({
     config: ctx.config,
     service: ctx.checks,
@@ -79,7 +85,10 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
   return {
     ctx,
     server,
-    start() {
+    async start() {
+      // The marker first (bounded): v2 ids name it, and its loss is watched from now on.
+      await Promise.race([ctx.marker.check(), new Promise((r) => setTimeout(r, 1000))]);
+      ctx.marker.start();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(ctx.config.PORT, ctx.config.HOST, () => {

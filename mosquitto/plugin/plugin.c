@@ -122,6 +122,9 @@ static int on_tick(int event, void *data, void *userdata)
 	return MOSQ_ERR_SUCCESS;
 }
 
+/* MOSQ_EVT_CLIENT_OFFLINE of 2.1's broker.h; its data starts as 2.0's disconnect event's. */
+#define EVT_CLIENT_OFFLINE_21 28
+
 static int on_disconnect(int event, void *data, void *userdata)
 {
 	struct mosquitto_evt_disconnect *ed = data;
@@ -233,6 +236,10 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 			return rc;
 		}
 	}
+	/* 2.1 tells a client with a session that outlives it as offline, not disconnected (absent
+	 * in 2.0, which refuses the registration): its session ends there too. */
+	p->offline_registered = mosquitto_callback_register(identifier, EVT_CLIENT_OFFLINE_21,
+			on_disconnect, NULL, p) == MOSQ_ERR_SUCCESS;
 	*userdata = p;
 	mosquitto_log_printf(MOSQ_LOG_INFO,
 			"mqtt-authd: checks at %s, cache %ld, cache_mb %ld, request timeout %ld ms, stream timeout %ld ms, "
@@ -252,6 +259,9 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
 	if(!p) return MOSQ_ERR_SUCCESS;
 	for(size_t i = 0; i < N_CALLBACKS; i++){
 		mosquitto_callback_unregister(p->id, CALLBACKS[i].event, CALLBACKS[i].cb, NULL);
+	}
+	if(p->offline_registered){
+		mosquitto_callback_unregister(p->id, EVT_CLIENT_OFFLINE_21, on_disconnect, NULL);
 	}
 	plugin_free(p);
 	return MOSQ_ERR_SUCCESS;

@@ -32,6 +32,7 @@ struct plugin {
 	struct buf su_key; /* the superuser key, while `key` holds an ACL key */
 	struct outage outage;    /* plugin_opt_stale_grace_ms: no service answers */
 	struct policy *policy; /* records and sessions (policy.h) */
+	bool offline_registered; /* 2.1's MOSQ_EVT_CLIENT_OFFLINE, when the broker has it */
 };
 
 /* decide.c: whether cached answers may be used now (stream up, hello applied, queue empty). */

@@ -19,6 +19,7 @@ enum event_type {
 	EV_DOWN,   /* the stream is gone: stop trusting the cache (`text` says why); `revoke` here
 	            * means no URL of the list answers it (an outage may begin) */
 	EV_LOCK,   /* a lockout: text "u<ms>:<username>" or "c<ms>:<clientid>" (ms 0: cleared) */
+	EV_PRELOAD, /* preload pages are waiting (preload.h) */
 };
 
 struct event {

@@ -14,13 +14,14 @@ import { encodeCursor, type ChangeLog } from '../store/change-log';
 import { onDisconnectRequests } from './disconnect-event';
 import { requestedHeartbeatMs } from './events-heartbeat';
 import { startV2, type V2Start } from './events-resume';
+import { sendCurrentLocks, type LockEvents } from './lock-events';
 
 export const EVENTS_PATH = '/mqtt/events';
 export const EVENTS_VERSION = 1;
 /** A reader that lets this much pile up is stuck: its stream is cut (it will reconnect). */
 const MAX_BUFFERED_BYTES = 256 * 1024;
 
-export type EventName = 'hello' | 'user' | 'common' | 'reset' | 'disconnect';
+export type EventName = 'hello' | 'user' | 'common' | 'reset' | 'disconnect' | 'lock';
 
 /** One event: `event: <name>`, one line of JSON (JSON.stringify escapes every line break). */
 export const frame = (event: EventName, data: object): string =>
@@ -34,6 +35,8 @@ export interface EventStreamsDeps {
   cursorScope?: () => string;
   metrics: Metrics;
   logger: Logger;
+  /** `lock` events: lockouts starting and cleared, and the current ones after `hello`. */
+  lockEvents?: LockEvents;
 }
 
 export interface EventStreams {
@@ -59,6 +62,8 @@ interface Stream {
   revs: number[] | null;
   pending: Outgoing[];
 }
+
+const NO_POSITION: ChangeInfo = { kind: 'user', revoke: false };
 
 const wantsV2 = (url: string | undefined) => /[?&]v=2(&|$)/.test(url ?? '');
 
@@ -109,6 +114,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     common: metrics.eventsSent.labels('common'),
     reset: metrics.eventsSent.labels('reset'),
     disconnect: metrics.eventsSent.labels('disconnect'),
+    lock: metrics.eventsSent.labels('lock'),
   };
   const scope = deps.cursorScope ?? (() => '');
   let closed = false;
@@ -193,10 +199,26 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     } else broadcast({ name: info.kind === 'common' ? 'common' : 'reset', data: {}, info });
   });
   feed.on('down', () => endAll('the change feed is down'));
-  // not a change: no place in the log, the cursor a v2 stream gets stays where it is
-  onDisconnectRequests(feed, (data) =>
-    broadcast({ name: 'disconnect', data, info: { kind: 'user', revoke: false } }),
-  );
+  // Not changes of the log: sent to v2 streams with the position they are at.
+  onDisconnectRequests(feed, (data) => broadcast({ name: 'disconnect', data, info: NO_POSITION }));
+  deps.lockEvents?.onLock((data) => broadcast({ name: 'lock', data, info: NO_POSITION }));
+
+  /** After `hello`: one `lock` per current lockout (lock-events.ts). */
+  const sendLocks = (res: ServerResponse) => {
+    if (!deps.lockEvents) return;
+    const s = streams.get(res);
+    const lock = (data: object) => {
+      const o: Outgoing = { name: 'lock', data, info: NO_POSITION };
+      if (s?.v === 2 && s.revs) sendV2(res, s, o);
+      else if (write(res, frame('lock', data))) sent.lock.inc();
+    };
+    void sendCurrentLocks(
+      deps.lockEvents,
+      () => streams.has(res),
+      lock,
+      (err) => logger.warn({ err }, 'event stream: current lockouts not read'),
+    );
+  };
 
   /** Starts the stream; the heartbeat it gets. */
   const open = (req: IncomingMessage, res: ServerResponse): number => {
@@ -241,6 +263,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
         const pending = s.pending;
         s.pending = [];
         for (const o of pending) if (!sendV2(res, s, o)) return;
+        sendLocks(res);
         logger.debug({ streams: streams.size, resumed: start.resumed }, 'event stream opened');
       },
       (err: unknown) => {
@@ -291,6 +314,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
       }
       const hb = open(req, res);
       write(res, frame('hello', { v: EVENTS_VERSION, heartbeatMs: hb }));
+      sendLocks(res);
       logger.debug({ streams: streams.size }, 'event stream opened');
     },
     endAll,

@@ -107,3 +107,11 @@ export function formatDecision(a: DecideAnswer): string {
   lines.push(`connect: ${a.connect.allow ? 'possible' : 'refused'}: ${a.connect.reason}`);
   return lines.join('\n');
 }
+
+/** `store-ack`: the operator has seen the store's loss of data (a new marker; /readyz clears). */
+export async function storeAck(ctx: AppContext): Promise<string> {
+  const { before } = await ctx.marker.acknowledge();
+  return before === null
+    ? 'store acknowledged: a new marker written (there was none: the store had lost its data, or was new)'
+    : 'store acknowledged: a new marker written (the old one was still there)';
+}

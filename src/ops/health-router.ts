@@ -11,7 +11,8 @@ export interface ReadinessSource {
 /**
  * /healthz: the process answers. /readyz: a Redis primary is known and answers, the change feed
  * is subscribed, the export is healthy, the broker we reload did not quit on our last
- * SIGHUP (one not started yet is fine), and no bucket's writes keep failing; it names the
+ * SIGHUP (one not started yet is fine), no bucket's writes keep failing, and the store did
+ * not lose its data (store-marker.ts) unacknowledged; it names the
  * topology, the primaries, and the buckets whose writes fail.
  */
 export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): Router {
@@ -31,7 +32,9 @@ export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): 
     ).flat();
     const slots = [...new Set(failing.map((f) => f.slot))];
     const broker = src.brokerProblem ? await src.brokerProblem() : null;
-    const ready = redis && exportOk && ctx.feed.isUp && broker === null && slots.length === 0;
+    const lost = ctx.marker.problem;
+    const ready =
+      redis && exportOk && ctx.feed.isUp && broker === null && slots.length === 0 && !lost;
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not ready',
       redis: { topology: status.topology, primaries: status.primaries },
@@ -40,6 +43,7 @@ export function createHealthRouter(ctx: AppContext, src: ReadinessSource = {}): 
         events: ctx.feed.isUp ? 'ok' : 'down',
         export: exportOk ? 'ok' : 'failing',
         broker: broker ?? 'ok',
+        store: lost ?? 'ok',
         writes:
           slots.length === 0
             ? 'ok'

@@ -93,14 +93,8 @@ export function createMetrics() {
     }),
     eventsSent: new Counter({
       name: 'mqtt_authd_events_sent_total',
-      help: 'Events written to /mqtt/events streams, by event (hello, user, common, reset, disconnect), one per stream',
+      help: 'Events written to /mqtt/events streams, by event (hello, user, common, reset, disconnect, lock), one per stream',
       labelNames: ['event'] as const,
-      registers: [registry],
-    }),
-    sessionReports: new Counter({
-      name: 'mqtt_authd_session_reports_total',
-      help: 'POST /mqtt/sessions batches, by outcome (applied, duplicate, needFull, refused)',
-      labelNames: ['outcome'] as const,
       registers: [registry],
     }),
     eventsResumes: new Counter({
@@ -115,9 +109,25 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    storeLost: new Gauge({
+      name: 'mqtt_authd_store_lost',
+      help: "1 while the store's marker is gone (Redis restarted empty, FLUSHDB) and no operator acknowledged it (mqtt-authd store-ack)",
+      registers: [registry],
+    }),
+    storeLosses: new Counter({
+      name: 'mqtt_authd_store_losses_total',
+      help: "Times the store's marker was found gone (the store lost its data)",
+      registers: [registry],
+    }),
     feedReplayed: new Counter({
       name: 'mqtt_authd_change_feed_replayed_total',
       help: 'Changes the change feed read back from the change log after its subscription came back',
+      registers: [registry],
+    }),
+    sessionReports: new Counter({
+      name: 'mqtt_authd_session_reports_total',
+      help: 'POST /mqtt/sessions batches, by outcome (applied, duplicate, needFull, refused)',
+      labelNames: ['outcome'] as const,
       registers: [registry],
     }),
   };

@@ -6,8 +6,8 @@
 import { EventEmitter } from 'node:events';
 import type Redis from 'ioredis';
 import type { Logger } from '../logger';
-import { DISCONNECT_MESSAGE } from './presence-store';
 import { parseAnnouncement, type ChangeLog, type LoggedChange } from './change-log';
+import { DISCONNECT_MESSAGE } from './presence-store';
 
 /** What a change was: one user's (`revoke`: its sessions end), the common rules, or unknown. */
 export interface ChangeInfo {
@@ -26,10 +26,10 @@ export interface ChangeFeedEvents {
   change: [username: string | null, info: ChangeInfo];
   up: [];
   down: [];
-  /** An operator asked every broker to end this user's sessions (presence-store.ts). */
-  disconnect: [username: string];
   /** After the subscription came back: caught up from the log (`replayed` changes), or reset. */
   resync: [outcome: 'resumed' | 'reset', replayed: number];
+  /** An operator asked every broker to end this user's sessions (presence-store.ts). */
+  disconnect: [username: string];
 }
 
 const RESET: ChangeInfo = { kind: 'reset', revoke: false };

@@ -29,6 +29,8 @@ export interface Keys {
    * change-log.ts); versions before the change log sent `u:<name>`, `x:<name>`, `common`.
    */
   events: string;
+  /** Pub/sub channel: lockouts starting and ending, for the brokers' streams (lock-feed.ts). */
+  locks: string;
   /**
    * STREAM, capped (CHANGE_LOG_MAX_ENTRIES, exact): a bucket's changes, appended by the change's
    * own script; entry id `<revision>-0`, fields `k` (u | x) and `n` (username).
@@ -98,6 +100,7 @@ export function createKeys(prefix: string): Keys {
     log: (bucket) => `${prefix}log:${tag(bucket)}`,
     logCommon: `${prefix}log:{common}`,
     marker: `${prefix}marker:{common}`,
+    locks: `${prefix}locks`,
     audit: `${prefix}audit`,
     auditBucket: (bucket) => `${prefix}audit:${tag(bucket)}`,
     auditCommon: `${prefix}audit:{common}`,

@@ -10,6 +10,7 @@ import type { CredentialStore } from './credential-store';
 import { RedisAuditStore, type AuditStore } from './audit-store';
 import { RedisIdempotencyStore, type IdempotencyStore } from './idempotency-store';
 import { createKeys } from './keys';
+import { LockFeed } from './lock-feed';
 import { RedisLockoutStore, type LockoutStore } from './lockout-store';
 import { RedisPresenceStore } from './presence-redis';
 import type { PresenceStore } from './presence-store';
@@ -26,6 +27,7 @@ import {
   type RedisClient,
 } from './redis-client';
 import { RedisCredentialStore } from './redis-credential-store';
+import { StoreMarker } from './store-marker';
 import type { StoreHealth } from './store-health';
 
 export interface Stores {
@@ -36,7 +38,11 @@ export interface Stores {
   feed: ChangeFeed;
   /** The change log, for readers that resume (the plugin's stream). */
   changeLog: ChangeLog;
+  /** The store's marker, watched (started by the service, not by one-shot CLI commands). */
+  marker: StoreMarker;
   lockouts: LockoutStore;
+  /** Lockouts starting and ending, from every process. */
+  lockFeed: LockFeed;
   health: StoreHealth;
   audit: AuditStore;
   idempotency: IdempotencyStore;
@@ -63,6 +69,7 @@ export function createRedisStores(
   const redisBulk = createRedisClient(client('bulk', 30000));
   // A one-shot CLI command has no cache to invalidate: its subscriber never connects.
   const redisSub = createSubscriberClient(client('events', undefined, opts.changeFeed === false));
+  const redisLocks = createSubscriberClient(client('locks', undefined, opts.changeFeed === false));
   // A write's WAIT holds its connection: concurrent writes each take one more writer.
   let writers = 0;
   const durability = {
@@ -93,6 +100,7 @@ export function createRedisStores(
     windowS: config.AUTH_FAIL_WINDOW_S,
     lockS: config.AUTH_LOCK_S,
   });
+  const lockFeed = new LockFeed(redis, redisLocks, keys.locks, redisLog);
   const changeLog = new ChangeLog(redis, keys);
   const feed = new ChangeFeed(
     redisSub,
@@ -100,6 +108,12 @@ export function createRedisStores(
     redisLog,
     config.REDIS_FEED_PING_MS,
     changeLog,
+  );
+  const marker = new StoreMarker(
+    redis,
+    keys.marker,
+    logger.child({ name: 'authd:store' }),
+    config.STORE_WATCH_MS,
   );
   const health: StoreHealth = {
     where: describeRedis(config),
@@ -116,15 +130,18 @@ export function createRedisStores(
     bulkCredentials,
     feed,
     changeLog,
+    marker,
     lockouts,
+    lockFeed,
     health,
     audit: new RedisAuditStore(redis, keys, config.AUDIT_MAX_ENTRIES),
     idempotency: new RedisIdempotencyStore(redis, keys),
     presence: new RedisPresenceStore(redis, keys.presence, keys.events),
     async close() {
       feed.close();
+      marker.close();
       await Promise.all([credentials.close(), bulkCredentials.close()]);
-      await Promise.all([redis, redisBulk, redisSub].map(closeClient));
+      await Promise.all([redis, redisBulk, redisSub, redisLocks].map(closeClient));
     },
   };
 }

@@ -1,5 +1,6 @@
 // Redis stopped or hung under the service: checks answer 5xx within the bound and never
 // allow; when Redis is back the service recovers by itself.
+import { storeAck } from '../../src/cli/commands';
 import { startRedis, type RedisProcess } from '../support/processes';
 import { startTestService, type TestService } from '../support/service';
 import { eventually, JSON_HEADERS, rawRequest } from '../support/http';
@@ -49,6 +50,13 @@ it('answers 503 fast while Redis is stopped, and recovers when it is back', asyn
   }, 10000);
   await eventually(async () => expect((await timed('/mqtt/user', BODY)).status).toBe(200), 10000);
   expect((await timed('/mqtt/acl', ACL)).status).toBe(200);
+  // Back, but empty: not ready until an operator acknowledges the loss (store-marker.ts).
+  await eventually(async () => {
+    const r = await rawRequest(t.port, 'GET', '/readyz');
+    expect(r.status).toBe(503);
+    expect(r.body).toMatch(/lost its data/);
+  }, 5000);
+  await storeAck(t.service.ctx);
   await eventually(
     async () => expect((await rawRequest(t.port, 'GET', '/readyz')).status).toBe(200),
     5000,

@@ -1,6 +1,7 @@
 // A TCP proxy a test puts between a process and Redis, to partition them without closing
-// anything: `silence()` keeps every connection open but forwards nothing either way (a
-// partition, a dead switch: no FIN, no RST), `heal()` forwards again; `cut()` closes them all.
+// anything: `silence()` keeps every connection open but moves nothing either way (a partition,
+// a dead link: no FIN, no RST; what was sent waits, as TCP would retransmit it), `heal()`
+// delivers it and forwards again; `cut()` closes them all.
 import net from 'node:net';
 
 export interface TcpProxy {
@@ -22,12 +23,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     const upstream = net.connect(target.port, target.host);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
-    const forward = (from: net.Socket, to: net.Socket) =>
-      from.on('data', (chunk) => {
-        if (!silent) to.write(chunk); // silent: dropped, as a partition would
-      });
-    forward(client, upstream);
-    forward(upstream, client);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    if (silent) for (const s of pair) s.pause();
     const end = () => {
       pairs.delete(pair);
       client.destroy();
@@ -51,8 +49,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     get connections() {
       return made;
     },
-    silence: () => void (silent = true),
-    heal: () => void (silent = false),
+    silence: () => {
+      silent = true;
+      for (const pair of pairs) for (const s of pair) s.pause();
+    },
+    heal: () => {
+      silent = false;
+      for (const pair of pairs) for (const s of pair) s.resume();
+    },
     cut,
     close: () => {
       cut();
