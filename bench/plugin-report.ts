@@ -2,7 +2,7 @@
 import { percentile } from '../test/support/http';
 import type { BenchOptions } from './plugin-args';
 import { CLIENTS, WINDOW, type BenchResults, type Pair } from './plugin-run';
-import type { RssRow } from './plugin-rss';
+import { FILES_READY_MS, type RssRow } from './plugin-rss';
 
 export interface Machine {
   cpu: string;
@@ -39,13 +39,15 @@ function rssLines(rows: RssRow[]): string[] {
       r.plugin === null
         ? 'preload not supported by this plugin | —'
         : `${fmt(r.plugin)} KiB (${(r.preloadSeconds ?? 0).toFixed(1)} s) | ${per(r.plugin, r.pluginBase)}`;
-    out.push(
-      `| ${fmt(r.devices)} | ${plugin} | ${fmt(r.files)} KiB | ${per(r.files, r.filesBase)} |`,
-    );
+    const files =
+      r.files === null
+        ? `not listening after ${FILES_READY_MS / 1000} s (still reading the files) | —`
+        : `${fmt(r.files)} KiB | ${per(r.files, r.filesBase)}`;
+    out.push(`| ${fmt(r.devices)} | ${plugin} | ${files} |`);
   }
   const [lo, hi] = [rows[0], rows[rows.length - 1]];
   if (lo && hi && hi !== lo && lo.plugin !== null && hi.plugin !== null)
-    out.push('', `Slope ${fmt(lo.devices)} → ${fmt(hi.devices)}: plugin ${fmt(((hi.plugin - lo.plugin) * 1024) / (hi.devices - lo.devices))} B/device, files ${fmt(((hi.files - lo.files) * 1024) / (hi.devices - lo.devices))} B/device.`); // prettier-ignore
+    out.push('', `Slope ${fmt(lo.devices)} → ${fmt(hi.devices)}: plugin ${fmt(((hi.plugin - lo.plugin) * 1024) / (hi.devices - lo.devices))} B/device${lo.files !== null && hi.files !== null ? `, files ${fmt(((hi.files - lo.files) * 1024) / (hi.devices - lo.devices))} B/device` : ''}.`); // prettier-ignore
   return out;
 }
 
@@ -77,5 +79,6 @@ export function renderPluginBench(
       lines.push(`| ${kind} | ${xs.length} | ${ms(xs, 50)} | ${ms(xs, 99)} | ${ms(xs, 100)} |`);
   }
   if (r.f) lines.push(...rssLines(r.f), '', `(f) load ${load(r, 'f')}.`);
+  for (const [w, why] of Object.entries(r.failed)) lines.push('', `**(${w}) failed**: ${why}`);
   return lines.join('\n');
 }

@@ -24,6 +24,8 @@ export type Pair = Record<BrokerKind, number[]>;
 export interface BenchResults {
   /** 1-minute load average when each workload began (the machine is shared). */
   load: Partial<Record<Workload, number>>;
+  /** Workloads that threw: the first line of the error. */
+  failed: Partial<Record<Workload, string>>;
   a?: { rate: Pair; cpuUs: Pair };
   b?: { rate: Pair; cpuUs: Pair };
   c?: { received: Pair; published: Pair };
@@ -115,7 +117,7 @@ async function rss(s: BenchStack, o: BenchOptions) {
   for (const n of o.rssSizes) {
     const row = await measureRss(o.redisUrl, o.broker, n, base);
     rows.push(row);
-    console.log(`(f) ${fmt(n)} devices: plugin ${row.plugin === null ? 'preload not supported by this plugin' : `${fmt(row.plugin)} KiB`}, files ${fmt(row.files)} KiB`); // prettier-ignore
+    console.log(`(f) ${fmt(n)} devices: plugin ${row.plugin === null ? 'preload not supported by this plugin' : `${fmt(row.plugin)} KiB`}, files ${row.files === null ? 'not listening' : `${fmt(row.files)} KiB`}`); // prettier-ignore
     if (row.plugin === null) break; // the larger size would say the same
   }
   return rows;
@@ -128,7 +130,7 @@ export async function runPluginBench(o: BenchOptions): Promise<BenchResults> {
     broker: o.broker,
     devices: needs ? Math.max(CLIENTS, o.devices, o.only.includes('d') ? o.storm : 0) : CLIENTS,
   });
-  const res: BenchResults = { load: {} };
+  const res: BenchResults = { load: {}, failed: {} };
   try {
     if (o.only.some((w) => w === 'a' || w === 'b' || w === 'c'))
       for (const kind of ['plugin', 'files'] as const)
@@ -136,12 +138,18 @@ export async function runPluginBench(o: BenchOptions): Promise<BenchResults> {
     const mark = (w: Workload) => (res.load[w] = os.loadavg()[0]);
     for (const w of o.only) {
       mark(w);
-      if (w === 'a') res.a = await publishes(s, o, ONE_TOPIC, 'a');
-      if (w === 'b') res.b = await publishes(s, o, TOPIC_PER_MESSAGE, 'b');
-      if (w === 'c') res.c = await fanout(s, o);
-      if (w === 'd') res.d = await storm(s, o);
-      if (w === 'e') res.e = await revocation(s, o);
-      if (w === 'f') res.f = await rss(s, o);
+      try {
+        if (w === 'a') res.a = await publishes(s, o, ONE_TOPIC, 'a');
+        if (w === 'b') res.b = await publishes(s, o, TOPIC_PER_MESSAGE, 'b');
+        if (w === 'c') res.c = await fanout(s, o);
+        if (w === 'd') res.d = await storm(s, o);
+        if (w === 'e') res.e = await revocation(s, o);
+        if (w === 'f') res.f = await rss(s, o);
+      } catch (err) {
+        // one workload failing must not lose the others' figures: it is reported instead
+        console.error(`(${w}) failed:`, err);
+        res.failed[w] = String(err instanceof Error ? err.message : err).split('\n')[0] ?? '';
+      }
     }
   } finally {
     await s.stop();

@@ -102,11 +102,11 @@ void apply_events(struct plugin *p)
 				cache_drop_kind(p->cache, KIND_ACL);
 				policy_common_event(p);
 				break;
+			case EV_DISCONNECT: /* not a revocation: the cache and the records stay */
+				mosquitto_kick_client_by_username(e->text, false);
+				break;
 			case EV_LOCK:
 				policy_lock_event(p, e->text);
-				break;
-			case EV_PRELOAD:
-				policy_preload_apply(p);
 				break;
 			case EV_RESET:
 				cache_clear(p->cache);

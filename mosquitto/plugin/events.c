@@ -114,6 +114,11 @@ static void on_event(void *user, const char *event, const char *data, size_t n)
 		}
 	}else if(strcmp(event, "lock") == 0){
 		push_lock(ev, data, n);
+	}else if(strcmp(event, "disconnect") == 0){
+		buf_reset(&ev->name);
+		if(json_member(data, n, "username", &v, &vend) && json_string(v, vend, &ev->name)){
+			queue_push(ev->q, EV_DISCONNECT, false, ev->name.data, ev->name.len);
+		}
 	}else if(strcmp(event, "common") == 0){
 		queue_push(ev->q, EV_COMMON, false, NULL, 0);
 	}else if(strcmp(event, "reset") == 0){

@@ -21,6 +21,9 @@ struct options {
 	long queue_max;          /* events waiting for the broker's thread at most */
 	bool preload;            /* every record fetched at start and at a resync */
 	struct wake_conf wake;   /* plugin_opt_wake, else MQTT_AUTHD_WAKE, else by broker version */
+	bool presence;           /* report sessions to POST /mqtt/sessions (issue 27) */
+	char *broker_id;         /* plugin_opt_broker_id; NULL: host name and listener port */
+	long heartbeat_ms;       /* presence heartbeat; the service forgets a broker after 3 */
 };
 
 /* 0 on success; otherwise the bad option's name in *bad and a message in *why. */

@@ -34,22 +34,25 @@ struct question {
 static enum answer ask_user(void *ctx)
 {
 	struct question *q = ctx;
+	presence_count(q->p->presence, PD_ASKED, PK_USER);
 	return checks_user(q->p->checks, q->username, q->password, q->clientid);
 }
 
 static enum answer ask_superuser(void *ctx)
 {
 	struct question *q = ctx;
+	presence_count(q->p->presence, PD_ASKED, PK_SUPERUSER);
 	return checks_superuser(q->p->checks, q->username);
 }
 
 static enum answer ask_acl(void *ctx)
 {
 	struct question *q = ctx;
+	presence_count(q->p->presence, PD_ASKED, PK_ACL);
 	return checks_acl(q->p->checks, q->username, q->clientid, q->topic, q->acc);
 }
 
-static int on_basic_auth(int event, void *data, void *userdata)
+static int basic_auth(int event, void *data, void *userdata)
 {
 	struct mosquitto_evt_basic_auth *ed = data;
 	struct plugin *p = userdata;
@@ -74,7 +77,7 @@ static int on_basic_auth(int event, void *data, void *userdata)
 	}
 }
 
-static int on_acl_check(int event, void *data, void *userdata)
+static int acl_check(int event, void *data, void *userdata)
 {
 	struct mosquitto_evt_acl_check *ed = data;
 	struct plugin *p = userdata;
@@ -110,6 +113,28 @@ static int on_acl_check(int event, void *data, void *userdata)
 		: MOSQ_ERR_ACL_DENIED;
 }
 
+/* Presence (presence.h): a successful login is a session; every decision is counted. */
+static int on_basic_auth(int event, void *data, void *userdata)
+{
+	struct mosquitto_evt_basic_auth *ed = data;
+	struct plugin *p = userdata;
+	int rc = basic_auth(event, data, userdata);
+	presence_count(p->presence, rc == MOSQ_ERR_SUCCESS ? PD_ALLOW : PD_DENY, PK_USER);
+	if(rc == MOSQ_ERR_SUCCESS && p->presence){
+		presence_connected(p->presence, ed->client, ed->username, mosquitto_client_id(ed->client),
+				mosquitto_client_address(ed->client), mosquitto_client_protocol_version(ed->client));
+	}
+	return rc;
+}
+
+static int on_acl_check(int event, void *data, void *userdata)
+{
+	struct plugin *p = userdata;
+	int rc = acl_check(event, data, userdata);
+	presence_count(p->presence, rc == MOSQ_ERR_SUCCESS ? PD_ALLOW : PD_DENY, PK_ACL);
+	return rc;
+}
+
 static int on_tick(int event, void *data, void *userdata)
 {
 	struct mosquitto_evt_tick *ed = data;
@@ -128,8 +153,10 @@ static int on_tick(int event, void *data, void *userdata)
 static int on_disconnect(int event, void *data, void *userdata)
 {
 	struct mosquitto_evt_disconnect *ed = data;
+	struct plugin *p = userdata;
 	(void)event;
 	policy_disconnect(userdata, ed->client);
+	presence_disconnected(p->presence, ed->client, mosquitto_client_id(ed->client), ed->reason);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -142,7 +169,7 @@ static void poke(void *arg)
 static size_t waiting(void *arg)
 {
 	struct plugin *p = arg;
-	return atomic_load(&p->queue.pending);
+	return atomic_load(&p->queue.pending) + policy_waiting(p->policy);
 }
 
 /* Before the stream thread starts: its first push already pokes the waker. */
@@ -164,7 +191,9 @@ EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supp
 
 static void plugin_free(struct plugin *p)
 {
+	presence_stop(p->presence); /* its thread reads only its own state */
 	events_stop(p->events); /* first: the thread pushes onto the queue */
+	policy_stop_preload(p->policy); /* its thread pokes the waker */
 	wake_stop(p->wake);     /* then the waker, which reads it */
 	if(p->queue_ready) queue_destroy(&p->queue);
 	policy_free(p->policy);
@@ -218,7 +247,9 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 			|| !(p->queue.max = (size_t)p->opts.queue_max)
 			|| !start_wake(p, &why)
 			|| !(p->events = events_start(p->opts.url, p->opts.stream_timeout_ms, p->opts.token,
-					&p->queue))){
+					&p->queue))
+			|| (p->opts.presence && !(p->presence = presence_start(p->opts.url, p->opts.token,
+					p->opts.broker_id, p->opts.heartbeat_ms, p->opts.request_timeout_ms)))){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start (%s)",
 				why[0] ? why : "out of memory or threads");
 		plugin_free(p);

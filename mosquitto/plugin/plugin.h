@@ -13,6 +13,7 @@
 #include "options.h"
 #include "outage.h"
 #include "policy.h"
+#include "presence.h"
 #include "queue.h"
 #include "wake.h"
 
@@ -25,6 +26,7 @@ struct plugin {
 	struct queue queue;
 	bool queue_ready;
 	struct events *events;
+	struct presence *presence; /* sessions reported to the service; NULL: plugin_opt_presence false */
 	struct wake *wake;  /* wakes the broker's thread when the queue has work (2.1) */
 	bool trusted;     /* hello applied and no down since */
 	bool failing;     /* the last check request failed (logged once per outage) */

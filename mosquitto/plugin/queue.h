@@ -18,8 +18,8 @@ enum event_type {
 	EV_RESET,  /* drop every answer */
 	EV_DOWN,   /* the stream is gone: stop trusting the cache (`text` says why); `revoke` here
 	            * means no URL of the list answers it (an outage may begin) */
+	EV_DISCONNECT, /* end the sessions of user `text` without revoking it (issue 27) */
 	EV_LOCK,   /* a lockout: text "u<ms>:<username>" or "c<ms>:<clientid>" (ms 0: cleared) */
-	EV_PRELOAD, /* preload pages are waiting (preload.h) */
 };
 
 struct event {
