@@ -194,15 +194,17 @@ standalone(
     const hash = await hashPassword('pw-big-0123', { iterations: 101, saltBytes: 12 });
     const acl = [{ pattern: 'devices/%u/#', access: 'readwrite' as const }];
     await bulkLoad(TEST_REDIS_URL, createKeys(s.prefix), 30_000, (i) => ({ name: `big-${i}`, hash, superuser: false, acl }), []); // prettier-ignore
-    const mark = s.broker.logs().length;
-    await s.stopService();
-    await s.startServiceAgain();
-    await s.streamUp(mark);
-    const c = await mustConnect(s.broker.port, 'big-7', 'pw-big-0123', 'big-7-c');
+    // A service restart resumes the stream (no resync, no preload): a broker started now walks.
+    const m = await startMosquitto({
+      config: pluginConfig(s.service.url, { token_file: tokenFile, preload: 'true' }),
+    });
+    brokers.push(m);
+    await m.waitForLog(/mqtt-authd: event stream up/, 10_000);
+    const c = await mustConnect(m.port, 'big-7', 'pw-big-0123', 'big-7-c');
     expect(await publishCode(c, 'devices/big-7/t')).toBe(0);
-    expect(s.broker.logs().slice(mark)).not.toMatch(/preloaded/);
+    expect(m.logs()).not.toMatch(/preloaded/);
     c.end(true);
-    await s.broker.waitForLog(/preloaded 30000 records/, 120_000, mark);
+    await m.waitForLog(/preloaded 30000 records/, 120_000);
   },
   180_000,
 );
