@@ -63,6 +63,8 @@ async function startTree(name: string, dir: string, prefix: string): Promise<Tar
         // A machine starved enough to miss three subscriber PINGs drops the cache, and the warm
         // logins turn into PBKDF2s: that measures the machine, not the hot path.
         REDIS_FEED_PING_MS: '0',
+        // A run outlasts the default 60 s: the warm set must not expire between its rounds.
+        CACHE_TTL_MS: '86400000',
       }),
     async (p) => (await send(p, '/readyz', { method: 'GET', timeoutMs: 500 })).status === 200,
     20_000,

@@ -71,6 +71,9 @@ export function renderPluginBench(
   if (r.b) lines.push(row('(b) broker CPU µs per publish (lower is better)', r.b.cpuUs, load(r, 'b'), 1)); // prettier-ignore
   if (r.c) lines.push(row('(c) messages/s received by one `bench/#` subscriber (a topic per message)', r.c.received, load(r, 'c'))); // prettier-ignore
   if (r.d) lines.push(row(`(d) devices/s a fresh broker takes back (${fmt(o.storm)} known devices, ≤ 100 CONNECTs in flight, all stay connected)`, r.d.rate, load(r, 'd'))); // prettier-ignore
+  if (r.d?.preloaded.length) lines.push(row('(d) the same, the plugin broker with `plugin_opt_preload true` (timed once its preload was done)', { plugin: r.d.preloaded, files: r.d.rate.files }, load(r, 'd'))); // prettier-ignore
+  if (r.d) lines.push(row('(d) broker CPU µs per CONNECT in the storm (lower is better)', r.d.cpuUs, load(r, 'd'), 0)); // prettier-ignore
+  if (r.d?.cpuUs.preloaded.length) lines.push(row('(d) the same, with preload', { plugin: r.d.cpuUs.preloaded, files: r.d.cpuUs.files }, load(r, 'd'), 0)); // prettier-ignore
   if (r.e) {
     const all = Object.values(r.e).flat();
     const ms = (xs: number[], p: number) => (xs.length ? percentile(xs, p).toFixed(1) : '—');

@@ -13,6 +13,7 @@ import {
   type Device,
 } from './plugin-load';
 import { baseRss, measureRss, type RssRow } from './plugin-rss';
+import type { MosquittoProcess } from '../test/support/processes';
 import { BACKEND, DEVICE_ACL, startBenchStack, type BenchStack, type BrokerKind } from './plugin-stack'; // prettier-ignore
 import { fanoutRate, stormRate } from './plugin-storm';
 
@@ -29,7 +30,8 @@ export interface BenchResults {
   a?: { rate: Pair; cpuUs: Pair };
   b?: { rate: Pair; cpuUs: Pair };
   c?: { received: Pair; published: Pair };
-  d?: { rate: Pair };
+  /** `preloaded`: the plugin broker with plugin_opt_preload true (empty: not supported). */
+  d?: { rate: Pair; preloaded: number[]; cpuUs: Pair & { preloaded: number[] } };
   e?: Record<string, number[]>;
   f?: RssRow[];
 }
@@ -78,18 +80,41 @@ async function fanout(s: BenchStack, o: BenchOptions) {
 
 async function storm(s: BenchStack, o: BenchOptions) {
   const rate = pair();
+  const preloaded: number[] = [];
   const devices = s.devices.slice(0, o.storm);
-  for (let r = 0; r < o.rounds; r++)
-    for (const kind of orderOf(r)) {
-      const b = await s.start(kind); // fresh: nothing learned
-      try {
-        rate[kind].push(await stormRate(b.port, devices, STORM_IN_FLIGHT));
-      } finally {
-        await b.stop();
-      }
-      console.log(`(d) round ${r + 1} ${kind}: ${devices.length} devices back at ${fmt(rate[kind].at(-1) ?? 0)}/s`); // prettier-ignore
+  const cpuUs = { ...pair(), preloaded: [] as number[] };
+  const once = async (
+    label: string,
+    start: () => Promise<MosquittoProcess>,
+    into: number[],
+    cpu: number[],
+  ) => {
+    const b = await start(); // fresh: nothing learned (or, preloaded, everything)
+    try {
+      const cpu0 = await cpuSeconds(b.pid);
+      into.push(await stormRate(b.port, devices, STORM_IN_FLIGHT));
+      // the broker's own CPU per CONNECT: PBKDF2 in the broker, or waiting on the service
+      cpu.push((((await cpuSeconds(b.pid)) - cpu0) * 1e6) / devices.length);
+    } finally {
+      await b.stop();
     }
-  return { rate };
+    console.log(`(d) ${label}: ${devices.length} devices back at ${fmt(into.at(-1) ?? 0)}/s, ${fmt(cpu.at(-1) ?? 0)} µs broker CPU each`); // prettier-ignore
+  };
+  for (let r = 0; r < o.rounds; r++) {
+    for (const kind of orderOf(r)) await once(`round ${r + 1} ${kind}`, () => s.start(kind), rate[kind], cpuUs[kind]); // prettier-ignore
+    // the same storm on a broker that streamed every record before it listened to anyone
+    const withPreload = async () => {
+      const b = await s.start('plugin', { preload: 'true' });
+      await b.waitForLog(/mqtt-authd: preloaded \d+ records/, 120_000);
+      return b;
+    };
+    try {
+      await once(`round ${r + 1} plugin, preload`, withPreload, preloaded, cpuUs.preloaded);
+    } catch (err) {
+      if (!/is not an option of this plugin/.test(String(err))) throw err;
+    }
+  }
+  return { rate, preloaded, cpuUs };
 }
 
 async function revocation(s: BenchStack, o: BenchOptions) {

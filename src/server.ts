@@ -87,7 +87,9 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
     server,
     async start() {
       // The marker first (bounded): v2 ids name it, and its loss is watched from now on.
-      await Promise.race([ctx.marker.check(), new Promise((r) => setTimeout(r, 1000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([ctx.marker.check(), new Promise((r) => (timer = setTimeout(r, 1000)))]);
+      clearTimeout(timer);
       ctx.marker.start();
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -11,8 +11,8 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../ops/metrics';
 import type { ChangeFeed, ChangeInfo } from '../store/change-feed';
 import { encodeCursor, type ChangeLog } from '../store/change-log';
-import { onDisconnectRequests } from './disconnect-event';
 import { requestedHeartbeatMs } from './events-heartbeat';
+import { onDisconnectRequests } from './disconnect-event';
 import { startV2, type V2Start } from './events-resume';
 import { sendCurrentLocks, type LockEvents } from './lock-events';
 
@@ -220,7 +220,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     );
   };
 
-  /** Starts the stream; the heartbeat it gets. */
+  /** The 200 and the heartbeat; returns the beat this stream gets (`?hb=`, events-heartbeat.ts). */
   const open = (req: IncomingMessage, res: ServerResponse): number => {
     // No socket timeout from our side: the heartbeat keeps the stream alive, and TCP
     // keep-alive finds a peer that vanished without a FIN.
@@ -232,7 +232,6 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
       'X-Accel-Buffering': 'no',
     });
     sent.hello.inc();
-    // ?hb=: the fastest beat any open stream asked (events-heartbeat.ts); every stream gets it
     const hb = requestedHeartbeatMs(req.url, config.EVENTS_HEARTBEAT_MS);
     if (hb < beatMs) {
       clearInterval(heartbeat);

@@ -26,6 +26,8 @@ export interface ChangeFeedEvents {
   change: [username: string | null, info: ChangeInfo];
   up: [];
   down: [];
+  /** The subscription went silent (no PONG for 3 × pingMs): other connections may hang too. */
+  silent: [];
   /** After the subscription came back: caught up from the log (`replayed` changes), or reset. */
   resync: [outcome: 'resumed' | 'reset', replayed: number];
   /** An operator asked every broker to end this user's sessions (presence-store.ts). */
@@ -64,6 +66,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   private readonly watchdog: NodeJS.Timeout | undefined;
   /** The last revision heard of each log (null: not read yet, the first subscribe resets). */
   private seen: number[] | null = null;
+  private retry: NodeJS.Timeout | undefined;
 
   /**
    * `pingMs`: the subscriber is PINGed this often; a subscription that has not answered for
@@ -100,6 +103,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   /** Stops the watchdog (the subscriber connection is closed by its owner). */
   close(): void {
     if (this.watchdog) clearInterval(this.watchdog);
+    clearTimeout(this.retry);
   }
 
   private probe(): void {
@@ -111,6 +115,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
       );
       this.markDown();
       this.sub.disconnect(true);
+      this.emit('silent');
       return;
     }
     this.sub.ping().then(
@@ -144,8 +149,11 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
       if (!caught) this.emit('change', null, RESET);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'could not subscribe to change events');
-      // Subscribed but not caught up: not up; try again over a new connection.
-      if (this.sub.status === 'ready') this.sub.disconnect(true);
+      // Subscribed but not caught up (the log could not be read): not up; try again soon.
+      this.retry ??= setTimeout(() => {
+        this.retry = undefined;
+        if (!this.subscribed && this.sub.status === 'ready') void this.resubscribe();
+      }, 500).unref();
     }
   }
 

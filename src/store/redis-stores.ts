@@ -2,6 +2,7 @@
 // credential stores on them, the change feed, lockout counters, audit streams, idempotency
 // records and the health view. The only place that creates Redis clients for the service; the
 // app context gets stores.
+import { Cluster } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { ChangeFeed } from './change-feed';
@@ -109,6 +110,13 @@ export function createRedisStores(
     config.REDIS_FEED_PING_MS,
     changeLog,
   );
+  // A primary that hangs (SIGSTOP, a partition) keeps every connection to it open: commands
+  // time out but nothing reconnects, so after a failover checks would stay 503 on the old one.
+  // The feed's PING is the first to notice; a client that does not answer a PING either is
+  // made to reconnect (through Sentinel: to the new primary). Cluster clients find nodes alone.
+  feed.on('silent', () => {
+    for (const c of [redis, redisBulk]) void reconnectIfHung(c, redisLog);
+  });
   const marker = new StoreMarker(
     redis,
     keys.marker,
@@ -144,6 +152,22 @@ export function createRedisStores(
       await Promise.all([redis, redisBulk, redisSub, redisLocks].map(closeClient));
     },
   };
+}
+
+async function reconnectIfHung(c: RedisClient, log: Logger): Promise<void> {
+  if (c instanceof Cluster || c.status !== 'ready') return;
+  let timer: NodeJS.Timeout | undefined;
+  const answered = await Promise.race([
+    c.ping().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 1000))),
+  ]);
+  clearTimeout(timer);
+  if (answered || c.status !== 'ready') return;
+  log.warn('Redis does not answer a PING either; reconnecting');
+  c.disconnect(true);
 }
 
 /** One error line per read of a record that does not decode (a cache miss, an export). */

@@ -29,7 +29,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  proxy?.heal();
+  proxy?.release();
   await a?.stop();
   await b?.stop();
   await proxy?.close();
@@ -43,12 +43,12 @@ test('a silent partition is found by the PING; back, the feed replays what it mi
     expect((await checkUser(a.port, id, `pw-${id}-123456`)).status).toBe(200);
     expect(a.service.ctx.cache.peek(id)).toBeDefined(); // warm
   }
-  proxy.silence();
+  proxy.hold();
   // No FIN, no error: only the unanswered PING says the subscription is gone.
   await eventually(async () => expect(a.service.ctx.feed.isUp).toBe(false), 5000);
   expect((await checkUser(a.port, 'keep', 'pw-keep-123456')).status).toBe(503);
   await b.service.ctx.devices.remove('gone'); // unannounced to `a`
-  proxy.heal();
+  proxy.release();
   await eventually(async () => expect(a.service.ctx.feed.isUp).toBe(true), 15_000);
   expect(a.service.ctx.cache.peek('gone')).toBeUndefined();
   expect(a.service.ctx.cache.peek('keep')).toBeDefined(); // kept: not a blind clear

@@ -1,7 +1,9 @@
 // A TCP proxy a test puts between a process and Redis, to partition them without closing
-// anything: `silence()` keeps every connection open but moves nothing either way (a partition,
-// a dead link: no FIN, no RST; what was sent waits, as TCP would retransmit it), `heal()`
-// delivers it and forwards again; `cut()` closes them all.
+// anything: `silence()` keeps every connection open but forwards nothing either way (a
+// partition, a dead switch: no FIN, no RST), `heal()` forwards again; `cut()` closes them all.
+// `hold()` is a silence that keeps what was sent (TCP would retransmit it after a partition),
+// delivered on `release()`: a connection carrying a request/reply protocol (Redis) stays in
+// step across it.
 import net from 'node:net';
 
 export interface TcpProxy {
@@ -10,12 +12,15 @@ export interface TcpProxy {
   readonly connections: number;
   silence(): void;
   heal(): void;
+  hold(): void;
+  release(): void;
   cut(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let silent = false;
+  let held = false;
   let made = 0;
   const pairs = new Set<[net.Socket, net.Socket]>();
   const server = net.createServer((client) => {
@@ -23,9 +28,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     const upstream = net.connect(target.port, target.host);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    if (silent) for (const s of pair) s.pause();
+    const forward = (from: net.Socket, to: net.Socket) =>
+      from.on('data', (chunk) => {
+        if (!silent) to.write(chunk); // silent: dropped, as a partition would
+      });
+    forward(client, upstream);
+    forward(upstream, client);
+    if (held) for (const s of pair) s.pause();
     const end = () => {
       pairs.delete(pair);
       client.destroy();
@@ -49,12 +58,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     get connections() {
       return made;
     },
-    silence: () => {
-      silent = true;
+    silence: () => void (silent = true),
+    heal: () => void (silent = false),
+    hold: () => {
+      held = true;
       for (const pair of pairs) for (const s of pair) s.pause();
     },
-    heal: () => {
-      silent = false;
+    release: () => {
+      held = false;
       for (const pair of pairs) for (const s of pair) s.resume();
     },
     cut,
