@@ -82,6 +82,14 @@ void apply_events(struct plugin *p)
 				break;
 			case EV_DOWN:
 				p->trusted = false;
+				if(e->revoke){
+					/* every URL tried: with stale_grace_ms, what is held answers from now on */
+					if(p->opts.stale_grace_ms > 0){
+						outage_begin(&p->outage, p->opts.stale_grace_ms, mono_ms(),
+								(unsigned long)cache_count(p->cache));
+					}
+					break;
+				}
 				mosquitto_log_printf(MOSQ_LOG_WARNING,
 						"mqtt-authd: event stream down (%s); every check asks the service", e->text);
 				break;

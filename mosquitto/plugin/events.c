@@ -35,6 +35,7 @@ struct events {
 	struct buf last_id;     /* id of the last event queued: Last-Event-ID (resume.c) */
 	bool broken;            /* a protocol error: drop this connection */
 	bool said_down;         /* the broker was told the stream is down */
+	size_t fails;           /* connections in a row that got no hello */
 	int64_t last_byte_ms;
 	long timeout_ms;
 	struct buf url;             /* "<u1>/mqtt/events\0<u2>/mqtt/events\0..." */
@@ -95,6 +96,7 @@ static void on_event(void *user, const char *event, const char *data, size_t n)
 		ev->hello = true;
 		ev->resumable = h.v2;
 		ev->said_down = false;
+		ev->fails = 0;
 		atomic_store(&ev->window_ms, h.heartbeat_ms + h.heartbeat_ms / 2);
 		queue_push(ev->q, EV_HELLO, h.resumed, NULL, 0);
 		resume_remember(&ev->last_id, ev->resumable, sse_last_id(&ev->sse));
@@ -213,6 +215,12 @@ static void *run(void *arg)
 			curl_easy_setopt(curl, CURLOPT_URL, url);
 			atomic_store(&ev->at, (long)idx);
 			hold_stream(ev, curl);
+			/* Every URL of the list tried in a row and none said hello: no service answers
+			 * (outage.c may carry it). Said once, until a hello. */
+			if(!ev->hello && !atomic_load(&ev->stopping) && ++ev->fails == ev->n_urls){
+				const char *why = "no service answers the event stream";
+				queue_push(ev->q, EV_DOWN, true, why, strlen(why));
+			}
 			/* The next time: the next URL of the list (whichever service process answers
 			 * holds the same feed); the backoff grows only once every URL failed. */
 			bool wrapped = ++idx == ev->n_urls;

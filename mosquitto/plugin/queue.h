@@ -16,7 +16,8 @@ enum event_type {
 	EV_USER,   /* drop one user's answers; `revoke`: also disconnect its clients */
 	EV_COMMON, /* drop every ACL answer */
 	EV_RESET,  /* drop every answer */
-	EV_DOWN,   /* the stream is gone: stop trusting the cache (`text` says why) */
+	EV_DOWN,   /* the stream is gone: stop trusting the cache (`text` says why); `revoke` here
+	            * means no URL of the list answers it (an outage may begin) */
 	EV_DISCONNECT, /* end the sessions of user `text` without revoking it (issue 27) */
 	EV_LOCK,   /* a lockout: text "u<ms>:<username>" or "c<ms>:<clientid>" (ms 0: cleared) */
 };

@@ -1,7 +1,12 @@
 // The service stops: the plugin stops trusting its cache (the stream ended), new connections
 // are refused and connected clients' publishes are no longer allowed; it comes back on the same
 // address: the broker recovers by itself (checks at once, the stream within its backoff).
-// With plugin_opt_stale_grace_ms, recent answers carry a short outage instead.
+// With plugin_opt_stale_grace_ms, what the broker holds carries an outage instead: answers it
+// was given, and with the broker-held policy (BROKER_TOKEN_SHA256, preload) the records.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import {
   connectV5,
@@ -103,6 +108,43 @@ describe('with plugin_opt_stale_grace_ms 60000 (an outage answered from what the
     expect(again.code).toBe(0); // the same login, verified a moment ago
     expect((await connectV5(s.broker.port, 'stale-1', 'wrong-password', 'stale-1-d')).code).not.toBe(0); // prettier-ignore
     expect((await connectV5(s.broker.port, 'stale-2', 'pw-stale-2-0123', 'stale-2-c')).code).not.toBe(0); // prettier-ignore
+    expect((await connectV5(s.broker.port, 'nobody', 'pw-nobody-0123', 'nobody-c')).code).not.toBe(0); // prettier-ignore
+    const back = s.broker.logs().length;
+    await s.startServiceAgain();
+    await s.broker.waitForLog(/mqtt-authd: outage over after \d+ ms/, 10_000, back);
+  }, 60_000);
+});
+
+describe('with stale_grace_ms and the records held (token, preload)', () => {
+  const token = randomBytes(24).toString('base64url');
+  let s: PluginStack;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'plugin-outage-'));
+    await writeFile(join(dir, 'token'), `${token}\n`, { mode: 0o600 });
+    s = await startPluginStack({
+      name: 'plugin-outage-records',
+      serviceEnv: { BROKER_TOKEN_SHA256: createHash('sha256').update(token).digest('hex') },
+      pluginOpts: { stale_grace_ms: 60000, token_file: join(dir, 'token'), preload: 'true' },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await s?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('records held decide: the right password of a known device admitted under a new client id, its rules hold; wrong, unknown refused', async () => {
+    const client = await withDevice(s, 'rec-1'); // its record is held while it is connected
+    const mark = s.broker.logs().length;
+    await s.stopService();
+    await s.broker.waitForLog(/mqtt-authd: no service answers: outage/, 10_000, mark);
+    expect(await publishCode(client, 'rec-1/t')).toBe(0);
+    expect(await publishCode(client, 'rec-1/never-asked')).toBe(0); // the rules, not an answer
+    expect(await publishCode(client, 'elsewhere/t')).toBe(135);
+    const again = await connectV5(s.broker.port, 'rec-1', 'pw-rec-1-0123', 'rec-1-other');
+    if (again.client) clients.push(again.client);
+    expect(again.code).toBe(0); // never asked with this client id: PBKDF2 against the record
+    expect((await connectV5(s.broker.port, 'rec-1', 'wrong-password', 'rec-1-x')).code).not.toBe(0); // prettier-ignore
     expect((await connectV5(s.broker.port, 'nobody', 'pw-nobody-0123', 'nobody-c')).code).not.toBe(0); // prettier-ignore
     const back = s.broker.logs().length;
     await s.startServiceAgain();

@@ -20,10 +20,12 @@ import {
   connectV5,
   mustConnect,
   publishCode,
+  pluginConfig,
   startPluginStack,
   subscribeCode,
   type PluginStack,
 } from '../support/plugin';
+import { startMosquitto, type MosquittoProcess } from '../support/processes';
 import { onCluster, TEST_REDIS_URL, testRedisClient } from '../support/topology';
 
 jest.setTimeout(60_000);
@@ -33,6 +35,7 @@ const DIGEST = createHash('sha256').update(TOKEN).digest('hex');
 let dir: string;
 let tokenFile: string;
 const stacks: PluginStack[] = [];
+const brokers: MosquittoProcess[] = [];
 const clients: MqttClient[] = [];
 
 beforeAll(async () => {
@@ -42,6 +45,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of clients) c.end(true);
+  for (const m of brokers) await m.stop();
   for (const s of stacks) await s.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -163,15 +167,16 @@ describe('records in the broker', () => {
 test('plugin_opt_preload true: every record fetched at start, then CONNECTs with no request', async () => {
   const s = await stack('plugin-preload', { preload: 'true' });
   for (let i = 0; i < 30; i++) await device(s, `pre-${i}`, [{ pattern: '%u/#', access: 'readwrite' }]); // prettier-ignore
-  // The devices were made after the broker started: a resync (a new hello) preloads them.
-  const mark = s.broker.logs().length;
-  await s.stopService();
-  await s.startServiceAgain();
-  await s.streamUp(mark);
-  await s.broker.waitForLog(/preloaded 30 records/, 10_000, mark);
+  // The devices were made after the first broker started (a service restart resumes its stream,
+  // no resync): a broker started now preloads them.
+  const m = await startMosquitto({
+    config: pluginConfig(s.service.url, { token_file: tokenFile, preload: 'true' }),
+  });
+  brokers.push(m);
+  await m.waitForLog(/preloaded 30 records/, 10_000);
   const before = await checks(s);
   for (let i = 0; i < 30; i++) {
-    const c = await mustConnect(s.broker.port, `pre-${i}`, `pw-pre-${i}-0123`, `pre-${i}-c`);
+    const c = await mustConnect(m.port, `pre-${i}`, `pw-pre-${i}-0123`, `pre-${i}-c`);
     expect(await publishCode(c, `pre-${i}/t`)).toBe(0);
     c.end(true);
   }
@@ -189,15 +194,17 @@ standalone(
     const hash = await hashPassword('pw-big-0123', { iterations: 101, saltBytes: 12 });
     const acl = [{ pattern: 'devices/%u/#', access: 'readwrite' as const }];
     await bulkLoad(TEST_REDIS_URL, createKeys(s.prefix), 30_000, (i) => ({ name: `big-${i}`, hash, superuser: false, acl }), []); // prettier-ignore
-    const mark = s.broker.logs().length;
-    await s.stopService();
-    await s.startServiceAgain();
-    await s.streamUp(mark);
-    const c = await mustConnect(s.broker.port, 'big-7', 'pw-big-0123', 'big-7-c');
+    // A service restart resumes the stream (no resync, no preload): a broker started now walks.
+    const m = await startMosquitto({
+      config: pluginConfig(s.service.url, { token_file: tokenFile, preload: 'true' }),
+    });
+    brokers.push(m);
+    await m.waitForLog(/mqtt-authd: event stream up/, 10_000);
+    const c = await mustConnect(m.port, 'big-7', 'pw-big-0123', 'big-7-c');
     expect(await publishCode(c, 'devices/big-7/t')).toBe(0);
-    expect(s.broker.logs().slice(mark)).not.toMatch(/preloaded/);
+    expect(m.logs()).not.toMatch(/preloaded/);
     c.end(true);
-    await s.broker.waitForLog(/preloaded 30000 records/, 120_000, mark);
+    await m.waitForLog(/preloaded 30000 records/, 120_000);
   },
   180_000,
 );

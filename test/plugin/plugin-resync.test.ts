@@ -109,6 +109,8 @@ test("deleted through another process while the broker's service is down: discon
   a = await startService({ env: { ...env, PORT: String(a.port) } });
   const backAt = Date.now();
   const closed = await closing;
+  // The stream came back with Last-Event-ID and was resumed: the deletes were replayed.
+  await m.waitForLog(/mqtt-authd: event stream up; cache trusted \(resumed\)/, 5000, from);
   console.log(
     `service back (ready) → deleted devices disconnected after ${closed
       .map((t) => Math.max(0, t - backAt))
