@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "events.h"
 #include "json.h"
+#include "shutdown.h"
 
 /* A down preferred URL is tried again after this long, doubling up to the max while it stays
  * down (one probe per period: no flapping, and the broker's thread rarely pays for it). */
@@ -117,7 +118,13 @@ struct checks *checks_new(const char *url, long timeout_ms, const char *token)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->error);
+	shutdown_cancels(e); /* SIGTERM aborts a check in flight */
 	return c;
+}
+
+CURL *checks_handle(struct checks *c)
+{
+	return c->curl;
 }
 
 void checks_free(struct checks *c)
