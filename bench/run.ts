@@ -19,10 +19,10 @@ import Redis from 'ioredis';
 import { readConfig } from '../src/config';
 import { HashWork } from '../src/domain/hash-work';
 import { hashPassword } from '../src/domain/passwd-hash';
-import { createKeys, type Keys } from '../src/store/keys';
-import { encodeFields } from '../src/store/records';
+import { createKeys } from '../src/store/keys';
 import { cleanPrefix, ROOT, startNode, startService } from '../test/support/processes';
 import { sleep } from '../test/support/http';
+import { bulkLoad } from './bulk-load';
 import { measureChecks, peakRun, type Target } from './checks';
 import { measureCluster, renderCluster } from './cluster';
 import { measureFailover, renderFailover } from './failover';
@@ -75,35 +75,6 @@ async function hashBound(iterations: number) {
   const hashMs = (used.user + used.system) / 1000 / n;
   const cores = os.cpus().length;
   return { iterations, hashMs, cores, perSecond: (cores * 1000) / hashMs };
-}
-
-/** Devices 0 … n-1 straight into the store layout with ioredis pipelines (not the API: one
- *  Lua script and one PBKDF2 each); devices share 16 precomputed hashes. */
-async function bulkLoad(keys: Keys, n: number, hashes: string[]): Promise<number> {
-  const started = performance.now();
-  const redis = new Redis(settings.redisUrl);
-  const now = new Date().toISOString();
-  const same = { disabled: false, clientIds: [], metadata: {}, createdAt: now, updatedAt: now };
-  try {
-    await redis.set(keys.commonAcl, JSON.stringify(w.COMMON_RULES));
-    for (let from = 0; from < n; from += 5000) {
-      const pipe = redis.pipeline();
-      const names = new Map<number, string[]>();
-      for (let i = from; i < Math.min(n, from + 5000); i++) {
-        const name = w.deviceName(i);
-        const hash = hashes[i % w.PASSWORD_COUNT] as string;
-        const own = { hash, superuser: w.isSuperuser(i), acl: w.ownRules(name) };
-        pipe.hset(keys.user(name), ...encodeFields({ ...own, ...same }));
-        const b = keys.bucketOf(name);
-        names.set(b, [...(names.get(b) ?? []), '0', name]);
-      }
-      for (const [b, members] of names) pipe.zadd(keys.index(b), ...members);
-      for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
-    }
-  } finally {
-    redis.disconnect();
-  }
-  return performance.now() - started;
 }
 
 /** `mqtt-authd export` in a child (bench/export-runner.ts): wall time and peak RSS. */
@@ -206,7 +177,18 @@ async function main(): Promise<void> {
       prefixes.add(prefix);
       const before = Number(await info('memory', 'used_memory'));
       console.log(`\n${n.toLocaleString('en-US')} devices under ${prefix}`);
-      const loadMs = await bulkLoad(keys, n, hashes);
+      const loadMs = await bulkLoad(
+        settings.redisUrl,
+        keys,
+        n,
+        (i) => ({
+          name: w.deviceName(i),
+          hash: hashes[i % w.PASSWORD_COUNT] as string,
+          superuser: w.isSuperuser(i),
+          acl: w.ownRules(w.deviceName(i)),
+        }),
+        w.COMMON_RULES,
+      );
       const bytes = Number(await info('memory', 'used_memory')) - before;
       const encoding = String(await redis.object('ENCODING', keys.user(w.deviceName(0))));
       console.log(

@@ -37,13 +37,14 @@ command -v mosquitto >/dev/null || missing+=(mosquitto)
 command -v mosquitto_passwd >/dev/null || missing+=(mosquitto)
 command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
 # The Mosquitto plugin (mosquitto/plugin, built by `npm start` and `npm test`): a C compiler,
-# the broker's plugin headers, libcurl and libcrypto headers.
+# the broker's plugin headers, libcurl, libcrypto and cJSON headers.
 command -v cc >/dev/null && command -v make >/dev/null || missing+=(build-essential)
 [ -f /usr/include/mosquitto_broker.h ] || missing+=(mosquitto-dev)
 [ -f /usr/include/mosquitto.h ] || missing+=(libmosquitto-dev)
 [ -n "$(find /usr/include -path '*/curl/curl.h' -print -quit 2>/dev/null)" ] ||
   missing+=(libcurl4-openssl-dev) # /usr/include/<arch>/curl on Debian
 [ -f /usr/include/openssl/hmac.h ] || missing+=(libssl-dev)
+[ -f /usr/include/cjson/cJSON.h ] || missing+=(libcjson-dev) # the plugin decodes records with it
 if $test_tools; then
   # Test vectors for imported hashes come from the real tools (test/support/legacy-hashes.ts).
   command -v htpasswd >/dev/null || missing+=(apache2-utils)

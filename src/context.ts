@@ -10,11 +10,13 @@ import { DeviceService } from './devices/device-service';
 import { HashWork } from './domain/hash-work';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './ops/metrics';
+import { registerPresenceMetrics } from './ops/presence-metrics';
 import type { ChangeFeed } from './store/change-feed';
 import type { CredentialStore } from './store/credential-store';
 import type { AuditStore } from './store/audit-store';
 import type { IdempotencyStore } from './store/idempotency-store';
 import type { LockoutStore } from './store/lockout-store';
+import type { PresenceStore } from './store/presence-store';
 import { createRedisStores } from './store/redis-stores';
 import type { StoreHealth } from './store/store-health';
 
@@ -33,6 +35,8 @@ export interface AppContext {
   auditStore: AuditStore;
   /** Idempotency-Key records (the API's header, the CLI's --idempotency-key). */
   idempotency: IdempotencyStore;
+  /** Sessions the brokers report (POST /mqtt/sessions; issue 27). */
+  presence: PresenceStore;
   cache: UserCache;
   checks: CheckService;
   throttle: LoginThrottle;
@@ -72,6 +76,11 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const store = o.store ?? stores.credentials;
   const feed = o.feed ?? stores.feed;
   const lockoutStore = o.lockoutStore ?? stores.lockouts;
+  const presence = o.presence ?? stores.presence;
+  if (!metrics.registry.getSingleMetric('mqtt_authd_broker_sessions')) {
+    const log = logger.child({ name: 'authd:presence' });
+    registerPresenceMetrics(metrics, () => presence.states(Date.now()), log);
+  }
   const [hit, miss] = [metrics.cacheLookups.labels('hit'), metrics.cacheLookups.labels('miss')];
   const cache =
     o.cache ??
@@ -135,6 +144,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     health: o.health ?? stores.health,
     auditStore: o.auditStore ?? stores.audit,
     idempotency: o.idempotency ?? stores.idempotency,
+    presence,
     cache,
     checks,
     throttle,

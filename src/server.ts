@@ -5,6 +5,8 @@ import { createApp, type AppParts } from './app';
 import { CHECK_PATH_PREFIX, refuseCrossSite } from './checks/check-guard';
 import { createCheckHandler } from './checks/check-handler';
 import { createEventStreams } from './checks/events-stream';
+import { createRecordsHandler } from './checks/records-handler';
+import { createSessionsHandler } from './checks/sessions-handler';
 import type { AppContext } from './context';
 
 export interface Service {
@@ -35,6 +37,18 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
     logger: ctx.logger.child({ name: 'authd:checks' }),
     events,
   });
+  const handleRecords = createRecordsHandler({
+    config: ctx.config,
+    store: ctx.store,
+    lockouts: ctx.lockoutStore,
+    logger: ctx.logger.child({ name: 'authd:records' }),
+  });
+  const handleSessions = createSessionsHandler({
+    config: ctx.config,
+    presence: ctx.presence,
+    metrics: ctx.metrics,
+    logger: ctx.logger.child({ name: 'authd:presence' }),
+  });
   const server = http.createServer(
     {
       // Slow clients: headers within CHECK_HEADERS_TIMEOUT_MS (the plugin and any API client
@@ -52,7 +66,9 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
     (req, res) => {
       // Every path of the check listener, whatever handles it, goes through the same door.
       if (req.url?.startsWith(CHECK_PATH_PREFIX) && refuseCrossSite(req, res)) return;
-      if (!handleCheck(req, res)) app(req, res);
+      if (!handleCheck(req, res) && !handleRecords(req, res) && !handleSessions(req, res)) {
+        app(req, res);
+      }
     },
   );
   let stopping: Promise<void> | null = null;

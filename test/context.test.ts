@@ -17,6 +17,7 @@ it('a replaced lockout store is what the throttle and the lockout list read', as
     unindex: async () => undefined,
     page: async () => [{ member: 'u:abc\tsomeone', score: Date.now() + 30_000 }],
     ties: async () => 0,
+    endsOf: async (m) => m.map(() => null),
   };
   const config = readConfig({
     ...testRedisEnv(),

@@ -59,6 +59,7 @@ void apply_events(struct plugin *p)
 				cache_clear(p->cache);
 				p->trusted = true;
 				mosquitto_log_printf(MOSQ_LOG_INFO, "mqtt-authd: event stream up; cache trusted");
+				policy_revalidate_all(p);
 				break;
 			case EV_DOWN:
 				p->trusted = false;
@@ -67,13 +68,19 @@ void apply_events(struct plugin *p)
 				break;
 			case EV_USER:
 				cache_drop_user(p->cache, e->text);
+				policy_user_event(p, e->text, e->revoke);
 				if(e->revoke) mosquitto_kick_client_by_username(e->text, false);
 				break;
 			case EV_COMMON:
 				cache_drop_kind(p->cache, KIND_ACL);
+				policy_common_event(p);
+				break;
+			case EV_LOCK:
+				policy_lock_event(p, e->text);
 				break;
 			case EV_RESET:
 				cache_clear(p->cache);
+				policy_revalidate_all(p);
 				break;
 		}
 		free(e);
@@ -81,6 +88,7 @@ void apply_events(struct plugin *p)
 	}
 	if(overflowed){
 		cache_clear(p->cache);
+		policy_revalidate_all(p);
 		mosquitto_log_printf(MOSQ_LOG_WARNING,
 				"mqtt-authd: event queue overflowed; cache emptied (kicks of dropped events lost)");
 	}

@@ -43,6 +43,32 @@ int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* `lock {"username"?,"clientid"?,"ms"}` (docs/broker-protocol.md) as EV_LOCK texts. */
+static void push_lock(struct events *ev, const char *data, size_t n)
+{
+	const char *v, *vend;
+	long ms = -1;
+	if(json_member(data, n, "ms", &v, &vend) && vend - v > 0 && vend - v < 16){
+		char num[16];
+		memcpy(num, v, (size_t)(vend - v));
+		num[vend - v] = '\0';
+		char *end;
+		ms = strtol(num, &end, 10);
+		if(*end != '\0' || ms < 0) ms = -1;
+	}
+	if(ms < 0) return; /* unreadable: records carry lockedMs, and the service still refuses */
+	static const char *const keys[] = {"username", "clientid"};
+	for(int i = 0; i < 2; i++){
+		buf_reset(&ev->name);
+		char head[24];
+		int hn = snprintf(head, sizeof head, "%c%ld:", i == 0 ? 'u' : 'c', ms);
+		if(json_member(data, n, keys[i], &v, &vend) && buf_add(&ev->name, head, (size_t)hn)
+				&& json_string(v, vend, &ev->name)){
+			queue_push(ev->q, EV_LOCK, false, ev->name.data, ev->name.len);
+		}
+	}
+}
+
 static void on_event(void *user, const char *event, const char *data, size_t n)
 {
 	struct events *ev = user;
@@ -63,6 +89,8 @@ static void on_event(void *user, const char *event, const char *data, size_t n)
 		}else{
 			queue_push(ev->q, EV_RESET, false, NULL, 0); /* unreadable: anything may have changed */
 		}
+	}else if(strcmp(event, "lock") == 0){
+		push_lock(ev, data, n);
 	}else if(strcmp(event, "common") == 0){
 		queue_push(ev->q, EV_COMMON, false, NULL, 0);
 	}else if(strcmp(event, "reset") == 0){

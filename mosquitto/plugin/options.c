@@ -191,11 +191,19 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 			if(!(o->token = read_token(value, why))) return -1;
 			continue;
 		}
+		if(strcmp(key, "preload") == 0){
+			if(strcmp(value, "true") != 0 && strcmp(value, "false") != 0){
+				*why = "must be true or false";
+				return -1;
+			}
+			o->preload = strcmp(value, "true") == 0;
+			continue;
+		}
 		size_t r = 0;
 		while(r < sizeof ranges / sizeof ranges[0] && strcmp(key, ranges[r].name) != 0) r++;
 		if(r == sizeof ranges / sizeof ranges[0]){
 			*why = "is not an option of this plugin (url, token_file, cache_size, cache_mb, "
-				"request_timeout_ms, stream_timeout_ms, stale_grace_ms, wake)";
+				"request_timeout_ms, stream_timeout_ms, stale_grace_ms, preload, wake)";
 			return -1;
 		}
 		if(read_long(value, ranges[r].min, ranges[r].max, ranges[r].field) != 0){

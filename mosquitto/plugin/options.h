@@ -1,6 +1,7 @@
 /* plugin_opt_* lines, read once at init (docs/plugin.md lists them). */
 #ifndef AUTHD_OPTIONS_H
 #define AUTHD_OPTIONS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
@@ -18,6 +19,7 @@ struct options {
 	long stream_timeout_ms;  /* the event stream is dead after this long without a byte */
 	long stale_grace_ms;     /* answer from an untrusted entry this young when the service
 	                          * cannot answer; 0 never */
+	bool preload;            /* every record fetched at start and at a resync */
 	struct wake_conf wake;   /* plugin_opt_wake, else MQTT_AUTHD_WAKE, else by broker version */
 };
 

@@ -62,6 +62,8 @@ static int on_basic_auth(int event, void *data, void *userdata)
 	if(!ed->username) return MOSQ_ERR_AUTH; /* anonymous: refused, as with go-auth */
 	struct question q = {p, ed->username, or_empty(ed->password),
 		or_empty(mosquitto_client_id(ed->client)), NULL, 0};
+	int decided = policy_basic_auth(p, ed->client, q.username, q.password, q.clientid);
+	if(decided != POLICY_PASS) return decided;
 	unsigned char mac[KEYHASH_LEN];
 	if(!keyhash_of(&p->keyhash, q.password, strlen(q.password), mac)
 			|| !key_start(p, KIND_USER, q.username) || !buf_add_str(&p->key, q.clientid)
@@ -69,7 +71,8 @@ static int on_basic_auth(int event, void *data, void *userdata)
 		return MOSQ_ERR_UNKNOWN;
 	}
 	if(p->auth21){
-		/* 2.1: a login the cache cannot answer is asked off the broker's thread */
+		/* 2.1: a login neither the policy nor the cache can answer (per-check asking: records
+		 * refused, the stream not up, an unknown name) is asked off the broker's thread */
 		bool allow = false;
 		int64_t stored;
 		if(!cache_usable(p) || !cache_get(p->cache, p->key.data, p->key.len, &allow, &stored)){
@@ -77,7 +80,9 @@ static int on_basic_auth(int event, void *data, void *userdata)
 		}
 	}
 	switch(decide(p, KIND_USER, ask_user, &q)){
-		case ANSWER_ALLOW: return MOSQ_ERR_SUCCESS;
+		case ANSWER_ALLOW:
+			policy_admitted(p, ed->client, q.username, q.clientid);
+			return MOSQ_ERR_SUCCESS;
 		case ANSWER_DENY: return MOSQ_ERR_AUTH;
 		default: return MOSQ_ERR_UNKNOWN; /* no CONNACK: the client retries later */
 	}
@@ -93,6 +98,8 @@ static int on_acl_check(int event, void *data, void *userdata)
 	if(!username || !ed->topic) return MOSQ_ERR_ACL_DENIED;
 	struct question q = {p, username, NULL, or_empty(mosquitto_client_id(ed->client)),
 		ed->topic, ed->access};
+	int decided = policy_acl(p, ed->client, username, q.clientid, ed->topic, ed->access);
+	if(decided != POLICY_PASS) return decided;
 	bool acl_key = key_start(p, KIND_ACL, username) && buf_add_char(&p->key, (char)('0' + ed->access))
 		&& buf_add_str(&p->key, q.clientid) && buf_add_char(&p->key, '\0')
 		&& buf_add_str(&p->key, ed->topic);
@@ -124,9 +131,18 @@ static int on_tick(int event, void *data, void *userdata)
 	(void)event;
 	shutdown_watch(); /* the first tick: the broker's signal handlers are in place by now */
 	apply_events(p);
+	policy_tick(p);
 	auth21_complete(p->auth21, p);
 	/* 2.0's header calls this slot next_ns; 2.1 reads it as next_ms (0: no request) */
 	ed->next_ns = wake_next_ms(p->wake);
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int on_disconnect(int event, void *data, void *userdata)
+{
+	struct mosquitto_evt_disconnect *ed = data;
+	(void)event;
+	policy_disconnect(userdata, ed->client);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -177,6 +193,7 @@ static void plugin_free(struct plugin *p)
 	wake_stop(p->wake);     /* then the waker, which reads both queues */
 	auth21_free(p->auth21);
 	if(p->queue_ready) queue_destroy(&p->queue);
+	policy_free(p->policy);
 	checks_free(p->checks);
 	cache_free(p->cache);
 	keyhash_wipe(&p->keyhash);
@@ -194,6 +211,7 @@ static const struct {
 	{MOSQ_EVT_BASIC_AUTH, on_basic_auth},
 	{MOSQ_EVT_ACL_CHECK, on_acl_check},
 	{MOSQ_EVT_TICK, on_tick},
+	{MOSQ_EVT_DISCONNECT, on_disconnect},
 };
 #define N_CALLBACKS (sizeof CALLBACKS / sizeof CALLBACKS[0])
 
@@ -222,6 +240,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 			|| !(p->cache = cache_new((size_t)p->opts.cache_size,
 					(size_t)p->opts.cache_mb * 1024 * 1024, seed))
 			|| !(p->checks = checks_new(p->opts.url, p->opts.request_timeout_ms, p->opts.token))
+			|| !(p->policy = policy_new(p))
 			|| queue_init(&p->queue) != 0 || !(p->queue_ready = true)
 			|| !start_threads(p, &why)){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start (%s)",
@@ -244,9 +263,10 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 	*userdata = p;
 	mosquitto_log_printf(MOSQ_LOG_INFO,
 			"mqtt-authd: checks at %s, cache %ld, cache_mb %ld, request timeout %ld ms, stream timeout %ld ms, "
-			"stale grace %ld ms, broker credential %s, wake %s, delayed basic auth %s", p->opts.url, p->opts.cache_size, p->opts.cache_mb,
+			"stale grace %ld ms, broker credential %s, preload %s, wake %s, delayed basic auth %s", p->opts.url, p->opts.cache_size, p->opts.cache_mb,
 			p->opts.request_timeout_ms, p->opts.stream_timeout_ms, p->opts.stale_grace_ms,
-			p->opts.token ? "from token_file" : "none", wake_describe(p->wake),
+			p->opts.token ? "from token_file" : "none", p->opts.preload ? "true" : "false",
+			wake_describe(p->wake),
 			p->auth21 ? "on (" AUTHD_STR(AUTH21_WORKERS) " threads, up to "
 				AUTHD_STR(AUTH21_MAX_WAITING) " waiting)" : "off (not in this broker)");
 	return MOSQ_ERR_SUCCESS;

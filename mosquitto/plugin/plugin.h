@@ -12,6 +12,7 @@
 #include "events.h"
 #include "keyhash.h"
 #include "options.h"
+#include "policy.h"
 #include "queue.h"
 #include "wake.h"
 
@@ -30,6 +31,7 @@ struct plugin {
 	bool failing;     /* the last check request failed (logged once per outage) */
 	struct buf key;   /* the cache key being built (reused) */
 	struct buf su_key; /* the superuser key, while `key` holds an ACL key */
+	struct policy *policy; /* records and sessions (policy.h) */
 };
 
 /* decide.c: whether cached answers may be used now (stream up, hello applied, queue empty). */

@@ -17,6 +17,7 @@ enum event_type {
 	EV_COMMON, /* drop every ACL answer */
 	EV_RESET,  /* drop every answer */
 	EV_DOWN,   /* the stream is gone: stop trusting the cache (`text` says why) */
+	EV_LOCK,   /* a lockout: text "u<ms>:<username>" or "c<ms>:<clientid>" (ms 0: cleared) */
 };
 
 struct event {

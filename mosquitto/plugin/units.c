@@ -9,6 +9,7 @@
 #include "json.h"
 #include "queue.h"
 #include "sse.h"
+#include "units_policy.h"
 
 static int failures;
 #define CHECK(cond) do{ if(!(cond)){ fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); failures++; } }while(0)
@@ -207,6 +208,8 @@ int main(void)
 	test_sse();
 	test_cache();
 	test_queue();
+	failures += units_policy();
+	failures += units_vectors(getenv("VECTORS_DIR") ? getenv("VECTORS_DIR") : "../../test/vectors");
 	if(failures) fprintf(stderr, "%d check(s) failed\n", failures);
 	else printf("units: all checks passed\n");
 	return failures ? 1 : 0;

@@ -2,7 +2,8 @@ import { Router } from 'express';
 import type { DeviceService } from '../devices/device-service';
 import type { Exporter } from '../export/exporter';
 import type { AuditLog } from '../ops/audit';
-import { exportFailed, exportNotConfigured } from '../errors';
+import { parseAfter } from '../domain/audit-cursor';
+import { exportFailed, exportNotConfigured, validationError } from '../errors';
 import { auditEntries, auditQuery, type AuditPage } from '../contract/audit';
 import { aclBody, aclRules } from '../contract/devices';
 import { errorBody } from '../contract/errors';
@@ -83,18 +84,27 @@ export function createAdminRouter(
     {
       method: 'get',
       path: '/audit',
-      summary: 'Management changes, newest first; page with ?before=<id>',
+      summary:
+        'Management changes, newest first (page with ?before=<id>); or oldest first since ?after=<cursor>',
       query: auditQuery,
       responses: { 200: { description: 'Entries', schema: auditEntries } },
     },
     async (_req, { query }) => {
-      const entries = await audit.read(query.limit, query.before);
-      const last = entries[entries.length - 1];
+      if (query.after !== undefined) {
+        const cursor = parseAfter(query.after);
+        if (typeof cursor === 'string') throw validationError(`query.after: ${cursor}`);
+        const page = await audit.after(cursor, query.limit);
+        return { status: 200, body: { ...page, next: null } satisfies AuditPage };
+      }
+      const page = query.before
+        ? { entries: await audit.read(query.limit, query.before) }
+        : await audit.head(query.limit);
+      const last = page.entries[page.entries.length - 1];
       return {
         status: 200,
         body: {
-          entries,
-          next: entries.length === query.limit && last ? last.id : null,
+          ...page,
+          next: page.entries.length === query.limit && last ? last.id : null,
         } satisfies AuditPage,
       };
     },

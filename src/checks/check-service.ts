@@ -2,8 +2,14 @@
 // decision; a store failure propagates (the handler answers 5xx: never allow, never deny
 // for a reason that is not true).
 import { aclVerdict, isAcc, verdictReason, type CompiledAcl } from '../domain/acl';
+import {
+  clientIdAllowed,
+  loginDecision,
+  refusal,
+  superuserDecision,
+} from '../domain/check-decisions';
 import type { HashWork } from '../domain/hash-work';
-import { needsRehash } from '../domain/passwd-hash';
+import { needsRehash } from '../domain/verifier';
 import { StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import { withTimeout } from '../store/with-timeout';
@@ -135,8 +141,8 @@ export class CheckService {
     if (!entry) entry = await this.fetch(f.username, (budget = new RedisBudget(this.timeoutMs)));
     const rec = entry.record;
     // The password that last verified for this record: no hash, no throttle, no Redis.
-    if (rec && !rec.disabled && this.cache.isVerified(entry, f.password)) {
-      return this.clientIdDecision(rec.clientIds, f);
+    if (refusal(rec) === null && this.cache.isVerified(entry, f.password)) {
+      return this.clientIdDecision(rec, f);
     }
     budget ??= new RedisBudget(this.timeoutMs);
     const throttle = this.throttle;
@@ -147,10 +153,11 @@ export class CheckService {
       return deny(`${REASONS.badCredentials}: ${locked}`);
     }
     let ok = false;
-    if (!rec || rec.disabled) {
+    if (!rec || refusal(rec) !== null) {
       await this.hashing.dummy(f.password);
     } else {
-      const result = await this.hashing.verify(f.password, rec.hash, asker?.());
+      const verifier = entry.verifier ?? rec.hash;
+      const result = await this.hashing.verify(f.password, verifier, asker?.());
       if (result === 'malformed') {
         this.logger.error({ username: f.username }, 'stored password hash is malformed; denying');
       } else if (result === 'unusable') {
@@ -167,7 +174,11 @@ export class CheckService {
     }
     this.cache.rememberVerified(entry, f.password);
     const upgrade = this.legacy.upgrade;
-    if (upgrade && needsRehash((rec as DeviceRecord).hash) && !this.upgrading.has(f.username)) {
+    if (
+      upgrade &&
+      needsRehash(entry.verifier ?? (rec as DeviceRecord).hash) &&
+      !this.upgrading.has(f.username)
+    ) {
       const done = upgrade(f.username, (rec as DeviceRecord).hash, f.password)
         .catch((err: unknown) => this.logger.error({ username: f.username, err }, 'upgrade failed'))
         .finally(() => this.upgrading.delete(f.username));
@@ -175,11 +186,11 @@ export class CheckService {
     }
     // Only when something was counted: a clean login costs no Redis write.
     if (throttle && state?.counted) await budget.run(throttle.succeeded(f.username, f.clientid));
-    return this.clientIdDecision((rec as DeviceRecord).clientIds, f);
+    return this.clientIdDecision(rec, f);
   }
 
-  private clientIdDecision(allowed: readonly string[], f: CheckFields): Decision {
-    return clientIdAllowed(allowed, f.username, f.clientid) ? ALLOW : deny(REASONS.clientId);
+  private clientIdDecision(rec: DeviceRecord | null, f: CheckFields): Decision {
+    return loginDecision(rec, f.clientid, false).allow ? ALLOW : deny(REASONS.clientId);
   }
 
   async superuser(f: CheckFields): Promise<Decision> {
@@ -199,15 +210,11 @@ export class CheckService {
 // The decisions below are shared with the explainer (/api/v1/decide), so it says what the
 // checks do.
 
-/** What the superuser check allows: an enabled superuser. */
-export const isSuperuser = (rec: DeviceRecord | null): boolean =>
-  rec !== null && !rec.disabled && rec.superuser;
+/** What the superuser check allows: an enabled, intact superuser. */
+export const isSuperuser = (rec: DeviceRecord | null): boolean => superuserDecision(rec).allow;
 
-/** The compiled rules an ACL check decides with; null (deny) for unknown or disabled users. */
+/** The compiled rules an ACL check decides with; null (deny) for unknown, damaged, disabled. */
 export const usableAcl = (entry: CachedUser): CompiledAcl | null =>
-  entry.record && !entry.record.disabled ? entry.acl : null;
+  refusal(entry.record) === null ? entry.acl : null;
 
-export function clientIdAllowed(allowed: readonly string[], username: string, clientid: string) {
-  if (allowed.length === 0) return true;
-  return allowed.some((p) => p.replace(/%u/g, username) === clientid);
-}
+export { clientIdAllowed };

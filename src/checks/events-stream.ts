@@ -7,13 +7,14 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../ops/metrics';
 import type { ChangeFeed } from '../store/change-feed';
+import { onDisconnectRequests } from './disconnect-event';
 
 export const EVENTS_PATH = '/mqtt/events';
 export const EVENTS_VERSION = 1;
 /** A reader that lets this much pile up is stuck: its stream is cut (it will reconnect). */
 const MAX_BUFFERED_BYTES = 256 * 1024;
 
-type EventName = 'hello' | 'user' | 'common' | 'reset';
+type EventName = 'hello' | 'user' | 'common' | 'reset' | 'disconnect';
 
 /** One event: `event: <name>`, one line of JSON (JSON.stringify escapes every line break). */
 export const frame = (event: EventName, data: object): string =>
@@ -80,6 +81,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     user: metrics.eventsSent.labels('user'),
     common: metrics.eventsSent.labels('common'),
     reset: metrics.eventsSent.labels('reset'),
+    disconnect: metrics.eventsSent.labels('disconnect'),
   };
   let closed = false;
   let heartbeat: NodeJS.Timeout | undefined;
@@ -129,6 +131,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     } else broadcast(info.kind === 'common' ? 'common' : 'reset', {});
   });
   feed.on('down', () => endAll('the change feed is down'));
+  onDisconnectRequests(feed, (data) => broadcast('disconnect', data));
 
   return {
     get size() {

@@ -3,6 +3,7 @@
 // store (never from the cache), then decided by the checks' own functions.
 import { explainAcl } from '../domain/acl-explain';
 import type { Acc, AclRule, Access } from '../domain/acl';
+import { refusal } from '../domain/check-decisions';
 import type { CredentialStore } from '../store/credential-store';
 import type { DeviceRecord } from '../store/records';
 import { clientIdAllowed, isSuperuser, usableAcl } from './check-service';
@@ -78,7 +79,7 @@ function connectState(
       `client id locked out for ${lockout.clientid.retryAfterS} s more after failed logins`,
     );
   if (!rec) return no(`no device "${input.username}" is registered`);
-  if (rec.disabled) return no(disabledReason(rec));
+  if (refusal(rec) !== null) return no(disabledReason(rec));
   if (!base.clientIdAllowed)
     return no(
       `client id "${input.clientid}" is not one of the device's client ids (${rec.clientIds.join(', ')})`,

@@ -3,6 +3,7 @@
 // while the change feed is up; every change anywhere invalidates it within one pub/sub hop.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { compileAcl, type AclRule, type CompiledAcl } from '../domain/acl';
+import { decodeVerifier, type Verifier } from '../domain/verifier';
 import type { CredentialStore } from '../store/credential-store';
 import type { ChangeFeed } from '../store/change-feed';
 import type { DeviceRecord } from '../store/records';
@@ -10,6 +11,8 @@ import type { DeviceRecord } from '../store/records';
 export interface CachedUser {
   record: DeviceRecord | null;
   acl: CompiledAcl | null;
+  /** The stored hash decoded once: every step of a login reads this, never the text. */
+  verifier: Verifier | null;
   verified?: Buffer;
   /** When it was read from Redis (ms since the epoch). */
   loadedAt: number;
@@ -27,6 +30,7 @@ export function cachedUser(
   return {
     record,
     acl: record ? compileAcl([...record.acl, ...common], username) : null,
+    verifier: record ? decodeVerifier(record.hash) : null,
     loadedAt,
     expires,
   };

@@ -9,6 +9,10 @@ function isPagingId(id: string): boolean {
   return ms <= U64_MAX && seq <= U64_MAX && ms + seq > 0n;
 }
 
+/** `after`: a cursor from GET /audit, or an entry id (`0-0`: from the oldest kept entry). */
+const isAfter = (v: string): boolean =>
+  /^\d+-\d+$/.test(v) ? isPagingId(v) || v.split('-').every((p) => BigInt(p) === 0n) : true;
+
 export const auditQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -18,8 +22,18 @@ export const auditQuery = z
       .regex(/^\d+-\d+$/, 'must be an audit entry id such as 1700000000000-0')
       .refine(isPagingId, 'must be an audit entry id above 0-0, each part below 2^64')
       .optional(),
+    after: z
+      .string()
+      .max(3200)
+      .regex(/^(?:\d+-\d+|1(?:\.[\d-]+)+)$/, 'must be a cursor returned by GET /audit, or 0-0')
+      .refine(isAfter, 'must be an audit entry id, each part below 2^64')
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((q) => q.before === undefined || q.after === undefined, {
+    message: 'before and after cannot be combined',
+    path: ['after'],
+  });
 
 export const auditEntries = z.object({
   entries: z.array(
@@ -33,7 +47,10 @@ export const auditEntries = z.object({
       after: z.unknown(),
     }),
   ),
+  /** Newest first: `before` for the next, older page (null: no more). With `after`: null. */
   next: z.string().nullable(),
+  /** Pass as `after` to get what came since, oldest first (absent on a `before` page). */
+  cursor: z.string().optional(),
 });
 export type AuditEntry = z.infer<typeof auditEntries>['entries'][number];
 export type AuditPage = z.infer<typeof auditEntries>;

@@ -3,7 +3,8 @@
 // listeners (audit, export) what changed.
 import type { AclRule } from '../domain/acl';
 import { usernameProblem } from '../domain/names';
-import { hashPassword, hashScheme, parseHash, type HashOptions } from '../domain/passwd-hash';
+import { hashPassword, parseHash, type HashOptions } from '../domain/passwd-hash';
+import { hashScheme } from '../domain/verifier';
 import { generateDeviceId, generatePassword } from '../domain/password-gen';
 import { badRequest, WriteUnconfirmedError } from '../errors';
 import type { AuditNote, CredentialStore, Page, WriteOutcome } from '../store/credential-store';

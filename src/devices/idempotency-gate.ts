@@ -5,6 +5,11 @@
 // runs, 409. A write applied on the primary but unconfirmed (or whose answer was lost) keeps
 // its would-be answer: the retry checks the device still shows that write, confirms it with
 // the replicas, and replays it; if the write is gone (lost in a failover), it runs afresh.
+// A claim is owned by its attempt (a random owner): an attempt that ends without an answer to
+// keep (the store unavailable, no route) abandons it, atomically and only its own, so a 503 is
+// never followed by a minute of 409s: a claim that ran late (queued while Redis was hung, run
+// after the 503 was sent) is removed by the abandon queued behind it on the same connection.
+import { randomBytes } from 'node:crypto';
 import {
   fingerprint,
   idempotencyKeyProblem,
@@ -23,11 +28,17 @@ import {
 } from '../errors';
 import type { Logger } from '../logger';
 import type { CredentialStore } from '../store/credential-store';
-import type { IdempotencyRecord, IdempotencyStore } from '../store/idempotency-store';
+import {
+  pendingClaim,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+} from '../store/idempotency-store';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** A first attempt that never finished (a crash) frees its key after this. */
 const PENDING_MS = 60_000;
+/** An abandon that got no answer is sent again this often, until one is answered. */
+const ABANDON_RETRY_MS = 250;
 
 export interface Answer {
   status: number;
@@ -76,7 +87,15 @@ export class IdempotencyGate {
     if (problem) throw idempotencyKeyInvalid(problem);
     const s = idempotencySecrets(key, scope);
     const fp = fingerprint(s.mac, parts);
-    const found = await this.deps.records.claim(s.name, fp, PENDING_MS);
+    const owner = randomBytes(12).toString('base64url');
+    let found: IdempotencyRecord | null;
+    try {
+      found = await this.deps.records.claim(s.name, fp, owner, PENDING_MS);
+    } catch (err) {
+      // No answer: the claim may still run (queued behind a hung Redis). Our abandon follows it.
+      await this.abandon(s.name, fp, owner);
+      throw err;
+    }
     if (found) {
       if (found.fp !== fp) throw idempotencyKeyReused();
       if (found.state === 'pending') throw idempotencyInFlight();
@@ -85,19 +104,44 @@ export class IdempotencyGate {
       if (found.state === 'done') return { replay: { status: kept.status, body: kept.body } };
       const settled = await this.settleApplied(s, fp, kept);
       if (settled) return { replay: settled };
-      await this.deps.records.save(s.name, { state: 'pending', fp }, PENDING_MS);
+      await this.deps.records.save(s.name, pendingClaim(fp, owner), PENDING_MS);
     }
-    return { tracker: this.tracker(s, fp) };
+    return { tracker: this.tracker(s, fp, owner) };
   }
 
-  private tracker(s: IdempotencySecrets, fp: string): IdempotencyTracker {
+  /**
+   * Frees the key if it still holds this attempt's claim. Awaited once (so the 503 follows it
+   * when Redis answers); unanswered, it is sent again in the background until one is answered
+   * or the claim would have expired anyway. The first send is queued on the claim's connection
+   * before the caller answers, so it runs after a late claim and before the client's retry.
+   */
+  private async abandon(name: string, fp: string, owner: string): Promise<void> {
+    const until = Date.now() + PENDING_MS;
+    const attempt = (): Promise<void> =>
+      this.deps.records.abandon(name, fp, owner).then(
+        () => undefined,
+        (err: unknown) => {
+          if (Date.now() >= until) {
+            this.deps.logger.error(
+              { err: (err as Error).message },
+              'idempotency claim not abandoned; the key is in flight until it expires',
+            );
+            return;
+          }
+          setTimeout(() => void attempt(), ABANDON_RETRY_MS).unref();
+        },
+      );
+    await attempt();
+  }
+
+  private tracker(s: IdempotencySecrets, fp: string, owner: string): IdempotencyTracker {
     let settled = false;
     const save = async (rec: IdempotencyRecord) => {
       if (settled) return;
       settled = true;
+      if (rec.state === 'pending') return this.abandon(s.name, fp, owner);
       try {
-        if (rec.state === 'pending') await this.deps.records.release(s.name);
-        else await this.deps.records.save(s.name, rec, IDEMPOTENCY_TTL_MS);
+        await this.deps.records.save(s.name, rec, IDEMPOTENCY_TTL_MS);
       } catch (err) {
         // The change stands; a retry within PENDING_MS gets 409, later it runs again.
         this.deps.logger.error({ err: (err as Error).message }, 'idempotency record not saved');
@@ -113,9 +157,9 @@ export class IdempotencyGate {
         // Refused (not found, conflict, invalid…): that is the outcome. The store or a replica
         // unavailable: nothing applied, the retry runs again.
         if (!retryable(err)) return sealed('done', a);
-        return save({ state: 'pending', fp });
+        return save(pendingClaim(fp, owner));
       },
-      unused: () => save({ state: 'pending', fp }),
+      unused: () => save(pendingClaim(fp, owner)),
     };
   }
 

@@ -9,6 +9,9 @@ export const MAX_SALT_BYTES = 1024;
 /** Larger derived keys are refused (every PBKDF2 format). go-auth writes 32 or 64 bytes. */
 export const MAX_KEY_BYTES = 1024;
 
+/** Hashes dearer than this many times PASSWD_ITERATIONS verify in the slow lane. */
+export const HEAVY_FACTOR = 10;
+
 const DIGEST_BYTES = { sha256: 32, sha512: 64 } as const;
 
 /**

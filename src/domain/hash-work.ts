@@ -6,23 +6,12 @@
 import { pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { OverloadedError } from '../errors';
-import {
-  legacyTooCostly,
-  legacyWork,
-  parseLegacyHash,
-  verifyLegacy,
-  type LegacyHash,
-} from './legacy-hash';
-import {
-  derive,
-  nativeTooCostly,
-  parseHash,
-  workOf,
-  type ParsedHash,
-  type VerifyResult,
-} from './passwd-hash';
+import { HEAVY_FACTOR } from './hash-limits';
+import { verifyLegacy } from './legacy-hash';
+import { derive, workOf, type VerifyResult } from './passwd-hash';
+import { decodeVerifier, verifierTooCostly, verifierWork, type Verifier } from './verifier';
 
-export { workOf };
+export { HEAVY_FACTOR, workOf };
 
 const pbkdf2Async = promisify(pbkdf2);
 const DUMMY_SALT = randomBytes(12);
@@ -43,8 +32,6 @@ export interface HashWorkLimits {
   slowLaneQueue?: number;
 }
 
-/** Hashes dearer than this many times `padTo` verify in the slow lane. */
-export const HEAVY_FACTOR = 10;
 export const SLOW_LANE_DEFAULTS = { width: 1, maxWaitMs: 3000, queue: 10_000 } as const;
 
 export type BoundedResult = VerifyResult | 'unusable';
@@ -78,22 +65,29 @@ export class HashWork {
     this.queueMax = limits.slowLaneQueue ?? SLOW_LANE_DEFAULTS.queue;
   }
 
-  /** `signal`: the asker went away (go-auth's timeout): a login still waiting is dropped. */
-  async verify(password: string, stored: string, signal?: AbortSignal): Promise<BoundedResult> {
-    const parsed = parseHash(stored);
-    const legacy = parsed ? null : parseLegacyHash(stored);
-    if (!parsed && !legacy) {
+  /**
+   * `stored`: the record's verifier (decoded once with the record), or a hash as text.
+   * `signal`: the asker went away (go-auth's timeout): a login still waiting is dropped.
+   */
+  async verify(
+    password: string,
+    stored: Verifier | string,
+    signal?: AbortSignal,
+  ): Promise<BoundedResult> {
+    const v = typeof stored === 'string' ? decodeVerifier(stored) : stored;
+    if (v.kind === 'malformed') {
       await this.dummy(password);
       return 'malformed';
     }
-    const work = parsed ? workOf(parsed) : legacyWork(legacy as LegacyHash);
-    if (tooCostly(parsed, legacy, this.limits.maxIterations)) {
+    const work = verifierWork(v);
+    if (verifierTooCostly(v, this.limits.maxIterations) !== null) {
       await this.dummy(password);
       return 'unusable';
     }
-    const check = parsed
-      ? async () => timingSafeEqual(await derive(password, parsed), parsed.key)
-      : () => verifyLegacy(password, stored, legacy as LegacyHash);
+    const check =
+      v.kind === 'legacy'
+        ? () => verifyLegacy(password, v.stored, v.hash)
+        : async () => timingSafeEqual(await derive(password, v.hash), v.hash.key);
     let ok: boolean;
     try {
       ok =
@@ -196,13 +190,7 @@ export class HashWork {
   }
 }
 
-function tooCostly(parsed: ParsedHash | null, legacy: LegacyHash | null, max: number): boolean {
-  if (parsed) return nativeTooCostly(parsed, max) !== null;
-  return legacy !== null && legacyTooCostly(legacy, max) !== null;
-}
-
 /** Whether a stored hash (as text) is over the bound; cheap, for exports and imports. */
 export function overWorkBound(stored: string, maxIterations: number): boolean {
-  const parsed = parseHash(stored);
-  return tooCostly(parsed, parsed ? null : parseLegacyHash(stored), maxIterations);
+  return verifierTooCostly(decodeVerifier(stored), maxIterations) !== null;
 }

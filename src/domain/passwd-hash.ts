@@ -3,8 +3,6 @@
 import { createHash, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { pbkdf2Work, sizeProblem } from './hash-limits';
-import { SALT_BYTES } from './mosquitto-rules';
-import { legacySchemeName, parseLegacyHash } from './legacy-hash';
 
 const pbkdf2Async = promisify(pbkdf2);
 const KEY_BYTES = 64;
@@ -78,24 +76,3 @@ export async function hashPassword(password: string, opts: HashOptions): Promise
 
 /** `unusable`: a hash that needs more work than PASSWD_MAX_ITERATIONS (never derived). */
 export type VerifyResult = 'match' | 'mismatch' | 'malformed' | 'unusable';
-
-/**
- * The scheme of a stored hash, shown instead of the hash: `$7$`, `$6$`, `go-auth-pbkdf2-sha512`,
- * `go-auth-pbkdf2-sha256`, `bcrypt`, `argon2id`, or `unknown`.
- */
-export function hashScheme(stored: string): string {
-  const parsed = parseHash(stored);
-  if (parsed) return `$${parsed.kind}$`;
-  const legacy = parseLegacyHash(stored);
-  return legacy ? legacySchemeName(legacy) : 'unknown';
-}
-
-/**
- * Whether a correct login against `stored` should store a fresh `$7$` hash instead: legacy
- * schemes, `$6$`, and a `$7$` whose salt Mosquitto 2.1 cannot read (not 12 or 64 bytes).
- */
-export function needsRehash(stored: string): boolean {
-  const parsed = parseHash(stored);
-  if (!parsed) return parseLegacyHash(stored) !== null;
-  return parsed.kind === 6 || !SALT_BYTES.includes(parsed.salt.length as 12 | 64);
-}

@@ -6,7 +6,8 @@
 import type { Change } from '../devices/device-service';
 import { toPublic } from '../devices/device-service';
 import type { Logger } from '../logger';
-import type { AuditStore } from '../store/audit-store';
+import { encodeCursor, type AuditCursor } from '../domain/audit-cursor';
+import type { AuditRow, AuditStore } from '../store/audit-store';
 import { decodeRecord } from '../store/records';
 
 export interface AuditEntry {
@@ -84,21 +85,36 @@ export class AuditLog {
 
   /** Newest first over every stream; `before` is an entry id to page backwards from. */
   async read(limit: number, before?: string): Promise<AuditEntry[]> {
-    return (await this.store.page(limit, before)).map(({ id, fields: f }) => {
-      const action = f.action ?? '';
-      const target = f.target ?? '';
-      return {
-        id,
-        at: new Date(Number(id.split('-')[0])).toISOString(),
-        actor: f.actor ?? '',
-        action,
-        target,
-        before:
-          f.beforeFields !== undefined
-            ? decodeBefore(action, target, f.beforeFields)
-            : parse(f.before),
-        after: parse(f.after),
-      };
-    });
+    return (await this.store.page(limit, before)).rows.map(toEntry);
   }
+
+  /** The newest entries, and the cursor a tail starts from (`after`): each stream's newest. */
+  async head(limit: number): Promise<{ entries: AuditEntry[]; cursor: string }> {
+    const page = await this.store.page(limit);
+    return { entries: page.rows.map(toEntry), cursor: encodeCursor(page.cursor ?? new Map()) };
+  }
+
+  /** Oldest first from the reader's place in every stream; never skips, never repeats. */
+  async after(
+    cursor: AuditCursor,
+    limit: number,
+  ): Promise<{ entries: AuditEntry[]; cursor: string }> {
+    const page = await this.store.after(cursor, limit);
+    return { entries: page.rows.map(toEntry), cursor: encodeCursor(page.cursor) };
+  }
+}
+
+function toEntry({ id, fields: f }: AuditRow): AuditEntry {
+  const action = f.action ?? '';
+  const target = f.target ?? '';
+  return {
+    id,
+    at: new Date(Number(id.split('-')[0])).toISOString(),
+    actor: f.actor ?? '',
+    action,
+    target,
+    before:
+      f.beforeFields !== undefined ? decodeBefore(action, target, f.beforeFields) : parse(f.before),
+    after: parse(f.after),
+  };
 }

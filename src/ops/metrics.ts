@@ -93,8 +93,14 @@ export function createMetrics() {
     }),
     eventsSent: new Counter({
       name: 'mqtt_authd_events_sent_total',
-      help: 'Events written to /mqtt/events streams, by event (hello, user, common, reset), one per stream',
+      help: 'Events written to /mqtt/events streams, by event (hello, user, common, reset, disconnect), one per stream',
       labelNames: ['event'] as const,
+      registers: [registry],
+    }),
+    sessionReports: new Counter({
+      name: 'mqtt_authd_session_reports_total',
+      help: 'POST /mqtt/sessions batches, by outcome (applied, duplicate, needFull, refused)',
+      labelNames: ['outcome'] as const,
       registers: [registry],
     }),
   };

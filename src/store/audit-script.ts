@@ -2,6 +2,8 @@
 // stream of the change's own slot (`audit:{NN}` per bucket, `audit:{common}`). Entry ids are
 // made unique across all streams so that a merged, newest-first page can be continued from
 // any id: `<ms>-<k*128 + stream>`, k counting the entries of that stream in that millisecond.
+import { AUDIT_STREAMS } from '../domain/audit-cursor';
+
 export const AUDIT_ARGS = 7;
 
 /** Stream numbers in entry ids: buckets are 0 … 63. */
@@ -25,11 +27,19 @@ export interface AuditNote {
   before: BeforeSpec;
 }
 
-/** ARGV[1..7] of a change script; `cap` 0 writes no entry (migrate-store's copies). */
+/**
+ * AUDIT_MAX_ENTRIES is the bound of the whole trail: each of its 66 streams keeps exactly its
+ * newest ⌊total / 66⌋ (at least 1). A bound per stream, or `MAXLEN ~`, let the trail hold up to
+ * 66 × 1.5 times the setting.
+ */
+export const perStreamCap = (total: number): number =>
+  Math.max(1, Math.floor(total / AUDIT_STREAMS));
+
+/** ARGV[1..7] of a change script; `cap` (the trail's total) 0 writes no entry (migrations). */
 export function auditArgs(note: AuditNote | null, cap: number, stream: number): string[] {
-  if (!note) return ['0', String(stream), '', '', '', 'null', ''];
+  if (!note || cap <= 0) return ['0', String(stream), '', '', '', 'null', ''];
   return [
-    String(cap),
+    String(perStreamCap(cap)),
     String(stream),
     note.actor,
     note.action,
@@ -77,7 +87,7 @@ local function audit(stream, old, exists)
     end
   end
   local id = string.format('%d-%d', ms, k * ${STREAM_SPACING} + tonumber(ARGV[2]))
-  redis.call('XADD', stream, 'MAXLEN', '~', ARGV[1], id, unpack(fields))
+  redis.call('XADD', stream, 'MAXLEN', ARGV[1], id, unpack(fields))
 end
 `;
 

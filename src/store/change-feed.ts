@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type Redis from 'ioredis';
 import type { Logger } from '../logger';
+import { DISCONNECT_MESSAGE } from './presence-store';
 
 /** What a change was: one user's (`revoke`: its sessions end), the common rules, or unknown. */
 export interface ChangeInfo {
@@ -19,6 +20,8 @@ export interface ChangeFeedEvents {
   change: [username: string | null, info: ChangeInfo];
   up: [];
   down: [];
+  /** An operator asked every broker to end this user's sessions (presence-store.ts). */
+  disconnect: [username: string];
 }
 
 const RESET: ChangeInfo = { kind: 'reset', revoke: false };
@@ -56,6 +59,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
     super();
     if (pingMs > 0) this.watchdog = setInterval(() => this.probe(), pingMs).unref();
     sub.on('message', (_ch: string, msg: string) => {
+      if (msg.startsWith(DISCONNECT_MESSAGE)) return void this.emit('disconnect', msg.slice(2));
       const c = parseChange(msg);
       this.emit('change', c.username, c.info);
     });

@@ -18,12 +18,22 @@ export interface Page {
   next: string | null;
 }
 
+/** Where a walk over every user stands: a bucket and the last name read in it. */
+export interface NamePosition {
+  bucket: number;
+  name: string | null;
+}
+
 /** The credential store: Redis is the implementation; the domain never sees Redis. */
 export interface CredentialStore {
   getUser(username: string): Promise<DeviceRecord | null>;
   /** The user and the common rules in one round trip (a cold check). */
   getUserWithCommon(username: string): Promise<{ user: DeviceRecord | null; common: AclRule[] }>;
   getCommonAcl(): Promise<AclRule[]>;
+  /** One record (null: no such user) per name, in the order asked. */
+  getUsers(usernames: string[]): Promise<(DeviceRecord | null)[]>;
+  /** The walk of the records page: names after a position in (bucket, name) order. */
+  namesAfter(after: NamePosition | null, limit: number): Promise<NamePosition[]>;
   // `note`: the audit entry, appended in the same atomic step as the change.
   createUser(record: DeviceRecord, note?: AuditNote): Promise<WriteOutcome>;
   updateUser(

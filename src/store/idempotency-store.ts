@@ -11,19 +11,42 @@ export interface IdempotencyRecord {
   state: 'pending' | 'done' | 'applied';
   /** The request's keyed fingerprint. */
   fp: string;
+  /** pending: the attempt that claimed it (random), so only that attempt abandons it. */
+  owner?: string;
   box?: string;
 }
+
+/** A first attempt's claim: the one shape claim() writes and abandon() looks for. */
+export const pendingClaim = (fp: string, owner: string): IdempotencyRecord => ({
+  state: 'pending',
+  fp,
+  owner,
+});
 
 const guard = <T>(p: Promise<T>) =>
   p.catch((err: unknown) => {
     throw new StoreUnavailableError(err);
   });
 
+/**
+ * KEYS[1] the record   ARGV[1] the pending record exactly as its owner wrote it
+ * Deletes the record only while it is still that claim (not a later attempt's, not an answer).
+ * Returns 1 when deleted, else 0.
+ */
+const ABANDON = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 export interface IdempotencyStore {
   /** Claims `name` for a first attempt (null), or returns the record already there. */
-  claim(name: string, fp: string, pendingMs: number): Promise<IdempotencyRecord | null>;
+  claim(
+    name: string,
+    fp: string,
+    owner: string,
+    pendingMs: number,
+  ): Promise<IdempotencyRecord | null>;
   save(name: string, rec: IdempotencyRecord, ttlMs: number): Promise<unknown>;
-  release(name: string): Promise<unknown>;
+  /** Frees `name` if it still holds the pending claim of `owner` (atomically): nobody else's. */
+  abandon(name: string, fp: string, owner: string): Promise<unknown>;
 }
 
 export class RedisIdempotencyStore implements IdempotencyStore {
@@ -36,9 +59,13 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return this.keys.idempotency(name);
   }
 
-  /** Claims `name` for a first attempt (null), or returns the record already there. */
-  async claim(name: string, fp: string, pendingMs: number): Promise<IdempotencyRecord | null> {
-    const rec: IdempotencyRecord = { state: 'pending', fp };
+  async claim(
+    name: string,
+    fp: string,
+    owner: string,
+    pendingMs: number,
+  ): Promise<IdempotencyRecord | null> {
+    const rec = pendingClaim(fp, owner);
     const old = await guard(
       this.redis.set(this.key(name), JSON.stringify(rec), 'PX', pendingMs, 'NX', 'GET'),
     );
@@ -56,7 +83,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return guard(this.redis.set(this.key(name), JSON.stringify(rec), 'PX', ttlMs));
   }
 
-  release(name: string): Promise<unknown> {
-    return guard(this.redis.del(this.key(name)));
+  abandon(name: string, fp: string, owner: string): Promise<unknown> {
+    const claim = JSON.stringify(pendingClaim(fp, owner));
+    return guard(this.redis.eval(ABANDON, 1, this.key(name), claim));
   }
 }

@@ -5,6 +5,7 @@
 // share the hash tag `{NN}` (one Cluster slot): its users' hashes, its index ZSET and its
 // revision counter, so a device write is one script in one slot. 64 tags land on every primary
 // of any cluster up to a few dozen primaries; listing and export merge the 64 sorted indexes.
+import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export const BUCKETS = 64;
@@ -42,9 +43,29 @@ export interface Keys {
   rateLimit: string;
   /** ZSET: current lockouts, `<u|c>:<digest>\t<name, first 256 chars>` scored by their end (ms). */
   lockouts: string;
+  /** Sessions the brokers report (issue 27; docs/presence.md). */
+  presence: PresenceKeys;
   /** The layout before buckets (migrate-store reads them): user hash, index, revision. */
   legacy: { user(username: string): string; index: string; revision: string; commonAcl: string };
 }
+
+/**
+ * One broker's keys share the hash tag `{p<16 hex of sha256(broker id)>}` (one slot, whatever
+ * the id holds), all with the broker's TTL; the registry of brokers is one ZSET of its own.
+ */
+export interface PresenceKeys {
+  /** ZSET: broker id scored by when it is presumed dead (ms since the epoch). */
+  brokers: string;
+  /** ZSET, all scores 0: `<username>\0<clientid>` of a broker's sessions, in byte order. */
+  index(broker: string): string;
+  /** HASH: client id → the session (JSON, its username included). */
+  sessions(broker: string): string;
+  /** HASH: boot, seq, heartbeatMs, counters, connects, disconnects of a broker. */
+  meta(broker: string): string;
+}
+
+const brokerTag = (broker: string) =>
+  `{p${createHash('sha256').update(broker, 'utf8').digest('hex').slice(0, 16)}}`;
 
 const tag = (bucket: number) => `{${bucket.toString(16).padStart(2, '0')}}`;
 
@@ -69,6 +90,12 @@ export function createKeys(prefix: string): Keys {
     idempotency: (name) => `${prefix}idem:${name}`,
     rateLimit: `${prefix}rl`,
     lockouts: `${prefix}lockouts`,
+    presence: {
+      brokers: `${prefix}pr:brokers`,
+      index: (broker) => `${prefix}pr:${brokerTag(broker)}:ix`,
+      sessions: (broker) => `${prefix}pr:${brokerTag(broker)}:s`,
+      meta: (broker) => `${prefix}pr:${brokerTag(broker)}:meta`,
+    },
     legacy: {
       user: (username) => `${prefix}user:{${username}}`,
       index: `${prefix}users`,

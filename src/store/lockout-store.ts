@@ -40,6 +40,8 @@ export interface LockoutStore {
    */
   page(now: number, maxScore: number | null, count: number): Promise<IndexRow[]>;
   ties(score: number): Promise<number>;
+  /** When each member's lockout ends (ms since the epoch), null when it is not listed. */
+  endsOf(members: string[]): Promise<(number | null)[]>;
 }
 
 const unavailable = (err: unknown): never => {
@@ -94,6 +96,12 @@ export class RedisLockoutStore implements LockoutStore {
 
   async unindex(member: string): Promise<void> {
     await this.redis.zrem(this.indexKey, member).catch(unavailable);
+  }
+
+  async endsOf(members: string[]): Promise<(number | null)[]> {
+    if (members.length === 0) return [];
+    const scores = await this.redis.zmscore(this.indexKey, ...members).catch(unavailable);
+    return scores.map((s) => (s === null ? null : Number(s)));
   }
 
   async ties(score: number): Promise<number> {

@@ -25,7 +25,7 @@ export class RedisCredentialStore extends RedisReader implements CredentialStore
   /**
    * `redis` answers reads; `writer` (default: the same) carries writes and their WAIT, which
    * holds its connection until the replicas confirm: checks must not queue behind it.
-   * `auditCap`: entries kept per audit stream (the scripts append them).
+   * `auditCap`: AUDIT_MAX_ENTRIES, entries kept in the whole audit trail (the scripts append them).
    */
   constructor(
     redis: RedisClient,

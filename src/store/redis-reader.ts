@@ -4,7 +4,7 @@
 import { Cluster, type ChainableCommander } from 'ioredis';
 import type { AclRule } from '../domain/acl';
 import { AppError, badRequest, StoreUnavailableError } from '../errors';
-import type { Page } from './credential-store';
+import type { NamePosition, Page } from './credential-store';
 import { BUCKETS, type Keys } from './keys';
 import { chunkFor, IndexMerge } from './merged-index';
 import type { RedisClient } from './redis-client';
@@ -143,6 +143,46 @@ export class RedisReader {
    * Cluster one per bucket (a pipeline must stay in one slot), all sent at once.
    */
   private async fetchMany(names: string[], fields?: readonly string[]): Promise<DeviceRecord[]> {
+    // A name deleted between ZRANGE and the read is simply gone from this page.
+    return (await this.fetchEach(names, fields)).filter((r): r is DeviceRecord => r !== null);
+  }
+
+  /** One record (or null: no such user) per name, in order; one round trip as fetchMany. */
+  getUsers(names: string[]): Promise<(DeviceRecord | null)[]> {
+    return guard(() => this.fetchEach(names));
+  }
+
+  /**
+   * Up to `limit` names after `after` in (bucket, name) order: each bucket's index read in
+   * lexicographic order from an exclusive bound, so a name present for the whole walk comes
+   * exactly once whatever is added or removed meanwhile (ZSCAN may repeat names).
+   */
+  namesAfter(after: NamePosition | null, limit: number): Promise<NamePosition[]> {
+    return guard(async () => {
+      const out: NamePosition[] = [];
+      let bucket = after?.bucket ?? 0;
+      let from = after?.name ?? null;
+      for (; bucket < BUCKETS && out.length < limit; bucket++, from = null) {
+        const need = limit - out.length;
+        const names = await this.redis.zrangebylex(
+          this.keys.index(bucket),
+          from === null ? '-' : `(${from}`,
+          '+',
+          'LIMIT',
+          0,
+          need,
+        );
+        for (const name of names) out.push({ bucket, name });
+        if (names.length === need) break;
+      }
+      return out;
+    });
+  }
+
+  private async fetchEach(
+    names: string[],
+    fields?: readonly string[],
+  ): Promise<(DeviceRecord | null)[]> {
     if (names.length === 0) return [];
     const groups = new Map<number, string[]>();
     for (const n of names) {
@@ -162,7 +202,7 @@ export class RedisReader {
         (await run(p)).forEach((pair, i) => got.set(group[i] as string, pair));
       }),
     );
-    const out: DeviceRecord[] = [];
+    const out: (DeviceRecord | null)[] = [];
     for (const name of names) {
       const [err, reply] = got.get(name) ?? [null, null];
       if (err) {
@@ -173,9 +213,7 @@ export class RedisReader {
       const h = fields
         ? zip(fields, reply as (string | null)[])
         : (reply as Record<string, string>);
-      // A name deleted between ZRANGE and the read is simply gone from this page.
-      const rec = this.decode(name, h);
-      if (rec) out.push(rec);
+      out.push(this.decode(name, h));
     }
     return out;
   }

@@ -10,6 +10,8 @@ import { RedisAuditStore, type AuditStore } from './audit-store';
 import { RedisIdempotencyStore, type IdempotencyStore } from './idempotency-store';
 import { createKeys } from './keys';
 import { RedisLockoutStore, type LockoutStore } from './lockout-store';
+import { RedisPresenceStore } from './presence-redis';
+import type { PresenceStore } from './presence-store';
 import { legacyLayoutPresent, migrateStore } from './migrate-store';
 import { COMMON, describeDamage, type Damage } from './records';
 import {
@@ -35,6 +37,8 @@ export interface Stores {
   health: StoreHealth;
   audit: AuditStore;
   idempotency: IdempotencyStore;
+  /** Sessions the brokers report (issue 27). */
+  presence: PresenceStore;
   close(): Promise<void>;
 }
 
@@ -104,6 +108,7 @@ export function createRedisStores(
     health,
     audit: new RedisAuditStore(redis, keys, config.AUDIT_MAX_ENTRIES),
     idempotency: new RedisIdempotencyStore(redis, keys),
+    presence: new RedisPresenceStore(redis, keys.presence, keys.events),
     async close() {
       feed.close();
       await Promise.all([credentials.close(), bulkCredentials.close()]);

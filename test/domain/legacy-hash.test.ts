@@ -9,7 +9,7 @@ import {
   toStoredLegacy,
 } from '../../src/domain/legacy-hash';
 import { HashWork, overWorkBound } from '../../src/domain/hash-work';
-import { hashScheme, needsRehash } from '../../src/domain/passwd-hash';
+import { hashScheme, needsRehash } from '../../src/domain/verifier';
 import { verifyPassword } from '../support/verify';
 import { argon2Cli, GO_AUTH_VECTORS, goAuthPbkdf2, htpasswdBcrypt } from '../support/legacy-hashes';
 

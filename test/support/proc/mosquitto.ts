@@ -42,6 +42,8 @@ export interface StartMosquittoOptions {
   timeoutMs?: number;
   /** A command the broker runs under (`['valgrind', '--error-exitcode=99', …]`). */
   wrapper?: string[];
+  /** The broker binary (default MOSQUITTO_BIN, else /usr/sbin/mosquitto): a 2.1 build. */
+  bin?: string;
 }
 
 export async function startMosquitto(opts: StartMosquittoOptions): Promise<MosquittoProcess> {
@@ -69,7 +71,7 @@ export async function startMosquitto(opts: StartMosquittoOptions): Promise<Mosqu
       '',
     ].join('\n');
     await writeFile(confFile, conf);
-    const [cmd, ...pre] = [...(opts.wrapper ?? []), MOSQUITTO, '-c', confFile];
+    const [cmd, ...pre] = [...(opts.wrapper ?? []), opts.bin ?? MOSQUITTO, '-c', confFile];
     return startProcess(cmd as string, pre, { cwd: dir });
   };
   let started: { port: number; proc: Proc };
