@@ -22,8 +22,9 @@ import {
   publishCode,
   startPluginStack,
   type PluginStack,
+  VALGRIND,
 } from '../support/plugin';
-import { startMosquitto } from '../support/processes';
+import { commandSync, startMosquitto } from '../support/processes';
 
 const VERSION = mosquittoVersion();
 const IS_21 = isMosquitto21(VERSION);
@@ -163,4 +164,33 @@ if (!IS_21) {
       }
     }, 60_000);
   });
+
+  const haveValgrind = commandSync('valgrind', ['--version']).code === 0;
+  (haveValgrind ? test : test.skip)(
+    'under valgrind: delayed logins, a kick, SIGTERM with a delayed login waiting — no error, no definite leak',
+    async () => {
+      const v = await startPluginStack({ name: 'plugin-21-vg', wrapper: VALGRIND });
+      try {
+        const acl = [{ pattern: '%u/#', access: 'readwrite' }];
+        expect((await v.api('POST', '/devices', { id: 'vg21', password: 'pw-vg21-0123', acl })).status).toBe(201); // prettier-ignore
+        const a = await mustConnect(v.broker.port, 'vg21', 'pw-vg21-0123', 'vg21-a');
+        clients.push(a);
+        expect((await connectV5(v.broker.port, 'vg21', 'wrong-0123', 'vg21-b')).code).toBe(135);
+        expect(await publishCode(a, 'vg21/t')).toBe(0);
+        const kicked = closedAt(a);
+        expect((await v.api('DELETE', '/devices/vg21')).status).toBe(204);
+        await kicked;
+        v.service.pause();
+        const waiting = connectV5(v.broker.port, 'vg21-gone', 'pw-gone-0123', 'vg21-c');
+        await sleep(1000); // its login is delayed, a worker waits for the stopped service
+        await v.broker.stop();
+        expect(await v.broker.exited).toEqual({ code: 0, signal: null });
+        (await waiting).client?.end(true);
+      } finally {
+        v.service.resume();
+        await v.stop();
+      }
+    },
+    180_000,
+  );
 }
