@@ -7,18 +7,13 @@
 //   MOSQUITTO_BIN, BENCH_SHUTDOWN_CLIENTS (10), BENCH_SHUTDOWN_TIMEOUT_MS (2000: the plugin's
 //   request_timeout_ms), REDIS_URL
 import net from 'node:net';
-import { startPluginStack } from '../test/support/plugin';
 import { sleep } from '../test/support/http';
 import { connectPacket } from '../test/support/mosquitto21';
+import { startPluginStack } from '../test/support/plugin';
+import { envInt } from './plugin-env';
 
-const env = process.env;
-const int = (name: string, fallback: number) => {
-  const n = Number(env[name] ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${env[name]}: an integer ≥ 1`);
-  return n;
-};
-const CLIENTS = int('BENCH_SHUTDOWN_CLIENTS', 10);
-const TIMEOUT_MS = int('BENCH_SHUTDOWN_TIMEOUT_MS', 2000);
+const CLIENTS = envInt('BENCH_SHUTDOWN_CLIENTS', 10);
+const TIMEOUT_MS = envInt('BENCH_SHUTDOWN_TIMEOUT_MS', 2000);
 
 async function main() {
   const s = await startPluginStack({
