@@ -70,7 +70,7 @@ static int on_basic_auth(int event, void *data, void *userdata)
 			|| !buf_add_char(&p->key, '\0') || !buf_add(&p->key, mac, sizeof mac)){
 		return MOSQ_ERR_UNKNOWN;
 	}
-	if(p->auth21){
+	if(p->auth21 && q.clientid[0]){ /* completed by client id: it must have one */
 		/* 2.1: a login neither the policy nor the cache can answer (per-check asking: records
 		 * refused, the stream not up, an unknown name) is asked off the broker's thread */
 		bool allow = false;

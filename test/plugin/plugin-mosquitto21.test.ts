@@ -163,6 +163,30 @@ if (!IS_21) {
         s.service.resume();
       }
     }, 60_000);
+
+    test('the answer for a client that left never completes a newcomer with the same client id', async () => {
+      // Mosquitto completes a delayed login by client id. A (right password) waits, goes away;
+      // B (wrong password, same id) waits; both answers come once the service resumes, in any
+      // order. A's allow must not admit B.
+      const d = await device();
+      s.service.pause();
+      try {
+        const a = net.connect(s.broker.port, '127.0.0.1');
+        a.on('error', () => undefined);
+        a.write(connectPacket('same-id', d.id, d.password));
+        await sleep(300); // A's login is delayed
+        a.destroy();
+        await sleep(300); // the broker dropped A (freed at its next loop)
+        const b = connectV5(s.broker.port, d.id, 'wrong-password-0123', 'same-id');
+        await sleep(300); // B's login is delayed too
+        s.service.resume();
+        const r = await b;
+        r.client?.end(true);
+        expect(r.code).toBe(135);
+      } finally {
+        s.service.resume();
+      }
+    }, 30_000);
   });
 
   const haveValgrind = commandSync('valgrind', ['--version']).code === 0;
