@@ -60,10 +60,9 @@ export function renderPluginBench(
     `## Mosquitto plugin beside passwd + acl_file: ${o.label}`,
     '',
     `Measured by \`${command}\` on ${date}: ${m.cpu}, ${m.cores} cores, ${m.memGiB.toFixed(1)} GiB, Linux ${m.kernel}, Node ${m.node}, ${m.broker} (\`${o.broker}\`). The same binary twice, one loading \`mqtt-authd.so\` in front of the service, one reading the passwd + acl_file the service exported for the same devices (\`$7$\`, 1,000 iterations); QoS 1, ${CLIENTS} publishers with ${WINDOW} in flight each, mqtt.js in one Node process on the same machine; ${o.rounds} round${o.rounds === 1 ? '' : 's'} of ${o.seconds} s alternating which broker goes first, median (range). **The machine was shared** with other work: the load column is the 1-minute load average as each workload began (2 cores).`, // prettier-ignore
-    '',
-    '| workload | plugin | passwd + acl_file | plugin ÷ files | load |',
-    '|---|--:|--:|--:|--:|',
   ];
+  if (r.a || r.b || r.c || r.d)
+    lines.push('', '| workload | plugin | passwd + acl_file | plugin ÷ files | load |', '|---|--:|--:|--:|--:|'); // prettier-ignore
   if (r.a) lines.push(row('(a) publishes/s, one topic per client', r.a.rate, load(r, 'a')));
   if (r.a) lines.push(row('(a) broker CPU µs per publish (lower is better)', r.a.cpuUs, load(r, 'a'), 1)); // prettier-ignore
   if (r.b) lines.push(row('(b) publishes/s, a topic per message', r.b.rate, load(r, 'b')));

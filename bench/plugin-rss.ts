@@ -87,7 +87,8 @@ export async function measureRss(
         // policy_sync.c logs "preloaded N records in T ms" once the whole fleet is held
         const at = await p.waitForLog(/mqtt-authd: preloaded \d+ records in \d+ ms/, 600_000);
         const m = /preloaded (\d+) records in (\d+) ms/.exec(p.logs().slice(0, at));
-        if (Number(m?.[1]) < n) throw new Error(`preloaded ${m?.[1]} of ${n} records`);
+        if (Number(m?.[1]) < n)
+          throw new Error(`preloaded ${m?.[1]} of ${n} records:\n${p.logs()}`);
         preloadSeconds = m ? Number(m[2]) / 1000 : (performance.now() - started) / 1000;
         plugin = await settledRss(p.pid, 60_000);
       } catch (err) {

@@ -23,3 +23,8 @@ await build({
 });
 for (const f of ['index.html', 'app.css'])
   await copyFile(path.join(root, 'web', f), path.join(out, f));
+// uPlot's stylesheet (the Live page's charts), from the package: no CDN.
+await copyFile(
+  path.join(root, 'node_modules', 'uplot', 'dist', 'uPlot.min.css'),
+  path.join(out, 'uplot.css'),
+);

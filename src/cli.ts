@@ -23,6 +23,9 @@ import {
   requireExportTarget,
 } from './cli/commands';
 import { serve } from './cli/serve';
+import { disconnectDevice, listSessions } from './devices/sessions';
+import type { Change } from './devices/device-service';
+import { badRequest } from './errors';
 import { tokenLine } from './cli/admin-token';
 import { createLogger } from './logger';
 import { importPasswd, type Progress } from './cli/import-passwd';
@@ -285,6 +288,34 @@ export function buildProgram(): Command {
     )
     .action((o: { limit: number; cursor?: string; prefix?: string }) =>
       withContext(async (ctx) => print(await deviceList(ctx, o))),
+    );
+  device
+    .command('disconnect')
+    .argument('<id>')
+    .description(
+      'end every session of the device on every broker with the mqtt-authd plugin, without ' +
+        'revoking it (audited as `disconnect`); prints how many sessions were asked to close',
+    )
+    .action((id: string) =>
+      withContext(async (ctx, audit) => {
+        const record = (change: Change) => audit.record(change, { required: true });
+        print(await disconnectDevice(ctx, record, cliActor(), id));
+      }),
+    );
+  program
+    .command('sessions')
+    .option('--username <name>', 'only this device')
+    .option('--broker <id>', 'only this broker (its plugin_opt_broker_id)')
+    .option('--limit <n>', 'at most this many on the page (1-1000)', positiveInt, 100)
+    .option('--cursor <next>', 'the `next` of the previous page: the page after it')
+    .description(
+      'sessions the brokers report, one page as JSON {sessions, next} like GET /api/v1/sessions',
+    )
+    .action((o: { username?: string; broker?: string; limit: number; cursor?: string }) =>
+      withContext(async (ctx) => {
+        if (o.limit > 1000) throw badRequest('--limit: at most 1000');
+        print(await listSessions(ctx.presence, o));
+      }),
     );
   program
     .command('lockout-clear')

@@ -15,6 +15,7 @@ import type { ChangeFeed } from './store/change-feed';
 import type { CredentialStore } from './store/credential-store';
 import type { AuditStore } from './store/audit-store';
 import type { IdempotencyStore } from './store/idempotency-store';
+import type { LockFeed } from './store/lock-feed';
 import type { LockoutStore } from './store/lockout-store';
 import type { PresenceStore } from './store/presence-store';
 import { createRedisStores } from './store/redis-stores';
@@ -30,6 +31,8 @@ export interface AppContext {
   bulkStore: CredentialStore;
   feed: ChangeFeed;
   lockoutStore: LockoutStore;
+  /** Lockouts starting and ending, from every service process (the streams' `lock` events). */
+  lockFeed: LockFeed;
   health: StoreHealth;
   /** The audit trail's streams (changes outside the credential store, and every read). */
   auditStore: AuditStore;
@@ -101,6 +104,10 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   };
   const throttle = o.throttle ?? new LoginThrottle(lockoutStore, limits);
   throttle.on('lockout', (kind) => metrics.lockouts.labels(kind).inc());
+  const lockFeed = o.lockFeed ?? stores.lockFeed;
+  const lockMs = config.AUTH_LOCK_S * 1000;
+  throttle.on('lockout', (kind, name) => void lockFeed.publish({ kind, name, ms: lockMs }));
+  throttle.on('cleared', (kind, name) => void lockFeed.publish({ kind, name, ms: 0 }));
   const devices =
     o.devices ??
     new DeviceService(store, {
@@ -141,6 +148,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     bulkStore: o.bulkStore ?? stores.bulkCredentials,
     feed,
     lockoutStore,
+    lockFeed,
     health: o.health ?? stores.health,
     auditStore: o.auditStore ?? stores.audit,
     idempotency: o.idempotency ?? stores.idempotency,

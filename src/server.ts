@@ -5,6 +5,7 @@ import { createApp, type AppParts } from './app';
 import { CHECK_PATH_PREFIX, refuseCrossSite } from './checks/check-guard';
 import { createCheckHandler } from './checks/check-handler';
 import { createEventStreams } from './checks/events-stream';
+import { createLockEvents } from './checks/lock-events';
 import { createRecordsHandler } from './checks/records-handler';
 import { createSessionsHandler } from './checks/sessions-handler';
 import type { AppContext } from './context';
@@ -29,6 +30,7 @@ export function createService(ctx: AppContext, parts: ServiceParts = {}): Servic
     feed: ctx.feed,
     metrics: ctx.metrics,
     logger: ctx.logger.child({ name: 'authd:events' }),
+    lockEvents: createLockEvents({ feed: ctx.lockFeed, lockouts: ctx.lockouts }),
   });
   const handleCheck = createCheckHandler({
     config: ctx.config,

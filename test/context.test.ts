@@ -14,7 +14,7 @@ it('a replaced lockout store is what the throttle and the lockout list read', as
     block: async () => undefined,
     reset: async () => true,
     index: async () => undefined,
-    unindex: async () => undefined,
+    unindex: async () => false,
     page: async () => [{ member: 'u:abc\tsomeone', score: Date.now() + 30_000 }],
     ties: async () => 0,
     endsOf: async (m) => m.map(() => null),

@@ -6,13 +6,9 @@
 #include <curl/curl.h>
 #include "buf.h"
 #include "events.h"
+#include "failover.h"
 #include "json.h"
 #include "shutdown.h"
-
-/* A down preferred URL is tried again after this long, doubling up to the max while it stays
- * down (one probe per period: no flapping, and the broker's thread rarely pays for it). */
-#define RETRY_MIN_MS 1000
-#define RETRY_MAX_MS 30000
 
 enum which { W_USER, W_SUPERUSER, W_ACL };
 
@@ -25,9 +21,7 @@ struct checks {
 	struct curl_slist *headers;
 	struct target *targets; /* plugin_opt_url's list, preferred first */
 	size_t n;
-	size_t cur;             /* the one that answered last */
-	int64_t retry_at;       /* when cur != 0: when to try targets[0] first again */
-	long retry_ms;
+	struct failover order;  /* which one to ask first (failover.c) */
 	long timeout_ms;        /* the whole budget of one check, all URLs together */
 	struct buf body;
 	char error[CURL_ERROR_SIZE + 32]; /* why the last request failed */
@@ -71,7 +65,6 @@ struct checks *checks_new(const char *url, long timeout_ms, const char *token)
 	struct checks *c = calloc(1, sizeof *c);
 	if(!c) return NULL;
 	c->timeout_ms = timeout_ms;
-	c->retry_ms = RETRY_MIN_MS;
 	size_t n = 1;
 	for(const char *q = url; *q; q++) n += *q == ',';
 	if(!(c->targets = calloc(n, sizeof *c->targets))){
@@ -79,6 +72,7 @@ struct checks *checks_new(const char *url, long timeout_ms, const char *token)
 		return NULL;
 	}
 	c->n = n;
+	failover_init(&c->order, n);
 	const char *p = url;
 	for(size_t i = 0; i < n; i++){
 		const char *end = strchr(p, ',');
@@ -165,37 +159,33 @@ static enum answer post_one(struct checks *c, const struct buf *url, long budget
 	return ANSWER_ERROR;
 }
 
-/* The check against the URL that answered last (the preferred one first again once its
- * retry time has come), then the others in order, all within request_timeout_ms: attempt k of
- * the n gets an equal share of what is left, so a hanging URL cannot eat the whole budget. */
+/* The check against the entry failover.c names first, then the others in order, all within
+ * request_timeout_ms: attempt k of the n gets an equal share of what is left, so a hanging URL
+ * cannot eat the whole budget. */
 static enum answer post(struct checks *c, enum which w)
 {
 	int64_t start = mono_ms(), deadline = start + c->timeout_ms;
-	size_t first = c->cur;
-	bool probing = c->cur != 0 && start >= c->retry_at;
-	if(probing) first = 0;
+	bool probing;
+	size_t first = failover_first(&c->order, start, &probing);
 	enum answer a = ANSWER_ERROR;
 	for(size_t k = 0; k < c->n; k++){
-		size_t i = k == 0 ? first : (k - 1 < first ? k - 1 : k);
+		size_t i = failover_nth(first, k);
 		long left = (long)(deadline - mono_ms());
 		if(left <= 0) break;
 		long slice = left / (long)(c->n - k);
 		a = post_one(c, &c->targets[i].url[w], slice > 0 ? slice : 1);
 		if(a != ANSWER_ERROR){
-			if(i == 0){
-				c->retry_ms = RETRY_MIN_MS;
-			}else if(c->cur == 0 || (probing && k > 0)){
-				/* moved off the preferred one, or its probe failed: next probe later */
-				c->retry_at = mono_ms() + c->retry_ms;
-				if(c->cur != 0) c->retry_ms = c->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS
-					: c->retry_ms * 2;
-			}
-			c->cur = i;
+			failover_answered(&c->order, i, k, probing, mono_ms());
 			break;
 		}
 	}
 	memset(c->body.data, 0, c->body.len);
 	return a;
+}
+
+void checks_follow(struct checks *c, long at)
+{
+	failover_follow(&c->order, at);
 }
 
 const char *checks_error(const struct checks *c)

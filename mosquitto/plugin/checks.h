@@ -24,6 +24,8 @@ CURL *checks_handle(struct checks *c);
 enum answer checks_user(struct checks *c, const char *username, const char *password,
 		const char *clientid);
 enum answer checks_superuser(struct checks *c, const char *username);
+/* The entry of the URL list holding the event stream (events_at), or -1: asked first. */
+void checks_follow(struct checks *c, long at);
 /* Why the last check was ANSWER_ERROR. */
 const char *checks_error(const struct checks *c);
 enum answer checks_acl(struct checks *c, const char *username, const char *clientid,

@@ -7,7 +7,7 @@
 
 bool cache_usable(struct plugin *p)
 {
-	return p->trusted && events_up(p->events) && atomic_load(&p->queue.pending) == 0;
+	return p->trusted && events_fresh(p->events) && atomic_load(&p->queue.pending) == 0;
 }
 
 enum answer decide(struct plugin *p, enum cache_kind kind, enum answer (*ask)(void *), void *ctx)
@@ -18,9 +18,19 @@ enum answer decide(struct plugin *p, enum cache_kind kind, enum answer (*ask)(vo
 	bool allow = false;
 	bool cached = cache_get(p->cache, key, keylen, &allow, &stored);
 	if(cached && cache_usable(p)) return allow ? ANSWER_ALLOW : ANSWER_DENY;
-	int64_t age = mono_ms() - stored;
+	long grace = p->opts.stale_grace_ms;
+	if(grace > 0 && outage_holding(&p->outage, grace, mono_ms())){
+		/* no service: what is held answers, without a request on the broker's thread */
+		if(cached){
+			p->outage.held++;
+			return allow ? ANSWER_ALLOW : ANSWER_DENY;
+		}
+		p->outage.refused++;
+		return ANSWER_ERROR;
+	}
 
 	unsigned long seen = atomic_load(&p->queue.pushed);
+	checks_follow(p->checks, events_at(p->events));
 	enum answer a = ask(ctx);
 	if((a == ANSWER_ERROR) != p->failing){
 		p->failing = a == ANSWER_ERROR;
@@ -32,12 +42,18 @@ enum answer decide(struct plugin *p, enum cache_kind kind, enum answer (*ask)(vo
 		}
 	}
 	if(a == ANSWER_ERROR){
-		/* plugin_opt_stale_grace_ms: a recent answer rather than none (0: never). */
-		if(cached && p->opts.stale_grace_ms > 0 && age <= p->opts.stale_grace_ms){
-			return allow ? ANSWER_ALLOW : ANSWER_DENY;
+		/* plugin_opt_stale_grace_ms: no process answers and the stream is down or quiet */
+		if(grace > 0 && !events_fresh(p->events)){
+			outage_begin(&p->outage, grace, mono_ms(), (unsigned long)cache_count(p->cache));
+			if(!p->outage.expired && cached){
+				p->outage.held++;
+				return allow ? ANSWER_ALLOW : ANSWER_DENY;
+			}
+			if(!p->outage.expired) p->outage.refused++;
 		}
 		return ANSWER_ERROR;
 	}
+	if(p->outage.on) outage_end(&p->outage, mono_ms(), "a service answers checks");
 	/* A refused password is never cached: the service counts failed logins (lockouts). */
 	bool keep = !(kind == KIND_USER && a == ANSWER_DENY);
 	if(keep && atomic_load(&p->queue.pushed) == seen){
@@ -50,7 +66,7 @@ enum answer decide(struct plugin *p, enum cache_kind kind, enum answer (*ask)(vo
 void apply_events(struct plugin *p)
 {
 	if(atomic_load(&p->queue.pending) == 0) return;
-	bool overflowed = false;
+	bool overflowed = false, resync = false;
 	struct event *e = queue_take(&p->queue, &overflowed);
 	while(e){
 		struct event *next = e->next;
@@ -58,8 +74,11 @@ void apply_events(struct plugin *p)
 			case EV_HELLO:
 				cache_clear(p->cache);
 				p->trusted = true;
-				mosquitto_log_printf(MOSQ_LOG_INFO, "mqtt-authd: event stream up; cache trusted");
-				policy_revalidate_all(p);
+				outage_end(&p->outage, mono_ms(), "event stream up");
+				/* resumed (e->revoke): the events missed follow, their kicks with them */
+				resync = resync || !e->revoke;
+				mosquitto_log_printf(MOSQ_LOG_INFO, "mqtt-authd: event stream up; cache trusted%s",
+						e->revoke ? " (resumed)" : "");
 				break;
 			case EV_DOWN:
 				p->trusted = false;
@@ -75,12 +94,18 @@ void apply_events(struct plugin *p)
 				cache_drop_kind(p->cache, KIND_ACL);
 				policy_common_event(p);
 				break;
+			case EV_DISCONNECT: /* not a revocation: the cache and the records stay */
+				mosquitto_kick_client_by_username(e->text, false);
+				break;
 			case EV_LOCK:
 				policy_lock_event(p, e->text);
 				break;
+			case EV_PRELOAD:
+				policy_preload_apply(p);
+				break;
 			case EV_RESET:
 				cache_clear(p->cache);
-				policy_revalidate_all(p);
+				resync = true;
 				break;
 		}
 		free(e);
@@ -88,8 +113,9 @@ void apply_events(struct plugin *p)
 	}
 	if(overflowed){
 		cache_clear(p->cache);
-		policy_revalidate_all(p);
+		resync = true;
 		mosquitto_log_printf(MOSQ_LOG_WARNING,
-				"mqtt-authd: event queue overflowed; cache emptied (kicks of dropped events lost)");
+				"mqtt-authd: event queue overflowed; cache emptied, revalidating the connected users");
 	}
+	if(resync) policy_revalidate_all(p);
 }

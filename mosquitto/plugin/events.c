@@ -10,10 +10,16 @@
 #include "cancel.h"
 #include "checks.h"
 #include "json.h"
+#include "resume.h"
 #include "sse.h"
 
 #define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 2000
+/* A service back is found within this (plus the reconnect): revocations missed meanwhile are
+ * replayed or revalidated ≤ 1 s after it answers again. */
+#define BACKOFF_MAX_MS 500
+/* The heartbeat the plugin asks for (`?hb=`) and assumes until hello says another. */
+#define HEARTBEAT_ASK_MS 500
+#define HEARTBEAT_V1_MS 2000
 
 struct events {
 	pthread_t thread;
@@ -22,7 +28,12 @@ struct events {
 	bool stop;              /* under lock */
 	atomic_bool stopping;   /* the same, for the curl callbacks */
 	atomic_bool up;
+	atomic_long at;         /* the URL index being held (meaningful while up) */
 	bool hello;
+	bool resumable;         /* the hello said v2: its events carry ids */
+	atomic_llong fresh_ms;  /* coarse clock at the last byte whose events are queued */
+	atomic_long window_ms;  /* the cache is trusted this long after a byte (1.5 heartbeats) */
+	struct buf last_id;     /* id of the last event queued: Last-Event-ID (resume.c) */
 	bool broken;            /* a protocol error: drop this connection */
 	bool said_down;         /* the broker was told the stream is down */
 	int64_t last_byte_ms;
@@ -40,6 +51,14 @@ int64_t mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The same clock at tick resolution (a few ms), read in the hot path: no syscall, no rdtsc. */
+static int64_t coarse_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -74,9 +93,13 @@ static void on_event(void *user, const char *event, const char *data, size_t n)
 	struct events *ev = user;
 	const char *v, *vend;
 	if(strcmp(event, "hello") == 0){
+		struct hello h = resume_hello(data, n, HEARTBEAT_V1_MS);
 		ev->hello = true;
+		ev->resumable = h.v2;
 		ev->said_down = false;
-		queue_push(ev->q, EV_HELLO, false, NULL, 0);
+		atomic_store(&ev->window_ms, h.heartbeat_ms + h.heartbeat_ms / 2);
+		queue_push(ev->q, EV_HELLO, h.resumed, NULL, 0);
+		resume_remember(&ev->last_id, ev->resumable, sse_last_id(&ev->sse));
 		atomic_store(&ev->up, true);
 		return;
 	}
@@ -91,12 +114,18 @@ static void on_event(void *user, const char *event, const char *data, size_t n)
 		}
 	}else if(strcmp(event, "lock") == 0){
 		push_lock(ev, data, n);
+	}else if(strcmp(event, "disconnect") == 0){
+		buf_reset(&ev->name);
+		if(json_member(data, n, "username", &v, &vend) && json_string(v, vend, &ev->name)){
+			queue_push(ev->q, EV_DISCONNECT, false, ev->name.data, ev->name.len);
+		}
 	}else if(strcmp(event, "common") == 0){
 		queue_push(ev->q, EV_COMMON, false, NULL, 0);
 	}else if(strcmp(event, "reset") == 0){
 		queue_push(ev->q, EV_RESET, false, NULL, 0);
 	}
-	/* unknown events: ignored (forward compatibility) */
+	/* unknown events: ignored (forward compatibility), and as applied as any other */
+	resume_remember(&ev->last_id, ev->resumable, sse_last_id(&ev->sse));
 }
 
 static size_t on_bytes(char *data, size_t size, size_t count, void *user)
@@ -109,6 +138,8 @@ static size_t on_bytes(char *data, size_t size, size_t count, void *user)
 		ev->broken = true;
 		return 0;
 	}
+	/* after the feed: the events of these bytes are queued before the cache is fresh again */
+	atomic_store(&ev->fresh_ms, coarse_ms());
 	return n;
 }
 
@@ -129,7 +160,10 @@ static void hold_stream(struct events *ev, CURL *curl)
 	ev->hello = false;
 	ev->broken = false;
 	ev->last_byte_ms = mono_ms();
+	struct curl_slist *id = resume_header(ev->headers, &ev->last_id);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, ev->headers);
 	CURLcode rc = curl_easy_perform(curl);
+	resume_header_drop(ev->headers, id);
 	bool was_up = ev->hello;
 	atomic_store(&ev->up, false);
 	if(atomic_load(&ev->stopping)) return;
@@ -180,6 +214,7 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&ev->lock);
 		if(curl && h){
 			curl_easy_setopt(curl, CURLOPT_URL, url);
+			atomic_store(&ev->at, (long)idx);
 			hold_stream(ev, curl);
 			/* The next time: the next URL of the list (whichever service process answers
 			 * holds the same feed); the backoff grows only once every URL failed. */
@@ -216,6 +251,9 @@ struct events *events_start(const char *url, long stream_timeout_ms, const char 
 	ev->q = q;
 	ev->timeout_ms = stream_timeout_ms;
 	atomic_init(&ev->up, false);
+	atomic_init(&ev->at, 0L);
+	atomic_init(&ev->fresh_ms, 0LL);
+	atomic_init(&ev->window_ms, (long)HEARTBEAT_ASK_MS + HEARTBEAT_ASK_MS / 2);
 	atomic_init(&ev->stopping, false);
 	sse_init(&ev->sse, on_event, ev);
 	pthread_condattr_t attr;
@@ -223,7 +261,9 @@ struct events *events_start(const char *url, long stream_timeout_ms, const char 
 	for(const char *p = url; ok;){
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
-		ok = buf_add(&ev->url, p, len) && buf_add_str(&ev->url, "/mqtt/events")
+		char query[48];
+		snprintf(query, sizeof query, "/mqtt/events?v=2&hb=%d", HEARTBEAT_ASK_MS);
+		ok = buf_add(&ev->url, p, len) && buf_add_str(&ev->url, query)
 			&& buf_add_char(&ev->url, '\0');
 		ev->n_urls++;
 		if(!end) break;
@@ -277,6 +317,7 @@ void events_stop(struct events *ev)
 	sse_free(&ev->sse);
 	buf_free(&ev->name);
 	buf_free(&ev->url);
+	buf_free(&ev->last_id);
 	headers_free_wiped(ev->headers);
 	free(ev);
 }
@@ -284,4 +325,15 @@ void events_stop(struct events *ev)
 bool events_up(struct events *ev)
 {
 	return ev && atomic_load(&ev->up);
+}
+
+bool events_fresh(struct events *ev)
+{
+	return events_up(ev)
+		&& coarse_ms() - atomic_load(&ev->fresh_ms) <= atomic_load(&ev->window_ms);
+}
+
+long events_at(struct events *ev)
+{
+	return events_up(ev) ? atomic_load(&ev->at) : -1;
 }

@@ -20,4 +20,5 @@ bool json_string(const char *v, const char *vend, struct buf *out);
 /* True when [v, vend) is the literal `true`. */
 bool json_true(const char *v, const char *vend);
 
+
 #endif

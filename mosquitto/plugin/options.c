@@ -25,6 +25,16 @@ static int read_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+static int read_bool(const char *s, bool *out, const char **why)
+{
+	if(strcmp(s, "true") != 0 && strcmp(s, "false") != 0){
+		*why = "must be true or false";
+		return -1;
+	}
+	*out = strcmp(s, "true") == 0;
+	return 0;
+}
+
 /* The whole file, its trailing line breaks and blanks dropped; only visible ASCII may remain
  * (it goes into an HTTP header). NULL with *why on failure. */
 static char *read_token(const char *path, const char **why)
@@ -162,12 +172,17 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 	o->request_timeout_ms = 2000;
 	o->stream_timeout_ms = 6000;
 	o->stale_grace_ms = 0;
+	o->queue_max = 100000;
+	o->presence = true;
+	o->heartbeat_ms = 3000;
 	const struct range ranges[] = {
+		{"heartbeat_ms", &o->heartbeat_ms, 500, 60000, "an integer 500..60000"},
 		{"cache_size", &o->cache_size, 0, 100000000, "an integer 0..100000000"},
 		{"cache_mb", &o->cache_mb, 1, 1048576, "an integer 1..1048576"},
 		{"request_timeout_ms", &o->request_timeout_ms, 10, 60000, "an integer 10..60000"},
 		{"stream_timeout_ms", &o->stream_timeout_ms, 200, 600000, "an integer 200..600000"},
 		{"stale_grace_ms", &o->stale_grace_ms, 0, 86400000, "an integer 0..86400000"},
+		{"queue_max", &o->queue_max, 1, 100000, "an integer 1..100000"},
 	};
 	for(int i = 0; i < count; i++){
 		const char *key = opts[i].key, *value = opts[i].value ? opts[i].value : "";
@@ -191,19 +206,35 @@ int options_read(struct options *o, const struct mosquitto_opt *opts, int count,
 			if(!(o->token = read_token(value, why))) return -1;
 			continue;
 		}
-		if(strcmp(key, "preload") == 0){
-			if(strcmp(value, "true") != 0 && strcmp(value, "false") != 0){
-				*why = "must be true or false";
+		if(strcmp(key, "presence") == 0){
+			if(read_bool(value, &o->presence, why) != 0) return -1;
+			continue;
+		}
+		if(strcmp(key, "broker_id") == 0){
+			size_t n = strlen(value);
+			bool ok = n > 0 && n <= 256;
+			for(size_t c = 0; ok && c < n; c++) ok = value[c] > 0x20 && value[c] < 0x7f;
+			if(!ok){
+				*why = "must be 1-256 visible ASCII characters (no blank)";
 				return -1;
 			}
-			o->preload = strcmp(value, "true") == 0;
+			free(o->broker_id);
+			if(!(o->broker_id = strdup(value))){
+				*why = "out of memory";
+				return -1;
+			}
+			continue;
+		}
+		if(strcmp(key, "preload") == 0){
+			if(read_bool(value, &o->preload, why) != 0) return -1;
 			continue;
 		}
 		size_t r = 0;
 		while(r < sizeof ranges / sizeof ranges[0] && strcmp(key, ranges[r].name) != 0) r++;
 		if(r == sizeof ranges / sizeof ranges[0]){
 			*why = "is not an option of this plugin (url, token_file, cache_size, cache_mb, "
-				"request_timeout_ms, stream_timeout_ms, stale_grace_ms, preload, wake)";
+				"request_timeout_ms, stream_timeout_ms, stale_grace_ms, queue_max, preload, wake, presence, "
+				"broker_id, heartbeat_ms)";
 			return -1;
 		}
 		if(read_long(value, ranges[r].min, ranges[r].max, ranges[r].field) != 0){
@@ -231,6 +262,8 @@ void options_free(struct options *o)
 	o->url = NULL;
 	free(o->message);
 	o->message = NULL;
+	free(o->broker_id);
+	o->broker_id = NULL;
 	if(o->token){
 		memset(o->token, 0, strlen(o->token));
 		free(o->token);

@@ -17,10 +17,13 @@ struct options {
 	long cache_mb;           /* and at most this many MiB of them */
 	long request_timeout_ms; /* one check request, connect included */
 	long stream_timeout_ms;  /* the event stream is dead after this long without a byte */
-	long stale_grace_ms;     /* answer from an untrusted entry this young when the service
-	                          * cannot answer; 0 never */
+	long stale_grace_ms;     /* how long an outage is answered from what is held; 0 never */
+	long queue_max;          /* events waiting for the broker's thread at most */
 	bool preload;            /* every record fetched at start and at a resync */
 	struct wake_conf wake;   /* plugin_opt_wake, else MQTT_AUTHD_WAKE, else by broker version */
+	bool presence;           /* report sessions to POST /mqtt/sessions (issue 27) */
+	char *broker_id;         /* plugin_opt_broker_id; NULL: host name and listener port */
+	long heartbeat_ms;       /* presence heartbeat; the service forgets a broker after 3 */
 };
 
 /* 0 on success; otherwise the bad option's name in *bad and a message in *why. */

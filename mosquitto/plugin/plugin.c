@@ -39,22 +39,25 @@ struct question {
 static enum answer ask_user(void *ctx)
 {
 	struct question *q = ctx;
+	presence_count(q->p->presence, PD_ASKED, PK_USER);
 	return checks_user(q->p->checks, q->username, q->password, q->clientid);
 }
 
 static enum answer ask_superuser(void *ctx)
 {
 	struct question *q = ctx;
+	presence_count(q->p->presence, PD_ASKED, PK_SUPERUSER);
 	return checks_superuser(q->p->checks, q->username);
 }
 
 static enum answer ask_acl(void *ctx)
 {
 	struct question *q = ctx;
+	presence_count(q->p->presence, PD_ASKED, PK_ACL);
 	return checks_acl(q->p->checks, q->username, q->clientid, q->topic, q->acc);
 }
 
-static int on_basic_auth(int event, void *data, void *userdata)
+static int basic_auth(int event, void *data, void *userdata)
 {
 	struct mosquitto_evt_basic_auth *ed = data;
 	struct plugin *p = userdata;
@@ -88,7 +91,7 @@ static int on_basic_auth(int event, void *data, void *userdata)
 	}
 }
 
-static int on_acl_check(int event, void *data, void *userdata)
+static int acl_check(int event, void *data, void *userdata)
 {
 	struct mosquitto_evt_acl_check *ed = data;
 	struct plugin *p = userdata;
@@ -124,6 +127,28 @@ static int on_acl_check(int event, void *data, void *userdata)
 		: MOSQ_ERR_ACL_DENIED;
 }
 
+/* Presence (presence.h): a successful login is a session; every decision is counted. */
+static int on_basic_auth(int event, void *data, void *userdata)
+{
+	struct mosquitto_evt_basic_auth *ed = data;
+	struct plugin *p = userdata;
+	int rc = basic_auth(event, data, userdata);
+	presence_count(p->presence, rc == MOSQ_ERR_SUCCESS ? PD_ALLOW : PD_DENY, PK_USER);
+	if(rc == MOSQ_ERR_SUCCESS && p->presence){
+		presence_connected(p->presence, ed->client, ed->username, mosquitto_client_id(ed->client),
+				mosquitto_client_address(ed->client), mosquitto_client_protocol_version(ed->client));
+	}
+	return rc;
+}
+
+static int on_acl_check(int event, void *data, void *userdata)
+{
+	struct plugin *p = userdata;
+	int rc = acl_check(event, data, userdata);
+	presence_count(p->presence, rc == MOSQ_ERR_SUCCESS ? PD_ALLOW : PD_DENY, PK_ACL);
+	return rc;
+}
+
 static int on_tick(int event, void *data, void *userdata)
 {
 	struct mosquitto_evt_tick *ed = data;
@@ -138,11 +163,16 @@ static int on_tick(int event, void *data, void *userdata)
 	return MOSQ_ERR_SUCCESS;
 }
 
+/* MOSQ_EVT_CLIENT_OFFLINE of 2.1's broker.h; its data starts as 2.0's disconnect event's. */
+#define EVT_CLIENT_OFFLINE_21 28
+
 static int on_disconnect(int event, void *data, void *userdata)
 {
 	struct mosquitto_evt_disconnect *ed = data;
+	struct plugin *p = userdata;
 	(void)event;
 	policy_disconnect(userdata, ed->client);
+	presence_disconnected(p->presence, ed->client, mosquitto_client_id(ed->client), ed->reason);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -158,8 +188,8 @@ static size_t waiting(void *arg)
 	return atomic_load(&p->queue.pending) + auth21_waiting(p->auth21);
 }
 
-/* The waker before the stream thread (its first push already pokes it); both created with
- * every signal blocked, so that SIGTERM and the wake signal reach the broker's thread. */
+/* The waker before the stream thread (its first push already pokes it); all threads created
+ * with every signal blocked, so that SIGTERM and the wake signal reach the broker's thread. */
 static bool start_threads(struct plugin *p, const char **why)
 {
 	sigset_t saved;
@@ -171,7 +201,9 @@ static bool start_threads(struct plugin *p, const char **why)
 		p->auth21 = auth21_start(p->opts.url, p->opts.request_timeout_ms, p->opts.token, poke,
 				p->wake, why);
 		ok = (p->auth21 || !(*why)[0]) && (p->events = events_start(p->opts.url,
-				p->opts.stream_timeout_ms, p->opts.token, &p->queue)) != NULL;
+				p->opts.stream_timeout_ms, p->opts.token, &p->queue)) != NULL
+			&& (!p->opts.presence || (p->presence = presence_start(p->opts.url, p->opts.token,
+				p->opts.broker_id, p->opts.heartbeat_ms, p->opts.request_timeout_ms)) != NULL);
 	}
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	return ok;
@@ -188,6 +220,7 @@ EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supp
 static void plugin_free(struct plugin *p)
 {
 	shutdown_unwatch();     /* checks still in flight on other threads abort */
+	presence_stop(p->presence); /* its thread reads only its own state */
 	auth21_halt(p->auth21); /* first the threads that poke the waker and push */
 	events_stop(p->events);
 	wake_stop(p->wake);     /* then the waker, which reads both queues */
@@ -242,6 +275,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 			|| !(p->checks = checks_new(p->opts.url, p->opts.request_timeout_ms, p->opts.token))
 			|| !(p->policy = policy_new(p))
 			|| queue_init(&p->queue) != 0 || !(p->queue_ready = true)
+			|| !(p->queue.max = (size_t)p->opts.queue_max)
 			|| !start_threads(p, &why)){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start (%s)",
 				why[0] ? why : "out of memory or threads");
@@ -260,6 +294,10 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 			return rc;
 		}
 	}
+	/* 2.1 tells a client with a session that outlives it as offline, not disconnected (absent
+	 * in 2.0, which refuses the registration): its session ends there too. */
+	p->offline_registered = mosquitto_callback_register(identifier, EVT_CLIENT_OFFLINE_21,
+			on_disconnect, NULL, p) == MOSQ_ERR_SUCCESS;
 	*userdata = p;
 	mosquitto_log_printf(MOSQ_LOG_INFO,
 			"mqtt-authd: checks at %s, cache %ld, cache_mb %ld, request timeout %ld ms, stream timeout %ld ms, "
@@ -281,6 +319,9 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
 	if(!p) return MOSQ_ERR_SUCCESS;
 	for(size_t i = 0; i < N_CALLBACKS; i++){
 		mosquitto_callback_unregister(p->id, CALLBACKS[i].event, CALLBACKS[i].cb, NULL);
+	}
+	if(p->offline_registered){
+		mosquitto_callback_unregister(p->id, EVT_CLIENT_OFFLINE_21, on_disconnect, NULL);
 	}
 	plugin_free(p);
 	return MOSQ_ERR_SUCCESS;

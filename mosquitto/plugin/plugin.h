@@ -12,7 +12,9 @@
 #include "events.h"
 #include "keyhash.h"
 #include "options.h"
+#include "outage.h"
 #include "policy.h"
+#include "presence.h"
 #include "queue.h"
 #include "wake.h"
 
@@ -25,13 +27,16 @@ struct plugin {
 	struct queue queue;
 	bool queue_ready;
 	struct events *events;
+	struct presence *presence; /* sessions reported to the service; NULL: plugin_opt_presence false */
 	struct wake *wake;  /* wakes the broker's thread when the queue has work (2.1) */
 	struct auth21 *auth21; /* delayed basic auth (2.1), or NULL */
 	bool trusted;     /* hello applied and no down since */
 	bool failing;     /* the last check request failed (logged once per outage) */
 	struct buf key;   /* the cache key being built (reused) */
 	struct buf su_key; /* the superuser key, while `key` holds an ACL key */
+	struct outage outage;    /* plugin_opt_stale_grace_ms: no service answers */
 	struct policy *policy; /* records and sessions (policy.h) */
+	bool offline_registered; /* 2.1's MOSQ_EVT_CLIENT_OFFLINE, when the broker has it */
 };
 
 /* decide.c: whether cached answers may be used now (stream up, hello applied, queue empty). */

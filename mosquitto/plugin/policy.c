@@ -40,6 +40,8 @@ struct policy *policy_new(struct plugin *p)
 void policy_free(struct policy *pol)
 {
 	if(!pol) return;
+	preload_stop(pol->walking);
+	cache_free(pol->touched);
 	sessions_free(pol->sessions);
 	cache_free(pol->locks);
 	records_free(pol->records);

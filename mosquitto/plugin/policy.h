@@ -14,6 +14,7 @@
 #include "records.h"
 #include "revalidate.h"
 #include "rules.h"
+#include "preload.h"
 #include "sessions.h"
 
 #define POLICY_PASS (-1000) /* not decided here: ask the service as before */
@@ -32,6 +33,10 @@ struct policy {
 	size_t doomed;            /* sessions to disconnect on the next tick */
 	struct buf body, scratch;
 	struct cache *locks;      /* lock events: key "u<name>" or "c<id>", stored_ms = until */
+	struct preload *walking;  /* a preload under way */
+	struct cache *touched;    /* names of `user` events applied since it began */
+	int64_t walk_t0;
+	size_t walk_n;
 };
 
 struct policy *policy_new(struct plugin *p);
@@ -56,6 +61,8 @@ void policy_lock_event(struct plugin *p, const char *text);
 /* Whether a user name (kind 'u') or client id ('c') is locked out now, by a lock event. */
 bool policy_locked(struct plugin *p, char kind, const char *name);
 void policy_tick(struct plugin *p);
+/* EV_PRELOAD: takes the preload's pages into the store. */
+void policy_preload_apply(struct plugin *p);
 /* Whether records may be used now (stream trusted, nothing queued, endpoint not refused). */
 bool policy_usable(struct plugin *p);
 /* The record of username: held, or fetched now (NULL: not available; ask the service). */

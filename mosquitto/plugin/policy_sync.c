@@ -13,12 +13,13 @@
 
 #define OFF_RETRY_MS 60000
 #define BATCH 100
-#define PAGE 1000
 
 bool policy_usable(struct plugin *p)
 {
 	struct policy *pol = p->policy;
-	return pol && cache_usable(p) && (pol->off_until == 0 || mono_ms() >= pol->off_until);
+	/* an outage (outage.h): the records held decide, none is fetched */
+	return pol && (cache_usable(p) || outage_serving(&p->outage, p->opts.stale_grace_ms, mono_ms()))
+		&& (pol->off_until == 0 || mono_ms() >= pol->off_until);
 }
 
 /* A 401/403 turns records off for a while; anything else unusable is said once per spell. */
@@ -122,6 +123,7 @@ struct record *policy_record(struct plugin *p, const char *username)
 	struct policy *pol = p->policy;
 	struct record *r = records_get(pol->records, username);
 	if(r) return r;
+	if(!cache_usable(p)) return NULL; /* an outage: what is not held is not known */
 	if(!fetch_batch(p, &username, 1)) return NULL;
 	return records_get(pol->records, username);
 }
@@ -130,6 +132,7 @@ struct ruleset *policy_common(struct plugin *p)
 {
 	struct policy *pol = p->policy;
 	if(pol->common) return pol->common;
+	if(!cache_usable(p)) return NULL; /* an outage: what is not held is not known */
 	if(!answered(p, recfetch_common(pol->fetch, &pol->body), "GET /mqtt/common")) return NULL;
 	cJSON *doc = cJSON_ParseWithLength(pol->body.data, pol->body.len);
 	const char *why = "";
@@ -144,35 +147,69 @@ struct ruleset *policy_common(struct plugin *p)
 	return pol->common;
 }
 
-/* Every record, a page at a time (plugin_opt_preload). */
-static void preload(struct plugin *p)
+/* plugin_opt_preload: every record, a page at a time, fetched by preload.c's thread. */
+static void preload_begin(struct plugin *p)
 {
 	struct policy *pol = p->policy;
-	char *cursor = NULL;
-	size_t n = 0;
-	int64_t t0 = mono_ms();
-	for(;;){
-		long st = recfetch_page(pol->fetch, cursor, PAGE, &pol->body);
-		free(cursor);
-		cursor = NULL;
-		if(!answered(p, st, "POST /mqtt/records/page")) break;
-		cJSON *doc;
-		cJSON *list = records_of(p, &doc);
-		const cJSON *o;
-		cJSON_ArrayForEach(o, list){
-			if(keep(p, o, NULL)) n++;
-		}
-		const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
-		if(list && cJSON_IsString(next) && next->valuestring[0]) cursor = strdup(next->valuestring);
-		cJSON_Delete(doc);
-		if(!cursor) break;
+	preload_stop(pol->walking);
+	cache_free(pol->touched);
+	pol->walking = NULL;
+	pol->walk_n = 0;
+	pol->walk_t0 = mono_ms();
+	if(!(pol->touched = cache_new(1000000, 256u * 1024 * 1024, (uint64_t)pol->walk_t0))
+			|| !(pol->walking = preload_start(p->opts.url, p->opts.request_timeout_ms,
+					p->opts.token, &p->queue))){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start the preload (out of memory "
+				"or threads); records are fetched at first need");
+		cache_free(pol->touched);
+		pol->touched = NULL;
+		pol->preloaded = true;
 	}
+}
+
+void policy_preload_apply(struct plugin *p)
+{
+	struct policy *pol = p->policy;
+	if(!pol || !pol->walking) return;
+	bool finished = preload_finished(pol->walking); /* before the take: then nothing is left */
+	struct page *pg = preload_take(pol->walking);
+	while(pg){
+		struct page *next = pg->next;
+		if(pg->status < 0){
+			recfetch_note(pol->fetch, pg->error);
+		}
+		if(answered(p, pg->status, "POST /mqtt/records/page")){
+			buf_free(&pol->body);
+			pol->body = pg->body; /* records_of reads pol->body */
+			memset(&pg->body, 0, sizeof pg->body);
+			cJSON *doc;
+			cJSON *list = records_of(p, &doc);
+			const cJSON *o;
+			cJSON_ArrayForEach(o, list){
+				const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "username");
+				bool allow;
+				int64_t at;
+				/* read before a change whose event came first: the next need fetches it */
+				if(cJSON_IsString(u) && cache_get(pol->touched, u->valuestring,
+						strlen(u->valuestring), &allow, &at)) continue;
+				if(keep(p, o, NULL)) pol->walk_n++;
+			}
+			cJSON_Delete(doc);
+			buf_free(&pol->body);
+		}
+		page_free(pg);
+		pg = next;
+	}
+	if(!finished) return;
+	preload_stop(pol->walking);
+	pol->walking = NULL;
+	cache_free(pol->touched);
+	pol->touched = NULL;
 	pol->preloaded = true;
-	buf_free(&pol->body); /* a page's text and tree are gone: give their pages back (glibc) */
-	malloc_trim(0);
+	malloc_trim(0); /* the pages' text and trees are gone: give their memory back (glibc) */
 	mosquitto_log_printf(MOSQ_LOG_INFO, "mqtt-authd: preloaded %zu records in %lld ms (%zu held, "
-			"%zu bytes, %zu rule sets)", n, (long long)(mono_ms() - t0), records_count(pol->records),
-			records_bytes(pol->records), pol->rules.count);
+			"%zu bytes, %zu rule sets)", pol->walk_n, (long long)(mono_ms() - pol->walk_t0),
+			records_count(pol->records), records_bytes(pol->records), pol->rules.count);
 }
 
 /* Dooms a session the record held now does not admit. */
@@ -221,10 +258,10 @@ void policy_revalidate_all(struct plugin *p)
 	if(pol->common) rules_release(&pol->rules, pol->common);
 	pol->common = NULL;
 	pol->preloaded = false;
+	preload_stop(pol->walking); /* a walk begun before: its pages may predate what was missed */
+	pol->walking = NULL;
 	if(pol->off_until && mono_ms() < pol->off_until) return;
-	if(pol->preload){
-		preload(p);
-	}else{
+	{
 		struct names ns = {0};
 		sessions_each(pol->sessions, collect, &ns);
 		qsort(ns.v, ns.n, sizeof *ns.v, by_name);
@@ -243,6 +280,8 @@ void policy_revalidate_all(struct plugin *p)
 	sessions_each(pol->sessions, collect, &all);
 	for(size_t i = 0; i < all.n; i++) records_pin(pol->records, all.v[i], true);
 	free(all.v);
+	/* then every other record, off this thread */
+	if(pol->preload) preload_begin(p);
 }
 
 struct user_event {
@@ -267,6 +306,7 @@ void policy_user_event(struct plugin *p, const char *username, bool revoke)
 {
 	struct policy *pol = p->policy;
 	if(!pol) return;
+	if(pol->touched) cache_put(pol->touched, username, strlen(username), true, 0);
 	struct record *old = records_get(pol->records, username);
 	uint32_t pinned = old ? old->sessions : 0;
 	records_drop(pol->records, username);
@@ -333,7 +373,9 @@ void policy_tick(struct plugin *p)
 {
 	struct policy *pol = p->policy;
 	if(!pol) return;
-	if(pol->preload && !pol->preloaded && policy_usable(p)) policy_revalidate_all(p);
+	if(pol->preload && !pol->preloaded && !pol->walking && policy_usable(p)){
+		policy_revalidate_all(p);
+	}
 	if(pol->doomed == 0) return;
 	pol->doomed = 0;
 	struct names ids = {0};

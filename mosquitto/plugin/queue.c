@@ -43,7 +43,7 @@ void queue_push(struct queue *q, enum event_type type, bool revoke, const char *
 	pthread_mutex_lock(&q->lock);
 	atomic_fetch_add(&q->pushed, 1);
 	/* A stream state change is never dropped: it decides whether the cache is trusted. */
-	bool keep = e && (q->count < QUEUE_MAX || type == EV_HELLO || type == EV_DOWN);
+	bool keep = e && (q->count < (q->max ? q->max : QUEUE_MAX) || type == EV_HELLO || type == EV_DOWN);
 	if(keep){
 		if(q->tail) q->tail->next = e; else q->head = e;
 		q->tail = e;

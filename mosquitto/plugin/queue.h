@@ -1,7 +1,6 @@
 /* Events handed from the stream thread to the broker's thread, under a mutex. Bounded: past
  * QUEUE_MAX (or when memory runs out) further events are dropped and the taker is told to
- * empty the whole cache instead, which covers them (their kicks are lost; the checks of a
- * revoked device are denied by the service from then on). */
+ * empty the whole cache and revalidate the connected users instead, which covers them. */
 #ifndef AUTHD_QUEUE_H
 #define AUTHD_QUEUE_H
 #include <pthread.h>
@@ -12,12 +11,15 @@
 #define QUEUE_MAX 100000
 
 enum event_type {
-	EV_HELLO,  /* the stream is up: empty the cache, trust it from now on */
+	EV_HELLO,  /* the stream is up: empty the cache, trust it from now on; `revoke` here means
+	            * resumed (the missed events follow), else revalidate (revalidate.h) */
 	EV_USER,   /* drop one user's answers; `revoke`: also disconnect its clients */
 	EV_COMMON, /* drop every ACL answer */
 	EV_RESET,  /* drop every answer */
 	EV_DOWN,   /* the stream is gone: stop trusting the cache (`text` says why) */
+	EV_DISCONNECT, /* end the sessions of user `text` without revoking it (issue 27) */
 	EV_LOCK,   /* a lockout: text "u<ms>:<username>" or "c<ms>:<clientid>" (ms 0: cleared) */
+	EV_PRELOAD, /* preload pages are waiting (preload.h) */
 };
 
 struct event {
@@ -31,6 +33,7 @@ struct queue {
 	pthread_mutex_t lock;
 	struct event *head, *tail;
 	size_t count;
+	size_t max;             /* QUEUE_MAX unless plugin_opt_queue_max says less */
 	bool overflowed;
 	atomic_size_t pending;  /* count, readable without the lock */
 	atomic_ulong pushed;    /* every push ever (dropped ones too): a change counter */

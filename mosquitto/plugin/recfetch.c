@@ -76,6 +76,11 @@ const char *recfetch_error(const struct recfetch *f)
 	return f->error[0] ? f->error : "out of memory";
 }
 
+void recfetch_note(struct recfetch *f, const char *why)
+{
+	snprintf(f->error, sizeof f->error, "%s", why);
+}
+
 /* path on each URL in turn until one answers below 500, within the timeout. */
 static long request(struct recfetch *f, const char *path, bool post, struct buf *out)
 {

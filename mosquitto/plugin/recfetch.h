@@ -20,5 +20,7 @@ long recfetch_common(struct recfetch *f, struct buf *out);
 /* cursor NULL: the first page. */
 long recfetch_page(struct recfetch *f, const char *cursor, long limit, struct buf *out);
 const char *recfetch_error(const struct recfetch *f);
+/* Sets what recfetch_error says (a request another handle made failed so). */
+void recfetch_note(struct recfetch *f, const char *why);
 
 #endif

@@ -11,6 +11,7 @@ void sse_init(struct sse *s, sse_event_fn on_event, void *user)
 
 void sse_reset(struct sse *s)
 {
+	buf_reset(&s->id);
 	buf_reset(&s->line);
 	buf_reset(&s->event);
 	buf_reset(&s->data);
@@ -49,7 +50,12 @@ static bool line_done(struct sse *s)
 		if(s->data.len > 0 && !buf_add_char(&s->data, '\n')) return false;
 		return s->data.len + strlen(v) <= SSE_MAX_LINE && buf_add_str(&s->data, v);
 	}
-	return true; /* id:, retry:, unknown fields */
+	if((v = value_of(line, "id"))){
+		if(memchr(line, '\0', n)) return true; /* SSE: an id holding a NUL is ignored */
+		buf_reset(&s->id);
+		return buf_add_str(&s->id, v);
+	}
+	return true; /* retry:, unknown fields */
 }
 
 bool sse_feed(struct sse *s, const char *bytes, size_t n)
@@ -68,8 +74,14 @@ bool sse_feed(struct sse *s, const char *bytes, size_t n)
 	return true;
 }
 
+const char *sse_last_id(const struct sse *s)
+{
+	return s->id.len ? s->id.data : "";
+}
+
 void sse_free(struct sse *s)
 {
+	buf_free(&s->id);
 	buf_free(&s->line);
 	buf_free(&s->event);
 	buf_free(&s->data);

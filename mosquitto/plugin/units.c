@@ -6,8 +6,10 @@
 #include <string.h>
 #include "buf.h"
 #include "cache.h"
+#include "failover.h"
 #include "json.h"
 #include "queue.h"
+#include "resume.h"
 #include "sse.h"
 #include "units_policy.h"
 
@@ -59,9 +61,11 @@ static void test_json(void)
 static char events[512];
 static void on_event(void *user, const char *event, const char *data, size_t n)
 {
-	(void)user;
+	const struct sse *s = user;
 	size_t used = strlen(events);
-	snprintf(events + used, sizeof events - used, "[%s|%.*s]", event, (int)n, data);
+	const char *id = s ? sse_last_id(s) : "";
+	snprintf(events + used, sizeof events - used, "[%s|%.*s%s%s]", event, (int)n, data,
+			*id ? "#" : "", id);
 }
 
 static void test_sse(void)
@@ -79,6 +83,19 @@ static void test_sse(void)
 		CHECK(!sse_feed(&s, big, SSE_MAX_LINE + 1)); /* a line past the bound drops the stream */
 		free(big);
 	}
+	/* id: kept from event to event until the next id: line; one holding a NUL is ignored;
+	 * an empty one clears it; a new connection starts with none */
+	sse_free(&s);
+	sse_init(&s, on_event, &s);
+	events[0] = '\0';
+	const char ids[] = "id: 7\nevent: user\ndata: a\n\nevent: user\ndata: b\n\n"
+		"id: 8\0x\nevent: common\ndata: {}\n\nid:9\r\nevent: reset\ndata: {}\n\n"
+		"id:\nevent: hello\ndata: {}\n\n";
+	CHECK(sse_feed(&s, ids, sizeof ids - 1));
+	CHECK(strcmp(events, "[user|a#7][user|b#7][common|{}#7][reset|{}#9][hello|{}]") == 0);
+	CHECK(sse_feed(&s, "id: 10\n", 7));
+	sse_reset(&s);
+	CHECK(strcmp(sse_last_id(&s), "") == 0);
 	sse_free(&s);
 }
 
@@ -202,8 +219,89 @@ static void test_queue(void)
 	queue_destroy(&q);
 }
 
+/* plugin_opt_url's order: follow the stream; else the last good one, the first probed on a
+ * doubling period; no flapping between probes. */
+static void test_failover(void)
+{
+	struct failover f;
+	bool probing;
+	failover_init(&f, 3);
+	CHECK(failover_first(&f, 0, &probing) == 0 && !probing);
+	CHECK(failover_nth(0, 1) == 1 && failover_nth(0, 2) == 2);
+	CHECK(failover_nth(2, 0) == 2 && failover_nth(2, 1) == 0 && failover_nth(2, 2) == 1);
+	failover_answered(&f, 1, 1, false, 100); /* the first did not answer: moved to 1 */
+	CHECK(failover_first(&f, 500, &probing) == 1 && !probing);
+	CHECK(failover_first(&f, 1100, &probing) == 0 && probing); /* 1 s later: probe the first */
+	failover_answered(&f, 1, 1, true, 1100);                  /* probe failed: 2 s */
+	CHECK(failover_first(&f, 3000, &probing) == 1 && !probing);
+	CHECK(failover_first(&f, 3100, &probing) == 0 && probing);
+	failover_answered(&f, 1, 1, true, 3100);                  /* then 4 s */
+	CHECK(failover_first(&f, 7000, &probing) == 1);
+	failover_follow(&f, 2);                                   /* the stream is on entry 2 */
+	CHECK(failover_first(&f, 99999, &probing) == 2 && !probing);
+	failover_answered(&f, 2, 0, false, 99999);
+	failover_follow(&f, 7);                                   /* out of range: ignored */
+	CHECK(f.follow == -1);
+	failover_follow(&f, -1);
+	CHECK(failover_first(&f, 99999, &probing) == 0 && probing);
+	failover_answered(&f, 0, 0, true, 99999);                 /* back on the first */
+	CHECK(failover_first(&f, 100000, &probing) == 0 && !probing && f.retry_ms == FAILOVER_RETRY_MIN_MS);
+	for(int i = 0; i < 10; i++) failover_answered(&f, 1, 1, true, 0);
+	CHECK(f.retry_ms == FAILOVER_RETRY_MAX_MS);
+}
+
+/* The resumable stream: what hello says, which ids are kept, the header. */
+static void test_resume(void)
+{
+	const char *h1 = "{\"v\":2,\"heartbeatMs\":500,\"resumed\":true}";
+	struct hello h = resume_hello(h1, strlen(h1), 2000);
+	CHECK(h.v2 && h.resumed && h.heartbeat_ms == 500);
+	const char *h2 = "{\"v\":2,\"heartbeatMs\":2000,\"resumed\":false}";
+	h = resume_hello(h2, strlen(h2), 2000);
+	CHECK(h.v2 && !h.resumed && h.heartbeat_ms == 2000);
+	const char *h3 = "{\"v\":1,\"heartbeatMs\":9,\"resumed\":true}"; /* v1: never resumed */
+	h = resume_hello(h3, strlen(h3), 2000);
+	CHECK(!h.v2 && !h.resumed && h.heartbeat_ms == 2000);  /* 9 ms: out of range, ignored */
+	h = resume_hello("garbage", 7, 1234);
+	CHECK(!h.v2 && !h.resumed && h.heartbeat_ms == 1234);
+
+	struct buf last = {0};
+	resume_remember(&last, true, "1.ab.0-3-z");
+	CHECK(last.len == 10 && strcmp(last.data, "1.ab.0-3-z") == 0);
+	resume_remember(&last, true, "has blank");  /* malformed: forgotten, not kept stale */
+	CHECK(last.len == 0);
+	resume_remember(&last, true, "2.x");
+	resume_remember(&last, false, "3.x");       /* a v1 stream has nothing to resume */
+	CHECK(last.len == 0);
+	resume_remember(&last, true, "");
+	CHECK(last.len == 0);
+	char *big = malloc(RESUME_MAX_ID + 2);
+	if(big){
+		memset(big, 'a', RESUME_MAX_ID + 1);
+		big[RESUME_MAX_ID + 1] = '\0';
+		resume_remember(&last, true, big);
+		CHECK(last.len == 0);
+		big[RESUME_MAX_ID] = '\0';
+		resume_remember(&last, true, big);
+		CHECK(last.len == RESUME_MAX_ID);
+		free(big);
+	}
+	resume_remember(&last, true, "9.q");
+	struct curl_slist *hs = curl_slist_append(NULL, "Accept: text/event-stream");
+	struct curl_slist *node = resume_header(hs, &last);
+	CHECK(node && strcmp(node->data, "Last-Event-ID: 9.q") == 0 && hs->next == node);
+	resume_header_drop(hs, node);
+	CHECK(hs->next == NULL);
+	buf_reset(&last);
+	CHECK(resume_header(hs, &last) == NULL); /* no id: no header */
+	curl_slist_free_all(hs);
+	buf_free(&last);
+}
+
 int main(void)
 {
+	test_resume();
+	test_failover();
 	test_json();
 	test_sse();
 	test_cache();

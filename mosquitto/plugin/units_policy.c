@@ -11,6 +11,7 @@
 #include "record_parse.h"
 #include "records.h"
 #include "rules.h"
+#include "sessions.h"
 #include "units_policy.h"
 #include "verifier.h"
 
@@ -199,7 +200,8 @@ static void test_parse(void)
 			r->key_len));
 	CHECK(r && record_client_id_ok(r, "dev1-a") && record_client_id_ok(r, "b")
 			&& !record_client_id_ok(r, "dev1") && !record_client_id_ok(r, "x-a")
-			&& !record_client_id_ok(r, "dev1-ab") && !record_client_id_ok(r, ""));
+			&& !record_client_id_ok(r, "dev1-ab") && !record_client_id_ok(r, "")
+			&& !record_client_id_ok(r, "dev1-"));
 	CHECK(r && decide_user(r, "b", 0) == R_OK && decide_user(r, "c", 0) == R_CLIENT_ID);
 	CHECK(r && decide_superuser(r) == R_NOT_SUPERUSER);
 	CHECK(r && decide_acl(r, NULL, "b", 2, "devices/dev1/x", &s) == R_OK);
@@ -281,6 +283,29 @@ static void test_store(void)
 	rule_table_free(&t);
 }
 
+static void test_sessions(void)
+{
+	struct sessions *s = sessions_new(11);
+	CHECK(s != NULL);
+	int clients[600];
+	const uint8_t cred[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	char name[32];
+	for(int i = 0; i < 600; i++){ /* past the first table size: it grows */
+		snprintf(name, sizeof name, "u%d", i % 7);
+		CHECK(sessions_add(s, &clients[i], name, "cid", i % 2 ? cred : NULL) != NULL);
+	}
+	CHECK(sessions_count(s) == 600);
+	struct session *x = sessions_find(s, &clients[3]);
+	CHECK(x && strcmp(x->username, "u3") == 0 && x->has_cred && x->cred[7] == 8);
+	CHECK(sessions_find(s, &clients[4]) && !sessions_find(s, &clients[4])->has_cred);
+	/* the same client pointer again (a missed DISCONNECT): replaced, not added */
+	CHECK(sessions_add(s, &clients[3], "other", "c2", NULL) && sessions_count(s) == 600);
+	CHECK(strcmp(sessions_find(s, &clients[3])->username, "other") == 0);
+	CHECK(sessions_remove(s, &clients[3], NULL, NULL) && !sessions_find(s, &clients[3]));
+	CHECK(!sessions_remove(s, &clients[3], NULL, NULL) && sessions_count(s) == 599);
+	sessions_free(s);
+}
+
 int units_policy(void)
 {
 	failures = 0;
@@ -289,5 +314,6 @@ int units_policy(void)
 	test_verifier();
 	test_parse();
 	test_store();
+	test_sessions();
 	return failures;
 }

@@ -11,6 +11,7 @@ import { requireAdmin } from './auth';
 import { deadline } from './deadline';
 import { createDevicesRouter } from './devices-router';
 import { idempotency } from './idempotency';
+import { createSessionsRouter } from './sessions-router';
 import { buildOpenApi } from './openapi';
 import { ROUTES } from './routes';
 
@@ -31,7 +32,8 @@ export function createApiRouter(ctx: AppContext, deps: ApiDeps): Router {
   const api = Router();
   const log = ctx.logger.child({ name: 'authd:api' });
   const routers = [
-    createDevicesRouter(ctx.devices),
+    createDevicesRouter(ctx.devices, (names) => ctx.presence.online(names, Date.now())),
+    createSessionsRouter(ctx.presence, ctx.devices, deps.audit),
     createAdminRouter(ctx.devices, deps.exporter, deps.audit),
     createDecideRouter(ctx.store, ctx.throttle, ctx.metrics),
     ...(deps.extra ?? []),

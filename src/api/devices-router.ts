@@ -8,12 +8,13 @@ import {
   device,
   deviceList,
   deviceWithPassword,
+  listedDevice,
   listQuery,
   patchDeviceBody,
   rotateBody,
-  type Device,
   type DeviceList,
   type DeviceWithPassword,
+  type ListedDevice,
 } from '../contract/devices';
 import { errorBody } from '../contract/errors';
 import { actorOf, route } from './routes';
@@ -46,7 +47,13 @@ async function answer<T>(
   }
 }
 
-export function createDevicesRouter(devices: DeviceService): Router {
+/** Which of these user names a broker reports a session of (presence; issue 27). */
+export type OnlineOf = (usernames: string[]) => Promise<Set<string>>;
+
+export function createDevicesRouter(
+  devices: DeviceService,
+  onlineOf: OnlineOf = async () => new Set(),
+): Router {
   const r = Router();
   const id = (p: unknown) => String(p);
 
@@ -79,10 +86,15 @@ export function createDevicesRouter(devices: DeviceService): Router {
       query: listQuery,
       responses: { 200: { description: 'A page', schema: deviceList }, 400: E400 },
     },
-    async (_req, { query }) => ({
-      status: 200,
-      body: (await devices.list(query)) satisfies DeviceList,
-    }),
+    async (_req, { query }) => {
+      const page = await devices.list(query);
+      const online = await onlineOf(page.devices.map((d) => d.id));
+      const body: DeviceList = {
+        ...page,
+        devices: page.devices.map((d) => ({ ...d, online: online.has(d.id) })),
+      };
+      return { status: 200, body };
+    },
   );
 
   route(
@@ -91,12 +103,13 @@ export function createDevicesRouter(devices: DeviceService): Router {
       method: 'get',
       path: '/devices/:id',
       summary: 'One device (never its password or hash)',
-      responses: { 200: { description: 'The device', schema: device }, 404: E404 },
+      responses: { 200: { description: 'The device', schema: listedDevice }, 404: E404 },
     },
     async (req) => {
       const d = await devices.get(id(req.params.id));
       if (!d) throw notFound(`device "${id(req.params.id)}" not found`);
-      return { status: 200, body: d satisfies Device };
+      const online = (await onlineOf([d.id])).has(d.id);
+      return { status: 200, body: { ...d, online } satisfies ListedDevice };
     },
   );
 

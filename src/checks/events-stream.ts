@@ -7,14 +7,16 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../ops/metrics';
 import type { ChangeFeed } from '../store/change-feed';
+import { requestedHeartbeatMs } from './events-heartbeat';
 import { onDisconnectRequests } from './disconnect-event';
+import { sendCurrentLocks, type LockEvents } from './lock-events';
 
 export const EVENTS_PATH = '/mqtt/events';
 export const EVENTS_VERSION = 1;
 /** A reader that lets this much pile up is stuck: its stream is cut (it will reconnect). */
 const MAX_BUFFERED_BYTES = 256 * 1024;
 
-type EventName = 'hello' | 'user' | 'common' | 'reset' | 'disconnect';
+type EventName = 'hello' | 'user' | 'common' | 'reset' | 'disconnect' | 'lock';
 
 /** One event: `event: <name>`, one line of JSON (JSON.stringify escapes every line break). */
 export const frame = (event: EventName, data: object): string =>
@@ -25,6 +27,8 @@ export interface EventStreamsDeps {
   feed: Pick<ChangeFeed, 'isUp' | 'on'>;
   metrics: Metrics;
   logger: Logger;
+  /** `lock` events: lockouts starting and cleared, and the current ones after `hello`. */
+  lockEvents?: LockEvents;
 }
 
 export interface EventStreams {
@@ -82,9 +86,11 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     common: metrics.eventsSent.labels('common'),
     reset: metrics.eventsSent.labels('reset'),
     disconnect: metrics.eventsSent.labels('disconnect'),
+    lock: metrics.eventsSent.labels('lock'),
   };
   let closed = false;
   let heartbeat: NodeJS.Timeout | undefined;
+  let beatMs = Infinity; // the interval of `heartbeat`: the fastest any open stream asked
 
   const drop = (res: ServerResponse): boolean => {
     if (!streams.delete(res)) return false;
@@ -92,6 +98,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
     if (streams.size === 0) {
       clearInterval(heartbeat);
       heartbeat = undefined;
+      beatMs = Infinity;
     }
     return true;
   };
@@ -132,6 +139,7 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
   });
   feed.on('down', () => endAll('the change feed is down'));
   onDisconnectRequests(feed, (data) => broadcast('disconnect', data));
+  deps.lockEvents?.onLock((data) => broadcast('lock', data));
 
   return {
     get size() {
@@ -175,9 +183,25 @@ export function createEventStreams(deps: EventStreamsDeps): EventStreams {
       streams.add(res);
       metrics.eventStreams.set(streams.size);
       res.on('close', () => drop(res));
-      write(res, frame('hello', { v: EVENTS_VERSION, heartbeatMs: config.EVENTS_HEARTBEAT_MS }));
+      const hb = requestedHeartbeatMs(req.url, config.EVENTS_HEARTBEAT_MS);
+      write(res, frame('hello', { v: EVENTS_VERSION, heartbeatMs: hb }));
       sent.hello.inc();
-      heartbeat ??= setInterval(ping, config.EVENTS_HEARTBEAT_MS).unref();
+      if (deps.lockEvents) {
+        const lock = (d: object) => {
+          if (write(res, frame('lock', d))) sent.lock.inc();
+        };
+        void sendCurrentLocks(
+          deps.lockEvents,
+          () => streams.has(res),
+          lock,
+          (err) => logger.warn({ err }, 'event stream: current lockouts not read'),
+        );
+      }
+      if (hb < beatMs) {
+        clearInterval(heartbeat);
+        beatMs = hb;
+        heartbeat = setInterval(ping, hb).unref();
+      }
       logger.debug({ streams: streams.size }, 'event stream opened');
     },
     close() {

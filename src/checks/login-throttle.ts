@@ -28,7 +28,11 @@ export const indexMember = (kind: LockKind, name: string) =>
   `${keyOf(kind, name)}\t${name.slice(0, SHOWN_NAME)}`;
 
 export class LoginThrottle
-  extends EventEmitter<{ lockout: [kind: LockKind, name: string] }>
+  extends EventEmitter<{
+    lockout: [kind: LockKind, name: string];
+    /** A listed lockout was cleared (a good login, or DELETE /lockouts). */
+    cleared: [kind: LockKind, name: string];
+  }>
   implements Throttle
 {
   constructor(
@@ -96,7 +100,9 @@ export class LoginThrottle
   }
 
   async clear(kind: LockKind, name: string): Promise<boolean> {
-    await this.store.unindex(indexMember(kind, name));
-    return this.store.reset(keyOf(kind, name));
+    const listed = await this.store.unindex(indexMember(kind, name));
+    const reset = await this.store.reset(keyOf(kind, name));
+    if (listed) this.emit('cleared', kind, name);
+    return reset;
   }
 }

@@ -85,12 +85,24 @@ export const device = z.object({
 export const deviceWithPassword = device.extend({
   password: z.string().describe('Shown this once; only its hash is stored.'),
 });
-export const deviceList = z.object({ devices: z.array(device), next: z.string().nullable() });
+/** A device as GET answers it: with whether a broker reports a session of it now. */
+export const listedDevice = device.extend({
+  online: z
+    .boolean()
+    .describe(
+      'A broker with the mqtt-authd plugin reports a session of this device now (docs/presence.md); always false behind go-auth',
+    ),
+});
+export const deviceList = z.object({
+  devices: z.array(listedDevice),
+  next: z.string().nullable(),
+});
 export const aclRules = z.object({ acl: aclList });
 
 export type { AclRule };
 export type Device = z.infer<typeof device>;
 export type DeviceWithPassword = z.infer<typeof deviceWithPassword>;
 export type DeviceList = z.infer<typeof deviceList>;
+export type ListedDevice = z.infer<typeof listedDevice>;
 export type CreateDeviceBody = z.input<typeof createDeviceBody>;
 export type PatchDeviceBody = z.input<typeof patchDeviceBody>;

@@ -61,7 +61,8 @@ export interface Change {
     | 'import'
     | 'rehash'
     | 'lockout'
-    | 'clear-lockout';
+    | 'clear-lockout'
+    | 'disconnect';
   target: string;
   before: unknown;
   after: unknown;

@@ -93,7 +93,7 @@ export function createMetrics() {
     }),
     eventsSent: new Counter({
       name: 'mqtt_authd_events_sent_total',
-      help: 'Events written to /mqtt/events streams, by event (hello, user, common, reset, disconnect), one per stream',
+      help: 'Events written to /mqtt/events streams, by event (hello, user, common, reset, disconnect, lock), one per stream',
       labelNames: ['event'] as const,
       registers: [registry],
     }),

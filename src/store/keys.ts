@@ -26,6 +26,8 @@ export interface Keys {
   commonRevision: string;
   /** Pub/sub channel: `u:<username>`, `x:<username>` (sessions end) or `common` after a change. */
   events: string;
+  /** Pub/sub channel: lockouts starting and ending, for the brokers' streams (lock-feed.ts). */
+  locks: string;
   /**
    * STREAM, capped: audit entries outside any bucket (lockouts), and every entry written by
    * versions before the per-bucket streams (read, never migrated).
@@ -83,6 +85,7 @@ export function createKeys(prefix: string): Keys {
     commonAcl: `${prefix}acl:{common}`,
     commonRevision: `${prefix}rev:{common}`,
     events: `${prefix}events`,
+    locks: `${prefix}locks`,
     audit: `${prefix}audit`,
     auditBucket: (bucket) => `${prefix}audit:${tag(bucket)}`,
     auditCommon: `${prefix}audit:{common}`,

@@ -33,7 +33,8 @@ export interface LockoutStore {
   /** Whether a counter was there to delete. */
   reset(key: string): Promise<boolean>;
   index(member: string, untilMs: number): Promise<void>;
-  unindex(member: string): Promise<void>;
+  /** Whether the member was listed. */
+  unindex(member: string): Promise<boolean>;
   /**
    * Index rows ending after `now`, latest end first, from `maxScore` down; `count` at most.
    * Expired rows are dropped first. `ties`: how many rows share `maxScore` (for paging).
@@ -94,8 +95,8 @@ export class RedisLockoutStore implements LockoutStore {
     await this.redis.zadd(this.indexKey, untilMs, member).catch(unavailable);
   }
 
-  async unindex(member: string): Promise<void> {
-    await this.redis.zrem(this.indexKey, member).catch(unavailable);
+  async unindex(member: string): Promise<boolean> {
+    return (await this.redis.zrem(this.indexKey, member).catch(unavailable)) > 0;
   }
 
   async endsOf(members: string[]): Promise<(number | null)[]> {

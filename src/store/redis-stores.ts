@@ -9,6 +9,7 @@ import type { CredentialStore } from './credential-store';
 import { RedisAuditStore, type AuditStore } from './audit-store';
 import { RedisIdempotencyStore, type IdempotencyStore } from './idempotency-store';
 import { createKeys } from './keys';
+import { LockFeed } from './lock-feed';
 import { RedisLockoutStore, type LockoutStore } from './lockout-store';
 import { RedisPresenceStore } from './presence-redis';
 import type { PresenceStore } from './presence-store';
@@ -34,6 +35,8 @@ export interface Stores {
   bulkCredentials: CredentialStore;
   feed: ChangeFeed;
   lockouts: LockoutStore;
+  /** Lockouts starting and ending, from every process. */
+  lockFeed: LockFeed;
   health: StoreHealth;
   audit: AuditStore;
   idempotency: IdempotencyStore;
@@ -60,6 +63,7 @@ export function createRedisStores(
   const redisBulk = createRedisClient(client('bulk', 30000));
   // A one-shot CLI command has no cache to invalidate: its subscriber never connects.
   const redisSub = createSubscriberClient(client('events', undefined, opts.changeFeed === false));
+  const redisLocks = createSubscriberClient(client('locks', undefined, opts.changeFeed === false));
   // A write's WAIT holds its connection: concurrent writes each take one more writer.
   let writers = 0;
   const durability = {
@@ -89,6 +93,7 @@ export function createRedisStores(
     windowS: config.AUTH_FAIL_WINDOW_S,
     lockS: config.AUTH_LOCK_S,
   });
+  const lockFeed = new LockFeed(redis, redisLocks, keys.locks, redisLog);
   const feed = new ChangeFeed(redisSub, keys.events, redisLog, config.REDIS_FEED_PING_MS);
   const health: StoreHealth = {
     where: describeRedis(config),
@@ -105,6 +110,7 @@ export function createRedisStores(
     bulkCredentials,
     feed,
     lockouts,
+    lockFeed,
     health,
     audit: new RedisAuditStore(redis, keys, config.AUDIT_MAX_ENTRIES),
     idempotency: new RedisIdempotencyStore(redis, keys),
@@ -112,7 +118,7 @@ export function createRedisStores(
     async close() {
       feed.close();
       await Promise.all([credentials.close(), bulkCredentials.close()]);
-      await Promise.all([redis, redisBulk, redisSub].map(closeClient));
+      await Promise.all([redis, redisBulk, redisSub, redisLocks].map(closeClient));
     },
   };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { ROUTES } from '../../src/api/routes';
-import { checkUser } from '../support/http';
+import { checkUser, send } from '../support/http';
 import { ADMIN_AUTH, startTestService, type TestService } from '../support/service';
 
 let t: TestService;
@@ -64,6 +64,24 @@ it('device calls answer what the contract says', async () => {
     expect.any(String),
   );
   expect((await call('put', '/devices/ct-1/acl', { acl })).status).toBe(200);
+});
+
+it('session calls answer what the contract says', async () => {
+  const body = JSON.stringify({
+    broker: 'ct-b',
+    boot: 'b',
+    seq: 1,
+    full: true,
+    heartbeatMs: 5000,
+    connected: [{ username: 'ct-1', clientid: 'c', address: '::1', protocol: 5, at: 1 }],
+  });
+  await send(t.port, '/mqtt/sessions', { body, headers: { 'Content-Type': 'application/json' } });
+  expect((await call('get', '/sessions?username=ct-1')).body.sessions).toHaveLength(1);
+  expect((await call('get', '/sessions?cursor=x')).status).toBe(400);
+  expect((await call('get', '/presence')).body.brokers.length).toBeGreaterThan(0);
+  expect((await call('get', '/devices/ct-1')).body.online).toBe(true);
+  expect((await call('post', '/devices/ct-1/disconnect')).body.sessions).toBe(1);
+  expect((await call('post', '/devices/none-such/disconnect')).status).toBe(404);
 });
 
 it('common rules, export, audit, decide and check counters answer what the contract says', async () => {

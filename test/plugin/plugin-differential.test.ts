@@ -4,6 +4,13 @@
 // codes, deliveries from what a subscriber receives. Every tuple runs twice: the second pass
 // answers from the plugin's cache. The rules are drawn from a small vocabulary, so grants and
 // denies are both common (asserted). Seed: PLUGIN_DIFF_SEED (printed on failure).
+// The service has BROKER_TOKEN_SHA256 and the plugin the token: the broker decides from the
+// records it holds (the C of rules.c/decisions.c), so this compares the two implementations.
+// PLUGIN_DIFF_RECORDS=off runs it without, on the per-check path.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { rng } from '../../bench/workloads';
 import { pool, rawRequest, waitFor, JSON_HEADERS } from '../support/http';
@@ -97,8 +104,20 @@ let s: PluginStack;
 const subjects: Subject[] = [];
 let watcher: MqttClient;
 
+const RECORDS = process.env.PLUGIN_DIFF_RECORDS !== 'off';
+const TOKEN = randomBytes(24).toString('base64url');
+let dir: string | undefined;
+
 beforeAll(async () => {
-  s = await startPluginStack({ name: 'plugin-diff' });
+  let tokenOpts = {};
+  let tokenEnv = {};
+  if (RECORDS) {
+    dir = await mkdtemp(join(tmpdir(), 'plugin-diff-'));
+    await writeFile(join(dir, 'token'), TOKEN, { mode: 0o600 });
+    tokenOpts = { token_file: join(dir, 'token') };
+    tokenEnv = { BROKER_TOKEN_SHA256: createHash('sha256').update(TOKEN).digest('hex') };
+  }
+  s = await startPluginStack({ name: 'plugin-diff', pluginOpts: tokenOpts, serviceEnv: tokenEnv });
   const created = await Promise.all([
     ...USERS.map((id) => {
       rulesOf.set(id, randomRules());
@@ -121,6 +140,7 @@ afterAll(async () => {
   for (const x of subjects) x.client.end(true);
   watcher?.end(true);
   await s?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** The service's answers: decide, and the checks go-auth would make (superuser, then acl). */
@@ -195,14 +215,15 @@ test(`${PUBLISHES} publishes and ${SUBSCRIBES} subscriptions: the broker decides
 }, 240_000);
 
 test(`${DELIVERIES} deliveries (acc 1) after the rules changed under a granted subscription`, async () => {
-  const clientid = 'd3-deliveries';
-  const subj: Subject = { user: 'd3', clientid, client: await mustConnect(s.broker.port, 'd3', 'pw-d3-0123', clientid) }; // prettier-ignore
-  subjects.push(subj);
-  // A subscription granted under `r/#`, then rules that grant only parts of it: deliveries
-  // are checked per message against the new rules.
-  // The sentinel `fin` is outside r/…, where no drawn deny rule can reach it.
+  // A device made with rules that grant `r/#`, `g/#`, `fin` (so the broker's first copy of its
+  // record has them), then rules that grant only parts of it: deliveries are checked per message
+  // against the new rules. The sentinel `fin` is outside r/…, where no drawn deny rule can reach it.
+  const user = 'd6';
+  const clientid = 'd6-deliveries';
   const before = ['r/#', 'g/#', 'fin'].map((pattern) => ({ pattern, access: 'read' }));
-  expect((await s.api('PUT', '/devices/d3/acl', { acl: before })).status).toBe(200);
+  expect((await s.api('POST', '/devices', { id: user, password: 'pw-d6-0123', acl: before })).status).toBe(201); // prettier-ignore
+  const subj: Subject = { user, clientid, client: await mustConnect(s.broker.port, user, 'pw-d6-0123', clientid) }; // prettier-ignore
+  subjects.push(subj);
   const received: string[] = [];
   subj.client.on('message', (topic) => received.push(topic));
   expect(await subscribeCode(subj.client, 'r/#')).toBe(0);
@@ -216,17 +237,20 @@ test(`${DELIVERIES} deliveries (acc 1) after the rules changed under a granted s
     { pattern: 'fin', access: 'read' },
     { pattern: 'probe2', access: 'read' },
   ];
-  expect((await s.api('PUT', '/devices/d3/acl', { acl: rules })).status).toBe(200);
+  expect((await s.api('PUT', `/devices/${user}/acl`, { acl: rules })).status).toBe(200);
   // The service's own cache drops the old rules one pub/sub hop after the API answer: until
   // then /mqtt/acl would still answer from them (a loaded machine stretches that hop).
-  const probe = { username: 'd3', clientid, topic: 'probe2', acc: 1 };
+  const probe = { username: user, clientid, topic: 'probe2', acc: 1 };
   const fresh = await waitFor(
     async () =>
       (await rawRequest(s.service.port, 'POST', '/mqtt/acl', JSON.stringify(probe), JSON_HEADERS)).status === 200, // prettier-ignore
     5000,
   );
   expect(fresh).not.toBeNull();
-  const topics = Array.from({ length: DELIVERIES }, () => `${pick(['r', 'g'])}/${randomTopic('d3', subj.clientid, false)}`); // prettier-ignore
+  // and the broker's copy, one stream hop after the API's answer: `probe2` may be subscribed
+  // only under the new rules
+  expect(await waitFor(async () => (await subscribeCode(subj.client, 'probe2')) === 0, 5000)).not.toBeNull(); // prettier-ignore
+  const topics = Array.from({ length: DELIVERIES }, () => `${pick(['r', 'g'])}/${randomTopic(user, subj.clientid, false)}`); // prettier-ignore
   const tuples: Tuple[] = topics.map((topic) => ({ s: subj, topic, acc: 1 }));
   const expected = await pool(tuples, 8, serviceSays);
   for (let pass = 0; pass < 2; pass++) {
@@ -237,7 +261,7 @@ test(`${DELIVERIES} deliveries (acc 1) after the rules changed under a granted s
     while (!received.includes('fin') && Date.now() < until) await new Promise((r) => setTimeout(r, 20)); // prettier-ignore
     if (!received.includes('fin')) {
       const lines = s.broker.logs().split('\n');
-      throw new Error(`fin never arrived; broker:\n${lines.filter((l) => /mqtt-authd|d3-deliveries|fin/.test(l)).slice(-60).join('\n')}`); // prettier-ignore
+      throw new Error(`fin never arrived; broker:\n${lines.filter((l) => /mqtt-authd|d6-deliveries|fin/.test(l)).slice(-60).join('\n')}`); // prettier-ignore
     }
     // messages come in publish order: once `fin` is here, every granted one is too
     const got = new Set(received);

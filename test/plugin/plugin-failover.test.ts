@@ -2,7 +2,7 @@
 // first is killed with SIGKILL while a device publishes; new CONNECTs and uncached publishes
 // keep succeeding through the second, the event stream moves there and kicks still arrive.
 import type { MqttClient } from 'mqtt';
-import { JSON_HEADERS, rawRequest } from '../support/http';
+import { JSON_HEADERS, rawRequest, send } from '../support/http';
 import { buildPlugin, closedAt, mustConnect, pluginConfig, publishCode } from '../support/plugin';
 import {
   startMosquitto,
@@ -93,6 +93,28 @@ test('the first service killed -9 mid-publish: connects, uncached publishes and 
     publishing = false;
     await loop;
   }
+});
+
+/** A service's count of checks of one kind (all results), from its /metrics. */
+async function checksOf(s: ServiceProcess, kind: string): Promise<number> {
+  const text = (await send(s.port, '/metrics', { method: 'GET' })).body;
+  const re = new RegExp(`^mqtt_authd_checks_total\\{kind="${kind}",[^}]*\\} (\\d+)`, 'gm');
+  return [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+test('the first process back: checks stay with the stream on the second (no split, no flapping)', async () => {
+  // After the test above the stream is on b and a is dead; a comes back on its address.
+  a = await startService({ env: { ...env, PORT: String(a.port) } });
+  await device('fo-3');
+  const pub = await mustConnect(broker.port, 'fo-3', 'pw-fo-3-0123', 'fo-3-c');
+  clients.push(pub);
+  // Uncached publishes for longer than the first retry period (1 s), each one check.
+  const before = await checksOf(b, 'acl');
+  const until = Date.now() + 2500;
+  let n = 0;
+  for (; Date.now() < until; n++) expect(await publishCode(pub, `devices/fo-3/t${n}`)).toBe(0);
+  expect(await checksOf(b, 'acl')).toBeGreaterThanOrEqual(before + n);
+  expect(await checksOf(a, 'acl')).toBe(0);
 });
 
 describe('url lists the broker refuses to start with', () => {

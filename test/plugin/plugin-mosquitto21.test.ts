@@ -35,8 +35,8 @@ afterEach(() => {
 
 describe('on any broker', () => {
   test(`SIGTERM while CONNECTs wait for a hung service: the broker exits cleanly at once (${VERSION})`, async () => {
-    // request_timeout_ms 30 s: without cancelling, the first check alone outlasts stop()'s
-    // 3 s grace, and the broker would be SIGKILLed (exit signal SIGKILL, not code 0).
+    // request_timeout_ms 30 s: without cancelling, the first check alone outlasts the 20 s
+    // grace below, and the broker would be SIGKILLed (exit signal SIGKILL, not code 0).
     const s = await startPluginStack({
       name: 'plugin-21-shutdown',
       pluginOpts: { request_timeout_ms: 30_000 },
@@ -53,8 +53,14 @@ describe('on any broker', () => {
       s.service.pause();
       sockets.forEach((sock, i) => sock.write(connectPacket(`sd-${i}-c`, `sd-${i}`, 'pw-sd-0123456789'))); // prettier-ignore
       await sleep(500); // the CONNECTs are read: their checks wait for the stopped service
-      await s.broker.stop();
-      expect(await s.broker.exited).toEqual({ code: 0, signal: null });
+      // SIGTERM, then SIGKILL after 20 s (less than one check's timeout): on this shared
+      // machine a loaded broker can need more than stop()'s 3 s to get scheduled
+      const t0 = Date.now();
+      process.kill(s.broker.pid, 'SIGTERM');
+      const timer = setTimeout(() => process.kill(s.broker.pid, 'SIGKILL'), 20_000);
+      const exit = await s.broker.exited;
+      clearTimeout(timer);
+      expect({ ...exit, withinMs: Date.now() - t0 < 20_000 }).toEqual({ code: 0, signal: null, withinMs: true }); // prettier-ignore
     } finally {
       for (const sock of sockets) sock.destroy();
       s.service.resume();

@@ -58,7 +58,7 @@ describe('without a stale grace (the default)', () => {
   }, 60_000);
 });
 
-describe('with plugin_opt_stale_grace_ms 60000', () => {
+describe('with plugin_opt_stale_grace_ms 60000 (an outage answered from what the broker holds)', () => {
   let s: PluginStack;
   beforeAll(async () => {
     s = await startPluginStack({ name: 'plugin-stale', pluginOpts: { stale_grace_ms: 60000 } });
@@ -67,7 +67,7 @@ describe('with plugin_opt_stale_grace_ms 60000', () => {
 
   /** The service's count of `/mqtt/user` checks (all results). */
   const userChecks = async () => {
-    const text = (await send(s.service.port, '/metrics')).body;
+    const text = (await send(s.service.port, '/metrics', { method: 'GET' })).body;
     return [...text.matchAll(/^mqtt_authd_checks_total\{kind="user",[^}]*\} (\d+)/gm)].reduce(
       (n, m) => n + Number(m[1]),
       0,
@@ -86,15 +86,26 @@ describe('with plugin_opt_stale_grace_ms 60000', () => {
       c.end(true);
       expect(await userChecks()).toBe(before);
     }, 10_000);
+    // A device revoked before the outage: its kick and its answers' drop are applied first.
+    const revoked = await withDevice(s, 'stale-2');
+    const kicked = new Promise<void>((r) => revoked.once('close', () => r()));
+    expect((await s.api('DELETE', '/devices/stale-2')).status).toBe(204);
+    await kicked;
     const from = s.broker.logs().length;
     await s.stopService();
     await s.broker.waitForLog(/mqtt-authd: event stream down/, 10_000, from);
-    expect(await publishCode(client, 'stale-1/t')).toBe(0); // seen before: stale answer
+    expect(await publishCode(client, 'stale-1/t')).toBe(0); // seen before: held answer
+    await s.broker.waitForLog(/mqtt-authd: no service answers: outage/, 10_000, from);
+    expect(await publishCode(client, 'stale-1/t')).toBe(0); // answered without asking
     expect(await publishCode(client, 'stale-1/never-seen')).toBe(135);
     const again = await connectV5(s.broker.port, 'stale-1', 'pw-stale-1-0123', 'stale-1-d');
     if (again.client) clients.push(again.client);
     expect(again.code).toBe(0); // the same login, verified a moment ago
     expect((await connectV5(s.broker.port, 'stale-1', 'wrong-password', 'stale-1-d')).code).not.toBe(0); // prettier-ignore
+    expect((await connectV5(s.broker.port, 'stale-2', 'pw-stale-2-0123', 'stale-2-c')).code).not.toBe(0); // prettier-ignore
+    expect((await connectV5(s.broker.port, 'nobody', 'pw-nobody-0123', 'nobody-c')).code).not.toBe(0); // prettier-ignore
+    const back = s.broker.logs().length;
     await s.startServiceAgain();
+    await s.broker.waitForLog(/mqtt-authd: outage over after \d+ ms/, 10_000, back);
   }, 60_000);
 });

@@ -4,12 +4,15 @@
 // service's own metrics); a password rotation kicks and the old password is refused; a record
 // that does not decode is denied without asking; the plugin says how many records it
 // preloaded. Without BROKER_TOKEN_SHA256 (the README quick start) the plugin falls back to
-// asking per check and still admits devices. A refused CONNECT is CONNACK 135 on 2.0.11 (docs/plugin.md).
+// asking per check and still admits devices. A preload of 30,000 devices leaves the broker's
+// thread free: a CONNECT and a publish are answered before it ends. A refused CONNECT is CONNACK 135 on 2.0.11 (docs/plugin.md).
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
+import { bulkLoad } from '../../bench/bulk-load';
+import { hashPassword } from '../../src/domain/passwd-hash';
 import { createKeys } from '../../src/store/keys';
 import { rawRequest } from '../support/http';
 import {
@@ -21,7 +24,7 @@ import {
   subscribeCode,
   type PluginStack,
 } from '../support/plugin';
-import { testRedisClient } from '../support/topology';
+import { onCluster, TEST_REDIS_URL, testRedisClient } from '../support/topology';
 
 jest.setTimeout(60_000);
 
@@ -174,6 +177,29 @@ test('plugin_opt_preload true: every record fetched at start, then CONNECTs with
   }
   expect(await checks(s)).toEqual(before);
 });
+
+// bulkLoad writes to one Redis with pipelines: on the cluster topology the devices go through
+// the API in the other tests instead.
+const standalone = onCluster() ? test.skip : test;
+standalone(
+  'a preload of 30,000 devices runs off the broker thread: a CONNECT is answered before it ends',
+  async () => {
+    const s = await stack('plugin-preload-big', { preload: 'true' });
+    const hash = await hashPassword('pw-big-0123', { iterations: 101, saltBytes: 12 });
+    const acl = [{ pattern: 'devices/%u/#', access: 'readwrite' as const }];
+    await bulkLoad(TEST_REDIS_URL, createKeys(s.prefix), 30_000, (i) => ({ name: `big-${i}`, hash, superuser: false, acl }), []); // prettier-ignore
+    const mark = s.broker.logs().length;
+    await s.stopService();
+    await s.startServiceAgain();
+    await s.streamUp(mark);
+    const c = await mustConnect(s.broker.port, 'big-7', 'pw-big-0123', 'big-7-c');
+    expect(await publishCode(c, 'devices/big-7/t')).toBe(0);
+    expect(s.broker.logs().slice(mark)).not.toMatch(/preloaded/);
+    c.end(true);
+    await s.broker.waitForLog(/preloaded 30000 records/, 120_000, mark);
+  },
+  180_000,
+);
 
 test('without BROKER_TOKEN_SHA256 (the quick start): records refused, every check asked, devices admitted', async () => {
   const s = await startPluginStack({ name: 'plugin-policy-open' });

@@ -3,18 +3,19 @@
 // (2.0.11 keeps v5 plugins as they are), shutdown (cleanup joins the stream thread). Any invalid access or definite leak
 // makes valgrind exit 99 and the test fail, with valgrind's report in the message. The stream
 // and the checks carry the broker credential (plugin_opt_token_file), as in production.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { commandSync } from '../support/processes';
 import {
+  brokerToken,
   closedAt,
   connectV5,
   mustConnect,
   publishCode,
   startPluginStack,
+  stopValgrindClean,
   subscribeCode,
   VALGRIND,
   type PluginStack,
@@ -36,13 +37,12 @@ maybe(
   'connect, publish, subscribe, revoke, stream drop, reload, shutdown: valgrind-clean',
   async () => {
     dir = await mkdtemp(join(tmpdir(), 'plugin-valgrind-'));
-    const token = randomBytes(24).toString('base64url');
-    await writeFile(join(dir, 'token'), `${token}\n`, { mode: 0o600 });
+    const credential = await brokerToken(dir);
     s = await startPluginStack({
       name: 'plugin-valgrind',
       wrapper: VALGRIND,
-      serviceEnv: { BROKER_TOKEN_SHA256: createHash('sha256').update(token).digest('hex') },
-      pluginOpts: { token_file: join(dir, 'token') },
+      serviceEnv: credential.serviceEnv,
+      pluginOpts: credential.pluginOpts,
     });
     const st = s;
     const acl = [{ pattern: '%u/#', access: 'readwrite' }];
@@ -79,15 +79,7 @@ maybe(
     expect(await publishCode(c, 'vg-1/t/1')).toBe(0);
 
     for (const x of clients) x.end(true);
-    await st.broker.stop();
-    const exit = await st.broker.exited;
-    const report = st.broker
-      .logs()
-      .split('\n')
-      .filter((l) => /^==\d+==/.test(l))
-      .join('\n');
-    if (exit.code !== 0) throw new Error(`valgrind exit ${JSON.stringify(exit)}:\n${report}`);
-    expect(report).toMatch(/ERROR SUMMARY: 0 errors/);
+    await stopValgrindClean(st.broker);
   },
   240_000,
 );

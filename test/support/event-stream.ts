@@ -38,7 +38,13 @@ function parseBlock(block: string): { event?: string; data?: string; comment: bo
 
 export function openEvents(
   port: number,
-  opts: { method?: string; timeoutMs?: number; headers?: http.OutgoingHttpHeaders } = {},
+  opts: {
+    method?: string;
+    timeoutMs?: number;
+    headers?: http.OutgoingHttpHeaders;
+    /** Default /mqtt/events; a query (`?v=2&hb=100`) goes here. */
+    path?: string;
+  } = {},
 ): Promise<EventStreamClient> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -46,7 +52,7 @@ export function openEvents(
         host: '127.0.0.1',
         port,
         method: opts.method ?? 'GET',
-        path: '/mqtt/events',
+        path: opts.path ?? '/mqtt/events',
         agent: false,
         headers: opts.headers,
       },

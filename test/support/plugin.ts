@@ -1,6 +1,8 @@
 // The Mosquitto plugin (mosquitto/plugin) on real processes: built by make, loaded by a real
 // Mosquitto 2.0.11 in front of the built service (dist/), MQTT v5 clients so that reason codes
 // are visible. Used by test/plugin/* and bench/plugin.ts.
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { JSON_HEADERS, rawRequest, type Answer } from './http';
@@ -45,6 +47,31 @@ export const VALGRIND = [
   '--track-origins=yes',
   '--num-callers=30',
 ];
+
+/** A broker token written into `dir` (mode 0600): the plugin option and the service's verifier. */
+export async function brokerToken(dir: string) {
+  const token = randomBytes(24).toString('base64url');
+  const file = path.join(dir, 'broker-token');
+  await writeFile(file, `${token}\n`, { mode: 0o600 }); // a trailing newline, as echo writes
+  return {
+    token,
+    pluginOpts: { token_file: file },
+    serviceEnv: { BROKER_TOKEN_SHA256: createHash('sha256').update(token).digest('hex') },
+  };
+}
+
+/** Stops a broker run under VALGRIND: throws valgrind's report unless it exited clean. */
+export async function stopValgrindClean(broker: MosquittoProcess): Promise<void> {
+  await broker.stop();
+  const exit = await broker.exited;
+  const report = broker
+    .logs()
+    .split('\n')
+    .filter((l) => /^==\d+==/.test(l))
+    .join('\n');
+  if (exit.code !== 0) throw new Error(`valgrind exit ${JSON.stringify(exit)}:\n${report}`);
+  if (!/ERROR SUMMARY: 0 errors/.test(report)) throw new Error(`valgrind:\n${report}`);
+}
 
 export interface PluginStack {
   service: ServiceProcess;

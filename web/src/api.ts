@@ -114,7 +114,20 @@ async function send<T>(
 export const enc = encodeURIComponent;
 
 // The API's bodies, from the server's contract (type-only: nothing of src/ is bundled).
-export type { AclRule, Device, DeviceList, DeviceWithPassword } from '../../src/contract/devices';
+export type {
+  AclRule,
+  Device,
+  DeviceList,
+  DeviceWithPassword,
+  ListedDevice,
+} from '../../src/contract/devices';
+export type {
+  BrokerPresence,
+  DisconnectAnswer,
+  PresenceAnswer,
+  Session,
+  SessionList,
+} from '../../src/contract/sessions';
 export type { AuditEntry, AuditPage } from '../../src/contract/audit';
 export type { CheckCounts, CheckStats, DecideAnswer } from '../../src/contract/decide';
 export type { ExportStatus } from '../../src/contract/export';

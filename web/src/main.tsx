@@ -9,12 +9,14 @@ import { CommonPage } from './pages/common';
 import { DevicePage } from './pages/device';
 import { DevicesPage } from './pages/devices';
 import { ExportPage } from './pages/export';
+import { LivePage } from './pages/live';
 import { LockoutsPage } from './pages/lockouts';
 import { SignIn } from './pages/signin';
 import { TestAccessPage } from './pages/test-access';
 
 const NAV: [string, string][] = [
   ['devices', 'Devices'],
+  ['live', 'Live'],
   ['common', 'Common rules'],
   ['test', 'Test access'],
   ['lockouts', 'Lockouts'],
@@ -25,6 +27,7 @@ const NAV: [string, string][] = [
 function Current({ route }: { route: string[] }) {
   const [page, arg] = route;
   if (page === 'devices' && arg) return <DevicePage id={arg} />;
+  if (page === 'live') return <LivePage />;
   if (page === 'common') return <CommonPage />;
   if (page === 'test') return <TestAccessPage key={arg ?? ''} user={arg} />;
   if (page === 'lockouts') return <LockoutsPage />;

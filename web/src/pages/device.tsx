@@ -3,6 +3,7 @@ import { call, enc, type AclRule, type Device, type DeviceWithPassword } from '.
 import { go, href } from '../router';
 import { Badge, ErrorText, OneTimePassword, Page, useOutcome, when } from '../ui';
 import { AclEditor } from './acl-editor';
+import { DeviceSessions } from './sessions';
 
 function ClientIds({ device, patch }: { device: Device; patch: (b: object) => Promise<void> }) {
   const [text, setText] = useState(device.clientIds.join('\n'));
@@ -175,6 +176,7 @@ export function DevicePage({ id }: { id: string }) {
       ) : null}
       {outcome.view}
       {password ? <OneTimePassword id={device.id} password={password} /> : null}
+      <DeviceSessions id={device.id} />
       <h2>Own rules</h2>
       <AclEditor
         label="Own rules"

@@ -47,6 +47,10 @@ export function DevicesPage() {
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<DeviceWithPassword | null>(null);
   const [reload, setReload] = useState(0);
+  const [shown, setShown] = useState<'all' | 'online' | 'offline'>('all');
+  const rows = (list?.devices ?? []).filter(
+    (d) => shown === 'all' || d.online === (shown === 'online'),
+  );
 
   useEffect(() => {
     let live = true;
@@ -92,18 +96,36 @@ export function DevicesPage() {
           value={prefix}
           onInput={(e) => search(e.currentTarget.value)}
         />
+        <label for="shown">Show</label>
+        <select
+          id="shown"
+          value={shown}
+          onChange={(e) => setShown(e.currentTarget.value as 'all' | 'online' | 'offline')}
+        >
+          <option value="all">all devices</option>
+          <option value="online">online only</option>
+          <option value="offline">offline only</option>
+        </select>
       </form>
+      <p class="help">
+        Online: a broker with the mqtt-authd plugin reports a session now (presence needs the
+        mqtt-authd plugin; go-auth brokers report none). The filter applies to this page.
+      </p>
       <ErrorText error={error} />
       {list && list.devices.length === 0 ? (
         <Empty>
           {prefix ? `No device id starts with "${prefix}".` : 'No devices are registered yet.'}
         </Empty>
       ) : null}
-      {list && list.devices.length > 0 ? (
+      {list && list.devices.length > 0 && rows.length === 0 ? (
+        <Empty>No device on this page is {shown}.</Empty>
+      ) : null}
+      {rows.length > 0 ? (
         <Table label="Devices">
           <thead>
             <tr>
               <th scope="col">Id</th>
+              <th scope="col">Online</th>
               <th scope="col">State</th>
               <th scope="col">Own rules</th>
               <th scope="col">Client ids</th>
@@ -111,10 +133,13 @@ export function DevicesPage() {
             </tr>
           </thead>
           <tbody>
-            {list.devices.map((d) => (
+            {rows.map((d) => (
               <tr key={d.id}>
                 <td>
                   <a href={href('devices', d.id)}>{d.id}</a>
+                </td>
+                <td>
+                  {d.online ? <Badge kind="on">online</Badge> : <Badge kind="idle">offline</Badge>}
                 </td>
                 <td>
                   {d.superuser ? <Badge kind="super">superuser</Badge> : null}
