@@ -15,10 +15,13 @@ const ON_CLUSTER = [
   'checks/throttle',
   'checks/rehash',
   'checks/events-stream',
+  'checks/records',
   'api/devices-api',
   'export/exporter',
   'hostile/concurrency',
   'store/cluster-writes-failover',
+  'store/presence-store',
+  'api/sessions-api',
 ];
 /** Suites that only make sense on the cluster project (they start a cluster of their own). */
 const CLUSTER_ONLY = ['store/cluster-writes-failover'];

@@ -2,7 +2,7 @@
 import { percentile } from '../test/support/http';
 import type { BenchOptions } from './plugin-args';
 import { CLIENTS, WINDOW, type BenchResults, type Pair } from './plugin-run';
-import type { RssRow } from './plugin-rss';
+import { FILES_READY_MS, type RssRow } from './plugin-rss';
 
 export interface Machine {
   cpu: string;
@@ -39,13 +39,15 @@ function rssLines(rows: RssRow[]): string[] {
       r.plugin === null
         ? 'preload not supported by this plugin | —'
         : `${fmt(r.plugin)} KiB (${(r.preloadSeconds ?? 0).toFixed(1)} s) | ${per(r.plugin, r.pluginBase)}`;
-    out.push(
-      `| ${fmt(r.devices)} | ${plugin} | ${fmt(r.files)} KiB | ${per(r.files, r.filesBase)} |`,
-    );
+    const files =
+      r.files === null
+        ? `not listening after ${FILES_READY_MS / 1000} s (still reading the files) | —`
+        : `${fmt(r.files)} KiB | ${per(r.files, r.filesBase)}`;
+    out.push(`| ${fmt(r.devices)} | ${plugin} | ${files} |`);
   }
   const [lo, hi] = [rows[0], rows[rows.length - 1]];
   if (lo && hi && hi !== lo && lo.plugin !== null && hi.plugin !== null)
-    out.push('', `Slope ${fmt(lo.devices)} → ${fmt(hi.devices)}: plugin ${fmt(((hi.plugin - lo.plugin) * 1024) / (hi.devices - lo.devices))} B/device, files ${fmt(((hi.files - lo.files) * 1024) / (hi.devices - lo.devices))} B/device.`); // prettier-ignore
+    out.push('', `Slope ${fmt(lo.devices)} → ${fmt(hi.devices)}: plugin ${fmt(((hi.plugin - lo.plugin) * 1024) / (hi.devices - lo.devices))} B/device${lo.files !== null && hi.files !== null ? `, files ${fmt(((hi.files - lo.files) * 1024) / (hi.devices - lo.devices))} B/device` : ''}.`); // prettier-ignore
   return out;
 }
 
@@ -69,6 +71,9 @@ export function renderPluginBench(
   if (r.b) lines.push(row('(b) broker CPU µs per publish (lower is better)', r.b.cpuUs, load(r, 'b'), 1)); // prettier-ignore
   if (r.c) lines.push(row('(c) messages/s received by one `bench/#` subscriber (a topic per message)', r.c.received, load(r, 'c'))); // prettier-ignore
   if (r.d) lines.push(row(`(d) devices/s a fresh broker takes back (${fmt(o.storm)} known devices, ≤ 100 CONNECTs in flight, all stay connected)`, r.d.rate, load(r, 'd'))); // prettier-ignore
+  if (r.d?.preloaded.length) lines.push(row('(d) the same, the plugin broker with `plugin_opt_preload true` (timed once its preload was done)', { plugin: r.d.preloaded, files: r.d.rate.files }, load(r, 'd'))); // prettier-ignore
+  if (r.d) lines.push(row('(d) broker CPU µs per CONNECT in the storm (lower is better)', r.d.cpuUs, load(r, 'd'), 0)); // prettier-ignore
+  if (r.d?.cpuUs.preloaded.length) lines.push(row('(d) the same, with preload', { plugin: r.d.cpuUs.preloaded, files: r.d.cpuUs.files }, load(r, 'd'), 0)); // prettier-ignore
   if (r.e) {
     const all = Object.values(r.e).flat();
     const ms = (xs: number[], p: number) => (xs.length ? percentile(xs, p).toFixed(1) : '—');
@@ -77,5 +82,6 @@ export function renderPluginBench(
       lines.push(`| ${kind} | ${xs.length} | ${ms(xs, 50)} | ${ms(xs, 99)} | ${ms(xs, 100)} |`);
   }
   if (r.f) lines.push(...rssLines(r.f), '', `(f) load ${load(r, 'f')}.`);
+  for (const [w, why] of Object.entries(r.failed)) lines.push('', `**(${w}) failed**: ${why}`);
   return lines.join('\n');
 }

@@ -5,7 +5,8 @@
 //     holding every session;
 //  3. 100 000 sessions on 4 brokers (written through the store as the endpoint does): a walk of
 //     GET /api/v1/sessions in pages of 1 000, one user's sessions, a device page with `online`.
-// Prints a markdown section for bench/results.md. Options: --devices N --rounds N --seconds S.
+// Prints a markdown section for bench/results.md (paste it between its `bench:plugin:presence`
+// markers, which `npm run bench` keeps). Options: --devices N --rounds N --seconds S.
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';

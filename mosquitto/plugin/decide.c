@@ -100,9 +100,6 @@ void apply_events(struct plugin *p)
 			case EV_LOCK:
 				policy_lock_event(p, e->text);
 				break;
-			case EV_PRELOAD:
-				policy_preload_apply(p);
-				break;
 			case EV_RESET:
 				cache_clear(p->cache);
 				resync = true;

@@ -185,7 +185,8 @@ static void poke(void *arg)
 static size_t waiting(void *arg)
 {
 	struct plugin *p = arg;
-	return atomic_load(&p->queue.pending) + auth21_waiting(p->auth21);
+	return atomic_load(&p->queue.pending) + auth21_waiting(p->auth21)
+		+ policy_waiting(p->policy);
 }
 
 /* The waker before the stream thread (its first push already pokes it); all threads created
@@ -223,7 +224,8 @@ static void plugin_free(struct plugin *p)
 	presence_stop(p->presence); /* its thread reads only its own state */
 	auth21_halt(p->auth21); /* first the threads that poke the waker and push */
 	events_stop(p->events);
-	wake_stop(p->wake);     /* then the waker, which reads both queues */
+	policy_stop_preload(p->policy); /* its thread pokes the waker */
+	wake_stop(p->wake);     /* then the waker, which reads the queues */
 	auth21_free(p->auth21);
 	if(p->queue_ready) queue_destroy(&p->queue);
 	policy_free(p->policy);

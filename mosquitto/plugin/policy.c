@@ -25,6 +25,7 @@ struct policy *policy_new(struct plugin *p)
 	}
 	memcpy(&seed, mac, sizeof seed);
 	pol->preload = p->opts.preload;
+	atomic_init(&pol->pages_waiting, 0);
 	if(!rule_table_init(&pol->rules, seed ^ 1)
 			|| !(pol->records = records_new((size_t)p->opts.cache_mb * 1024 * 1024, seed ^ 2,
 					&pol->rules))

@@ -6,6 +6,7 @@
  * (POLICY_PASS). policy.c decides; policy_sync.c fetches and follows the event stream. */
 #ifndef AUTHD_POLICY_H
 #define AUTHD_POLICY_H
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "buf.h"
@@ -37,6 +38,7 @@ struct policy {
 	struct cache *touched;    /* names of `user` events applied since it began */
 	int64_t walk_t0;
 	size_t walk_n;
+	atomic_size_t pages_waiting; /* handed over by the preload thread, not taken yet */
 };
 
 struct policy *policy_new(struct plugin *p);
@@ -61,7 +63,11 @@ void policy_lock_event(struct plugin *p, const char *text);
 /* Whether a user name (kind 'u') or client id ('c') is locked out now, by a lock event. */
 bool policy_locked(struct plugin *p, char kind, const char *name);
 void policy_tick(struct plugin *p);
-/* EV_PRELOAD: takes the preload's pages into the store. */
+/* Any thread: preload pages waiting for the tick (the waker keeps waking while > 0). */
+size_t policy_waiting(struct policy *pol);
+/* Stops a preload under way (before the waker it pokes is stopped). NULL is fine. */
+void policy_stop_preload(struct policy *pol);
+/* On the tick: takes the preload's pages into the store. */
 void policy_preload_apply(struct plugin *p);
 /* Whether records may be used now (stream trusted, nothing queued, endpoint not refused). */
 bool policy_usable(struct plugin *p);

@@ -147,6 +147,23 @@ struct ruleset *policy_common(struct plugin *p)
 	return pol->common;
 }
 
+size_t policy_waiting(struct policy *pol)
+{
+	return pol ? atomic_load(&pol->pages_waiting) : 0;
+}
+
+void policy_stop_preload(struct policy *pol)
+{
+	if(!pol) return;
+	preload_stop(pol->walking);
+	pol->walking = NULL;
+}
+
+static void poke_broker(void *arg)
+{
+	wake_poke(arg);
+}
+
 /* plugin_opt_preload: every record, a page at a time, fetched by preload.c's thread. */
 static void preload_begin(struct plugin *p)
 {
@@ -158,7 +175,7 @@ static void preload_begin(struct plugin *p)
 	pol->walk_t0 = mono_ms();
 	if(!(pol->touched = cache_new(1000000, 256u * 1024 * 1024, (uint64_t)pol->walk_t0))
 			|| !(pol->walking = preload_start(p->opts.url, p->opts.request_timeout_ms,
-					p->opts.token, &p->queue))){
+					p->opts.token, poke_broker, p->wake, &pol->pages_waiting))){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start the preload (out of memory "
 				"or threads); records are fetched at first need");
 		cache_free(pol->touched);
@@ -171,6 +188,7 @@ void policy_preload_apply(struct plugin *p)
 {
 	struct policy *pol = p->policy;
 	if(!pol || !pol->walking) return;
+	atomic_store(&pol->pages_waiting, 0);
 	bool finished = preload_finished(pol->walking); /* before the take: then nothing is left */
 	struct page *pg = preload_take(pol->walking);
 	while(pg){
@@ -373,6 +391,7 @@ void policy_tick(struct plugin *p)
 {
 	struct policy *pol = p->policy;
 	if(!pol) return;
+	if(pol->walking) policy_preload_apply(p);
 	if(pol->preload && !pol->preloaded && !pol->walking && policy_usable(p)){
 		policy_revalidate_all(p);
 	}

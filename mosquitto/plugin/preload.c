@@ -17,7 +17,9 @@ struct preload {
 	struct page *head, *tail; /* under lock */
 	atomic_bool stop, finished;
 	struct recfetch *fetch;
-	struct queue *q;
+	void (*poke)(void *);
+	void *poke_arg;
+	atomic_size_t *waiting;
 };
 
 void page_free(struct page *pg)
@@ -33,7 +35,8 @@ static void hand_over(struct preload *pr, struct page *pg)
 	if(pr->tail) pr->tail->next = pg; else pr->head = pg;
 	pr->tail = pg;
 	pthread_mutex_unlock(&pr->lock);
-	queue_push(pr->q, EV_PRELOAD, false, NULL, 0);
+	atomic_fetch_add(pr->waiting, 1);
+	pr->poke(pr->poke_arg);
 }
 
 static void *walk(void *arg)
@@ -63,16 +66,19 @@ static void *walk(void *arg)
 	}
 	free(cursor);
 	atomic_store(&pr->finished, true);
-	queue_push(pr->q, EV_PRELOAD, false, NULL, 0);
+	atomic_fetch_add(pr->waiting, 1);
+	pr->poke(pr->poke_arg);
 	return NULL;
 }
 
 struct preload *preload_start(const char *urls, long timeout_ms, const char *token,
-		struct queue *q)
+		void (*poke)(void *), void *poke_arg, atomic_size_t *waiting)
 {
 	struct preload *pr = calloc(1, sizeof *pr);
 	if(!pr) return NULL;
-	pr->q = q;
+	pr->poke = poke;
+	pr->poke_arg = poke_arg;
+	pr->waiting = waiting;
 	atomic_init(&pr->stop, false);
 	atomic_init(&pr->finished, false);
 	if(!(pr->fetch = recfetch_new(urls, timeout_ms, token))){

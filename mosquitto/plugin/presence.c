@@ -95,7 +95,7 @@ static struct presence_rec **slot_of(struct presence *pr, const char *clientid)
 /* Under lock: queues a copy of `r` as a change, or marks the table as the next report. */
 static void enqueue(struct presence *pr, const struct presence_rec *r)
 {
-	struct presence_rec *c = pr->queued < PRESENCE_QUEUE_MAX ? rec_copy(r) : NULL;
+	struct presence_rec *c = pr->queued < pr->queue_max ? rec_copy(r) : NULL;
 	if(!c){
 		pr->need_full = true;
 		atomic_fetch_add(&pr->dropped, 1);
@@ -199,6 +199,7 @@ struct presence *presence_start(const char *urls, const char *token, const char 
 	struct presence *pr = calloc(1, sizeof *pr);
 	if(!pr) return NULL;
 	pr->need_full = true; /* a start reports afresh */
+	pr->queue_max = PRESENCE_QUEUE_MAX;
 	pthread_condattr_t attr;
 	if(pthread_condattr_init(&attr) != 0){
 		free(pr);

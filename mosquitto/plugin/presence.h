@@ -38,7 +38,7 @@ struct presence {
 	struct presence_rec **table;  /* by client id: one session per client id on a broker */
 	size_t buckets, count;
 	struct presence_rec *head, *tail;
-	size_t queued;
+	size_t queued, queue_max;     /* queue_max: PRESENCE_QUEUE_MAX (smaller in unit checks) */
 	bool need_full;
 	bool stop;
 	/* counters, written by the broker's thread, read by the sender */

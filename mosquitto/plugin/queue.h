@@ -19,7 +19,6 @@ enum event_type {
 	EV_DOWN,   /* the stream is gone: stop trusting the cache (`text` says why) */
 	EV_DISCONNECT, /* end the sessions of user `text` without revoking it (issue 27) */
 	EV_LOCK,   /* a lockout: text "u<ms>:<username>" or "c<ms>:<clientid>" (ms 0: cleared) */
-	EV_PRELOAD, /* preload pages are waiting (preload.h) */
 };
 
 struct event {

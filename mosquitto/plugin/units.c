@@ -307,6 +307,7 @@ int main(void)
 	test_cache();
 	test_queue();
 	failures += units_policy();
+	failures += units_presence();
 	failures += units_vectors(getenv("VECTORS_DIR") ? getenv("VECTORS_DIR") : "../../test/vectors");
 	if(failures) fprintf(stderr, "%d check(s) failed\n", failures);
 	else printf("units: all checks passed\n");

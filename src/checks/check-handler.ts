@@ -6,6 +6,7 @@ import { RESPONSE_MODES, type Config, type ResponseMode } from '../config';
 import { OverloadedError, StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../ops/metrics';
+import { BodyDeadlines } from './body-deadlines';
 import { parseCheckBody, type CheckKind } from './check-request';
 import type { CheckService, Decision } from './check-service';
 import { EVENTS_PATH, type EventStreams } from './events-stream';
@@ -43,6 +44,7 @@ function responseMode(query: string, fallback: ResponseMode): ResponseMode | nul
 export function createCheckHandler(deps: CheckHandlerDeps) {
   const { config, service, metrics, logger, events } = deps;
   let inflight = 0;
+  const bodies = new BodyDeadlines(config.CHECK_BODY_TIMEOUT_MS);
   const debug = logger.isLevelEnabled('debug'); // no log object built per denial otherwise
   // Metric children bound once: labels() per request is a hash lookup on the hot path.
   const counted = new Map<string, { inc(): void }>();
@@ -50,7 +52,7 @@ export function createCheckHandler(deps: CheckHandlerDeps) {
   for (const kind of Object.values(KINDS)) {
     timed.set(kind, metrics.checkSeconds.labels(kind));
     for (const result of ['allow', 'deny', 'error']) {
-      counted.set(`${kind}:${result}`, metrics.checks.labels(kind, result));
+      counted.set(`${kind}:${result}`, metrics.checkTally(kind, result));
     }
   }
 
@@ -101,16 +103,16 @@ export function createCheckHandler(deps: CheckHandlerDeps) {
     const finish = (status: number, reason: string, result: 'allow' | 'deny' | 'error') => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      bodies.done(waiting);
       if (holdsSlot) inflight--;
       send(status, reason, result);
     };
-    const timer = setTimeout(() => {
+    const waiting = bodies.wait(() => {
       if (done) return;
       res.setHeader('Connection', 'close');
       finish(408, 'request body not complete in time', 'deny');
       req.socket.destroySoon();
-    }, config.CHECK_BODY_TIMEOUT_MS);
+    });
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
@@ -123,7 +125,7 @@ export function createCheckHandler(deps: CheckHandlerDeps) {
     req.on('error', () => finish(400, 'request aborted', 'deny'));
     req.on('end', () => {
       if (done) return;
-      clearTimeout(timer); // the body is here; the answer may take longer (a slow-lane hash)
+      bodies.done(waiting); // the body is here; the answer may take longer (a slow-lane hash)
       if (inflight >= config.CHECK_MAX_INFLIGHT) {
         finish(503, 'overloaded: too many checks in flight', 'error');
         return;

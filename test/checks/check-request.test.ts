@@ -49,6 +49,7 @@ describe('parseCheckBody', () => {
       JSON_CT,
       { clientid: '' },
     ],
+    ['user', '{"username":"u{","password":"p"}', JSON_CT, { username: 'u{' }],
   ];
   it.each(ok)('%s %s', (kind, body, ct, expected) => {
     const r = parseCheckBody(kind, body, ct);
@@ -67,6 +68,7 @@ describe('parseCheckBody', () => {
     ['user', '{"username":1,"password":"p"}', JSON_CT, /username must be a string/],
     ['user', '{"username":["u"],"password":"p"}', JSON_CT, /flat object/],
     ['user', '{"username":"u","password":"p","extra":[1]}', JSON_CT, /flat object/],
+    ['user', '{"username":"u","password":"p","extra":{}}', JSON_CT, /flat object/],
     ['user', `${'['.repeat(100_000)}${']'.repeat(100_000)}`, JSON_CT, /flat object/],
     ['user', `{"a":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_001)}`, 'text/plain', /flat object/],
     ['acl', '{"username":"u","topic":"a"}', JSON_CT, /missing field: acc/],

@@ -90,7 +90,12 @@ it('answers needFull until a full batch, then keeps the sessions and forgets an 
     needFull: true,
   });
   const full = await post(
-    batch(1, { full: true, connected: [S, { ...S, clientid: 'c2' }], extra: 'ignored' }),
+    batch(1, {
+      full: true,
+      connected: [S, { ...S, clientid: 'c2' }],
+      extra: 'ignored',
+      counters: { allow: { acl: 7 } },
+    }),
   );
   expect([full.status, JSON.parse(full.body)]).toEqual([200, { v: 2 }]);
   expect(
@@ -102,4 +107,10 @@ it('answers needFull until a full batch, then keeps the sessions and forgets an 
   const metrics = await t.service.ctx.metrics.registry.metrics();
   expect(metrics).toMatch(/mqtt_authd_broker_sessions\{broker="ep-1"\} 1/);
   expect(metrics).toMatch(/mqtt_authd_session_reports_total\{outcome="needFull"\} 1/);
+  expect(metrics).toMatch(
+    /mqtt_authd_plugin_decisions_total\{broker="ep-1",decision="allow",kind="acl"\} 7/,
+  );
+  expect(metrics).toMatch(
+    /mqtt_authd_broker_session_changes_total\{broker="ep-1",change="disconnect"\} 1/,
+  );
 });

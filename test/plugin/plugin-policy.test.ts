@@ -185,6 +185,7 @@ standalone(
   'a preload of 30,000 devices runs off the broker thread: a CONNECT is answered before it ends',
   async () => {
     const s = await stack('plugin-preload-big', { preload: 'true' });
+    await s.broker.waitForLog(/preloaded 0 records/, 30_000); // the first walk, of nothing
     const hash = await hashPassword('pw-big-0123', { iterations: 101, saltBytes: 12 });
     const acl = [{ pattern: 'devices/%u/#', access: 'readwrite' as const }];
     await bulkLoad(TEST_REDIS_URL, createKeys(s.prefix), 30_000, (i) => ({ name: `big-${i}`, hash, superuser: false, acl }), []); // prettier-ignore
