@@ -4,32 +4,19 @@
 //
 //   MOSQUITTO_BIN, MQTT_AUTHD_WAKE (none | signal | tick:<ms>; unset: the plugin's default),
 //   BENCH_KICK_TRIALS (60), BENCH_KICK_IDLE_S (20), REDIS_URL
-import { readFile } from 'node:fs/promises';
-import { percentile } from '../test/support/http';
+import { percentile, sleep } from '../test/support/http';
 import { startPluginStack } from '../test/support/plugin';
-import { sleep } from '../test/support/http';
+import { cpuSeconds, envInt } from './plugin-env';
 import { revocationMs } from './plugin-load';
 
 const env = process.env;
-const int = (name: string, fallback: number) => {
-  const n = Number(env[name] ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${env[name]}: an integer ≥ 1`);
-  return n;
-};
-const TRIALS = int('BENCH_KICK_TRIALS', 60);
-const IDLE_S = int('BENCH_KICK_IDLE_S', 20);
-
-/** CPU seconds (user + system) a process has used so far: /proc/<pid>/stat, 100 ticks/s. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+const TRIALS = envInt('BENCH_KICK_TRIALS', 60);
+const IDLE_S = envInt('BENCH_KICK_IDLE_S', 20);
 
 async function main() {
   const s = await startPluginStack({ name: 'bench-kick' });
   try {
-    const wake = /wake ([^\n]*)/.exec(s.broker.logs())?.[1] ?? '?';
+    const wake = /wake ([^,\n]*)/.exec(s.broker.logs())?.[1] ?? '?';
     const version = /mosquitto version (\S+)/.exec(s.broker.logs())?.[1] ?? '?';
     const kinds = [
       ['DELETE', (id: string) => s.api('DELETE', `/devices/${id}`)],

@@ -8,6 +8,7 @@
 #include "events.h"
 #include "failover.h"
 #include "json.h"
+#include "shutdown.h"
 
 enum which { W_USER, W_SUPERUSER, W_ACL };
 
@@ -111,7 +112,13 @@ struct checks *checks_new(const char *url, long timeout_ms, const char *token)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->error);
+	shutdown_cancels(e); /* SIGTERM aborts a check in flight */
 	return c;
+}
+
+CURL *checks_handle(struct checks *c)
+{
+	return c->curl;
 }
 
 void checks_free(struct checks *c)

@@ -18,6 +18,8 @@ struct curl_slist *auth_header_append(struct curl_slist *h, const char *token);
 /* Frees a header list, wiping each header first (one holds the token). */
 void headers_free_wiped(struct curl_slist *h);
 void checks_free(struct checks *c);
+/* The libcurl handle (to set socket callbacks on; no transfer may be running). */
+CURL *checks_handle(struct checks *c);
 
 enum answer checks_user(struct checks *c, const char *username, const char *password,
 		const char *clientid);

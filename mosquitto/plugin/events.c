@@ -7,6 +7,7 @@
 #include <time.h>
 #include <curl/curl.h>
 #include "buf.h"
+#include "cancel.h"
 #include "checks.h"
 #include "json.h"
 #include "resume.h"
@@ -44,6 +45,7 @@ struct events {
 	struct queue *q;
 	struct sse sse;
 	struct buf name;
+	struct cancel cancel;   /* events_stop ends a silent stream at once */
 };
 
 int64_t mono_ms(void)
@@ -202,6 +204,7 @@ static void *run(void *arg)
 		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, ev);
+		cancel_attach(&ev->cancel, curl);
 	}else{
 		const char *why = "cannot start libcurl (out of memory)";
 		queue_push(ev->q, EV_DOWN, false, why, strlen(why));
@@ -286,9 +289,15 @@ struct events *events_start(const char *url, long stream_timeout_ms, const char 
 		pthread_cond_destroy(&ev->wake);
 		ok = false;
 	}
+	if(ok && cancel_init(&ev->cancel) != 0){
+		pthread_cond_destroy(&ev->wake);
+		pthread_mutex_destroy(&ev->lock);
+		ok = false;
+	}
 	if(ok && pthread_create(&ev->thread, NULL, run, ev) != 0){
 		pthread_cond_destroy(&ev->wake);
 		pthread_mutex_destroy(&ev->lock);
+		cancel_destroy(&ev->cancel);
 		ok = false;
 	}
 	if(!ok){
@@ -304,11 +313,13 @@ void events_stop(struct events *ev)
 {
 	if(!ev) return;
 	atomic_store(&ev->stopping, true);
+	cancel_now(&ev->cancel);
 	pthread_mutex_lock(&ev->lock);
 	ev->stop = true;
 	pthread_cond_signal(&ev->wake);
 	pthread_mutex_unlock(&ev->lock);
 	pthread_join(ev->thread, NULL);
+	cancel_destroy(&ev->cancel);
 	pthread_cond_destroy(&ev->wake);
 	pthread_mutex_destroy(&ev->lock);
 	sse_free(&ev->sse);

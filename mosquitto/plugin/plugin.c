@@ -2,6 +2,8 @@
  * from an in-plugin cache kept exact by the service's event stream, the service's check
  * endpoints on a miss; revoked devices kicked. Layout as Mosquitto's own plugins
  * (plugins/dynamic-security): version, init registering callbacks, cleanup undoing it. */
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
@@ -9,8 +11,11 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 #include "plugin.h"
+#include "shutdown.h"
 
 #define EXPORT __attribute__((visibility("default")))
+#define AUTHD_STR_(x) #x
+#define AUTHD_STR(x) AUTHD_STR_(x)
 
 static const char *or_empty(const char *s)
 {
@@ -67,6 +72,15 @@ static int basic_auth(int event, void *data, void *userdata)
 			|| !key_start(p, KIND_USER, q.username) || !buf_add_str(&p->key, q.clientid)
 			|| !buf_add_char(&p->key, '\0') || !buf_add(&p->key, mac, sizeof mac)){
 		return MOSQ_ERR_UNKNOWN;
+	}
+	if(p->auth21 && q.clientid[0]){ /* completed by client id: it must have one */
+		/* 2.1: a login neither the policy nor the cache can answer (per-check asking: records
+		 * refused, the stream not up, an unknown name) is asked off the broker's thread */
+		bool allow = false;
+		int64_t stored;
+		if(!cache_usable(p) || !cache_get(p->cache, p->key.data, p->key.len, &allow, &stored)){
+			return auth21_submit(p->auth21, p, q.username, q.password, q.clientid);
+		}
 	}
 	switch(decide(p, KIND_USER, ask_user, &q)){
 		case ANSWER_ALLOW:
@@ -140,8 +154,10 @@ static int on_tick(int event, void *data, void *userdata)
 	struct mosquitto_evt_tick *ed = data;
 	struct plugin *p = userdata;
 	(void)event;
+	shutdown_watch(); /* the first tick: the broker's signal handlers are in place by now */
 	apply_events(p);
 	policy_tick(p);
+	auth21_complete(p->auth21, p);
 	/* 2.0's header calls this slot next_ns; 2.1 reads it as next_ms (0: no request) */
 	ed->next_ns = wake_next_ms(p->wake);
 	return MOSQ_ERR_SUCCESS;
@@ -169,16 +185,29 @@ static void poke(void *arg)
 static size_t waiting(void *arg)
 {
 	struct plugin *p = arg;
-	return atomic_load(&p->queue.pending) + policy_waiting(p->policy);
+	return atomic_load(&p->queue.pending) + auth21_waiting(p->auth21)
+		+ policy_waiting(p->policy);
 }
 
-/* Before the stream thread starts: its first push already pokes the waker. */
-static bool start_wake(struct plugin *p, const char **why)
+/* The waker before the stream thread (its first push already pokes it); all threads created
+ * with every signal blocked, so that SIGTERM and the wake signal reach the broker's thread. */
+static bool start_threads(struct plugin *p, const char **why)
 {
-	if(!(p->wake = wake_start(p->opts.wake, waiting, p, why))) return false;
-	p->queue.notify_arg = p->wake;
-	p->queue.notify = poke;
-	return true;
+	sigset_t saved;
+	bool ok = false;
+	shutdown_block_signals(&saved);
+	if((p->wake = wake_start(p->opts.wake, waiting, p, why))){
+		p->queue.notify_arg = p->wake;
+		p->queue.notify = poke;
+		p->auth21 = auth21_start(p->opts.url, p->opts.request_timeout_ms, p->opts.token, poke,
+				p->wake, why);
+		ok = (p->auth21 || !(*why)[0]) && (p->events = events_start(p->opts.url,
+				p->opts.stream_timeout_ms, p->opts.token, &p->queue)) != NULL
+			&& (!p->opts.presence || (p->presence = presence_start(p->opts.url, p->opts.token,
+				p->opts.broker_id, p->opts.heartbeat_ms, p->opts.request_timeout_ms)) != NULL);
+	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	return ok;
 }
 
 EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
@@ -191,10 +220,13 @@ EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supp
 
 static void plugin_free(struct plugin *p)
 {
+	shutdown_unwatch();     /* checks still in flight on other threads abort */
 	presence_stop(p->presence); /* its thread reads only its own state */
-	events_stop(p->events); /* first: the thread pushes onto the queue */
+	auth21_halt(p->auth21); /* first the threads that poke the waker and push */
+	events_stop(p->events);
 	policy_stop_preload(p->policy); /* its thread pokes the waker */
-	wake_stop(p->wake);     /* then the waker, which reads it */
+	wake_stop(p->wake);     /* then the waker, which reads the queues */
+	auth21_free(p->auth21);
 	if(p->queue_ready) queue_destroy(&p->queue);
 	policy_free(p->policy);
 	checks_free(p->checks);
@@ -233,6 +265,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 		return MOSQ_ERR_NOMEM;
 	}
 	p->id = identifier;
+	shutdown_reset();
 	if(options_read(&p->opts, options, option_count, &bad, &why) != 0){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: plugin_opt_%s %s", bad, why);
 		plugin_free(p);
@@ -245,11 +278,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 			|| !(p->policy = policy_new(p))
 			|| queue_init(&p->queue) != 0 || !(p->queue_ready = true)
 			|| !(p->queue.max = (size_t)p->opts.queue_max)
-			|| !start_wake(p, &why)
-			|| !(p->events = events_start(p->opts.url, p->opts.stream_timeout_ms, p->opts.token,
-					&p->queue))
-			|| (p->opts.presence && !(p->presence = presence_start(p->opts.url, p->opts.token,
-					p->opts.broker_id, p->opts.heartbeat_ms, p->opts.request_timeout_ms)))){
+			|| !start_threads(p, &why)){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "mqtt-authd: cannot start (%s)",
 				why[0] ? why : "out of memory or threads");
 		plugin_free(p);
@@ -274,10 +303,12 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 	*userdata = p;
 	mosquitto_log_printf(MOSQ_LOG_INFO,
 			"mqtt-authd: checks at %s, cache %ld, cache_mb %ld, request timeout %ld ms, stream timeout %ld ms, "
-			"stale grace %ld ms, broker credential %s, preload %s, wake %s", p->opts.url, p->opts.cache_size, p->opts.cache_mb,
+			"stale grace %ld ms, broker credential %s, preload %s, wake %s, delayed basic auth %s", p->opts.url, p->opts.cache_size, p->opts.cache_mb,
 			p->opts.request_timeout_ms, p->opts.stream_timeout_ms, p->opts.stale_grace_ms,
 			p->opts.token ? "from token_file" : "none", p->opts.preload ? "true" : "false",
-			wake_describe(p->wake));
+			wake_describe(p->wake),
+			p->auth21 ? "on (" AUTHD_STR(AUTH21_WORKERS) " threads, up to "
+				AUTHD_STR(AUTH21_MAX_WAITING) " waiting)" : "off (not in this broker)");
 	return MOSQ_ERR_SUCCESS;
 }
 

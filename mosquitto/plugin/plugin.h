@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
+#include "auth21.h"
 #include "buf.h"
 #include "cache.h"
 #include "checks.h"
@@ -28,6 +29,7 @@ struct plugin {
 	struct events *events;
 	struct presence *presence; /* sessions reported to the service; NULL: plugin_opt_presence false */
 	struct wake *wake;  /* wakes the broker's thread when the queue has work (2.1) */
+	struct auth21 *auth21; /* delayed basic auth (2.1), or NULL */
 	bool trusted;     /* hello applied and no down since */
 	bool failing;     /* the last check request failed (logged once per outage) */
 	struct buf key;   /* the cache key being built (reused) */

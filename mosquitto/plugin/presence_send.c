@@ -17,6 +17,7 @@
 #include "checks.h"
 #include "events.h"
 #include "json.h"
+#include "shutdown.h"
 
 #define BATCH_MS 50                  /* changes wait this long for more to share a request */
 #define CHUNK_BYTES (512 * 1024)     /* a request's records; the service takes 1 MiB */
@@ -272,6 +273,7 @@ struct presence_send *presence_send_start(struct presence *pr, const char *urls,
 		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+		shutdown_cancels(e); /* at shutdown a report in flight aborts (within about a second) */
 		ok = pthread_create(&s->thread, NULL, run, s) == 0;
 	}
 	if(!ok){

@@ -7,6 +7,7 @@
 #include "checks.h"
 #include "events.h"
 #include "json.h"
+#include "shutdown.h"
 
 struct recfetch {
 	CURL *curl;
@@ -55,6 +56,7 @@ struct recfetch *recfetch_new(const char *urls, long timeout_ms, const char *tok
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->error);
+	shutdown_cancels(e); /* SIGTERM aborts a fetch in flight */
 	return f;
 }
 
