@@ -13,6 +13,7 @@ import { brokerAuth } from './events-stream';
 import { indexMember } from './login-throttle';
 import { decodePosition, encodePosition } from './records-cursor';
 import { RECORDS_VERSION, toWire, type WireLimits, type WireRecord } from './records';
+import { sendJson } from './json-reply';
 
 export const RECORDS_PATH = '/mqtt/records';
 export const RECORDS_PAGE_PATH = '/mqtt/records/page';
@@ -51,18 +52,8 @@ const ROUTES: Record<string, 'POST' | 'GET'> = {
   [COMMON_PATH]: 'GET',
 };
 
-function send(res: ServerResponse, status: number, body: object, headers = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-    ...headers,
-  });
-  res.end(text);
-}
 const fail = (res: ServerResponse, status: number, error: string, headers = {}) =>
-  send(res, status, { ok: false, error }, headers);
+  sendJson(res, status, { ok: false, error }, headers);
 
 class BadInput extends Error {}
 
@@ -177,7 +168,7 @@ export function createRecordsHandler(deps: RecordsHandlerDeps) {
       return true;
     }
     answer(path, req).then(
-      (body) => send(res, 200, body),
+      (body) => sendJson(res, 200, body),
       (err: unknown) => {
         if (err instanceof BadInput) {
           const status = Number(err.message.slice(0, 3));

@@ -9,6 +9,7 @@ import type { Metrics } from '../ops/metrics';
 import type { PresenceStore } from '../store/presence-store';
 import { brokerAuth } from './events-stream';
 import { parseSessionsBody, SESSIONS_BODY_LIMIT_BYTES } from './sessions-body';
+import { sendJson } from './json-reply';
 
 export const SESSIONS_PATH = '/mqtt/sessions';
 
@@ -18,17 +19,6 @@ export interface SessionsHandlerDeps {
   metrics: Metrics;
   logger: Logger;
   now?: () => number;
-}
-
-function reply(res: ServerResponse, status: number, body: object, headers = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-    ...headers,
-  });
-  res.end(text);
 }
 
 /** Returns a handler that answers SESSIONS_PATH and returns false for any other path. */
@@ -44,7 +34,7 @@ export function createSessionsHandler(deps: SessionsHandlerDeps) {
     if ((q === -1 ? url : url.slice(0, q)) !== SESSIONS_PATH) return false;
     const refuse = (status: number, error: string, headers = {}) => {
       counted('refused');
-      reply(res, status, { v: 2, error }, headers);
+      sendJson(res, status, { v: 2, error }, headers);
     };
     if (authorized && !authorized(req.headers.authorization)) {
       req.resume();
@@ -96,7 +86,7 @@ export function createSessionsHandler(deps: SessionsHandlerDeps) {
         (outcome) =>
           finish(() => {
             counted(outcome);
-            reply(res, 200, outcome === 'needFull' ? { v: 2, needFull: true } : { v: 2 });
+            sendJson(res, 200, outcome === 'needFull' ? { v: 2, needFull: true } : { v: 2 });
           }),
         (err: unknown) =>
           finish(() => {
