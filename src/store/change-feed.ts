@@ -60,6 +60,8 @@ export function parseChange(msg: string): { username: string | null; info: Chang
   return { username: null, info: msg === 'common' ? { kind: 'common', revoke: false } : RESET };
 }
 
+const FIRST_RETRY_MS = 50;
+
 export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   private subscribed = false;
   private lastPong = Date.now();
@@ -67,6 +69,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   /** The last revision heard of each log (null: not read yet, the first subscribe resets). */
   private seen: number[] | null = null;
   private retry: NodeJS.Timeout | undefined;
+  private retryMs = FIRST_RETRY_MS;
 
   /**
    * `pingMs`: the subscriber is PINGed this often; a subscription that has not answered for
@@ -145,15 +148,22 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
       // Subscribed first, then read: a change is either in what is read or heard after it.
       const caught = await this.catchUp();
       this.subscribed = true;
+      this.retryMs = FIRST_RETRY_MS;
       this.emit('up');
       if (!caught) this.emit('change', null, RESET);
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'could not subscribe to change events');
-      // Subscribed but not caught up (the log could not be read): not up; try again soon.
+      // Once per failing spell: while Redis is away this repeats every 500 ms.
+      if (this.retryMs === FIRST_RETRY_MS)
+        this.logger.warn({ err: (err as Error).message }, 'could not subscribe to change events');
+      // Not subscribed, or subscribed but not caught up (the log could not be read: on Cluster
+      // the command client is often not ready yet when the subscriber is): not up; try again
+      // soon (50 ms, doubling to 500 ms), whatever the subscriber's status says (a 'ready' it
+      // emitted before is not emitted again).
       this.retry ??= setTimeout(() => {
         this.retry = undefined;
-        if (!this.subscribed && this.sub.status === 'ready') void this.resubscribe();
-      }, 500).unref();
+        if (!this.subscribed) void this.resubscribe();
+      }, this.retryMs).unref();
+      this.retryMs = Math.min(this.retryMs * 2, 500);
     }
   }
 

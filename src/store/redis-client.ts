@@ -148,6 +148,15 @@ export async function closeClient(client: RedisClient): Promise<void> {
  * and a cache must know when it may have missed an invalidation).
  */
 export function createSubscriberClient(opts: RedisClientOptions): Redis {
+  const client = subscriberClient(opts);
+  // The feeds subscribe again themselves on every 'ready' (and catch up from the log). ioredis'
+  // own resubscribe would race them, and on a connection that drops again at once it rejects
+  // with nobody listening: an unhandled rejection, which ends a Node process.
+  client.options.autoResubscribe = false;
+  return client;
+}
+
+function subscriberClient(opts: RedisClientOptions): Redis {
   const s = opts.settings;
   if (s.REDIS_TOPOLOGY !== 'cluster') return createRedisClient(opts) as Redis;
   const nodes = parseHostList(s.REDIS_CLUSTER_NODES ?? '');

@@ -37,8 +37,13 @@ afterAll(async () => {
 });
 
 test('a silent partition is found by the PING; back, the feed replays what it missed', async () => {
+  // Warmed only once `a` has heard both creates: a create heard after the warm-up would drop
+  // its entry (as any change does), and the test could not tell that from a blind clear.
+  const heard = new Set<string>();
+  a.service.ctx.feed.on('change', (name) => void (name && heard.add(name)));
   for (const id of ['keep', 'gone'])
     await b.service.ctx.devices.create({ id, password: `pw-${id}-123456` });
+  await eventually(async () => expect([...heard].sort()).toEqual(['gone', 'keep']), 5000);
   for (const id of ['keep', 'gone']) {
     expect((await checkUser(a.port, id, `pw-${id}-123456`)).status).toBe(200);
     expect(a.service.ctx.cache.peek(id)).toBeDefined(); // warm
