@@ -61,7 +61,7 @@ export function renderPluginBench(
   const lines = [
     `## Mosquitto plugin beside passwd + acl_file: ${o.label}`,
     '',
-    `Measured by \`${command}\` on ${date}: ${m.cpu}, ${m.cores} cores, ${m.memGiB.toFixed(1)} GiB, Linux ${m.kernel}, Node ${m.node}, ${m.broker} (\`${o.broker}\`). The same binary twice, one loading \`mqtt-authd.so\` in front of the service, one reading the passwd + acl_file the service exported for the same devices (\`$7$\`, 1,000 iterations); QoS 1, ${CLIENTS} publishers with ${WINDOW} in flight each, mqtt.js in one Node process on the same machine; ${o.rounds} round${o.rounds === 1 ? '' : 's'} of ${o.seconds} s alternating which broker goes first, median (range). **The machine was shared** with other work: the load column is the 1-minute load average as each workload began (2 cores).`, // prettier-ignore
+    `Measured by \`${command}\` on ${date}: ${m.cpu}, ${m.cores} cores, ${m.memGiB.toFixed(1)} GiB, Linux ${m.kernel}, Node ${m.node}, ${m.broker} (\`${o.broker}\`). The same binary twice, one loading \`mqtt-authd.so\` in front of the service, one reading the passwd + acl_file the service exported for the same devices (\`$7$\`, 1,000 iterations); QoS 1, ${CLIENTS} publishers with ${WINDOW} in flight each, mqtt.js in one Node process on the same machine; ${o.rounds} round${o.rounds === 1 ? '' : 's'} of ${o.seconds} s alternating which broker goes first, median (range). The load column is the 1-minute load average as each workload began (2 cores): above about 2, other work shared the machine and the figures are noisy.`, // prettier-ignore
   ];
   if (r.a || r.b || r.c || r.d)
     lines.push('', '| workload | plugin | passwd + acl_file | plugin ÷ files | load |', '|---|--:|--:|--:|--:|'); // prettier-ignore
