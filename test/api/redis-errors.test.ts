@@ -12,7 +12,8 @@ describe('OOM under maxmemory', () => {
   let redis: RedisProcess;
   let t: TestService;
   beforeAll(async () => {
-    redis = await startRedis({ args: ['--maxmemory', '4mb', '--maxmemory-policy', 'noeviction'] });
+    // Room for the fill at first (the service's own clients and logs count too), then a limit below it.
+    redis = await startRedis({ args: ['--maxmemory', '32mb', '--maxmemory-policy', 'noeviction'] });
     t = await startTestService('oom', { REDIS_URL: redis.url });
     await t.service.ctx.devices.create({ id: 'before-oom', password: 'before-oom-password' });
     const filler = new Redis(redis.url);
