@@ -22,9 +22,10 @@ import {
   publishCode,
   startPluginStack,
   type PluginStack,
+  HAVE_VALGRIND,
   VALGRIND,
 } from '../support/plugin';
-import { commandSync, startMosquitto } from '../support/processes';
+import { startMosquitto } from '../support/processes';
 
 const VERSION = mosquittoVersion();
 const IS_21 = isMosquitto21(VERSION);
@@ -195,8 +196,7 @@ if (!IS_21) {
     }, 30_000);
   });
 
-  const haveValgrind = commandSync('valgrind', ['--version']).code === 0;
-  (haveValgrind ? test : test.skip)(
+  (HAVE_VALGRIND ? test : test.skip)(
     'under valgrind: delayed logins, a kick, SIGTERM with a delayed login waiting — no error, no definite leak',
     async () => {
       const v = await startPluginStack({ name: 'plugin-21-vg', wrapper: VALGRIND });

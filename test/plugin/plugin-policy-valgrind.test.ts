@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { createKeys } from '../../src/store/keys';
 import { JSON_HEADERS, rawRequest } from '../support/http';
-import { commandSync, startService, type ServiceProcess } from '../support/processes';
+import { startService, type ServiceProcess } from '../support/processes';
 import {
   brokerToken,
   closedAt,
@@ -20,13 +20,13 @@ import {
   startPluginStack,
   stopValgrindClean,
   subscribeCode,
+  HAVE_VALGRIND,
   VALGRIND,
   type PluginStack,
 } from '../support/plugin';
 import { testRedisClient, testRedisEnv } from '../support/topology';
 
-const haveValgrind = commandSync('valgrind', ['--version']).code === 0;
-const maybe = haveValgrind ? test : test.skip; // scripts/setup.sh --test installs valgrind
+const maybe = HAVE_VALGRIND ? test : test.skip;
 
 // Stored fields the service cannot decode: it serves such a record as `damaged: true`.
 const HOSTILE: [string, string, string | null][] = [

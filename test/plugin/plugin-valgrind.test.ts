@@ -7,7 +7,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { commandSync } from '../support/processes';
 import {
   brokerToken,
   closedAt,
@@ -17,12 +16,12 @@ import {
   startPluginStack,
   stopValgrindClean,
   subscribeCode,
+  HAVE_VALGRIND,
   VALGRIND,
   type PluginStack,
 } from '../support/plugin';
 
-const haveValgrind = commandSync('valgrind', ['--version']).code === 0;
-const maybe = haveValgrind ? test : test.skip; // scripts/setup.sh --test installs valgrind
+const maybe = HAVE_VALGRIND ? test : test.skip;
 
 let s: PluginStack | undefined;
 let dir: string | undefined;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { JSON_HEADERS, rawRequest, type Answer } from './http';
 import {
+  commandSync,
   ROOT,
   runCommand,
   startMosquitto,
@@ -36,6 +37,9 @@ export function pluginConfig(url: string, opts: Record<string, string | number> 
     'allow_anonymous false',
   ].join('\n');
 }
+
+/** Whether valgrind is installed (scripts/setup.sh --test installs it); tests under it skip otherwise. */
+export const HAVE_VALGRIND = commandSync('valgrind', ['--version']).code === 0;
 
 /** valgrind in front of the broker: any error or definite leak makes it exit 99. */
 export const VALGRIND = [
